@@ -1,0 +1,92 @@
+"""Settings, read from environment variables and an optional TOML file.
+
+Nothing here is built at import time: callers make a ``Settings`` and pass it on, so every test builds its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "LANPORTFOLJ_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a deployment may change. Environment variables are ``LANPORTFOLJ_<FIELD>`` upper-cased."""
+
+    database_url: str = "sqlite:///lanportfolj.db"
+    """SQLAlchemy URL; SQLite embedded by default, ``postgresql+psycopg://…`` in production."""
+
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    """Signs session cookies. Set it in production, or every restart logs everybody out."""
+
+    development: bool = False
+    """Local development: cookies without Secure, debug details in the log (never on a page)."""
+
+    default_language: str = "sv"
+    """Language of pages and messages when the user has not chosen one (``sv`` or ``en``)."""
+
+    discount_bp: Decimal = Decimal("2")
+    """The programme's interest discount in basis points."""
+
+    report_deadline: str = "04-30"
+    """Month-day by which the previous year's indicator values are due."""
+
+    max_upload_bytes: int = 10 * 1024 * 1024
+    """Largest import file accepted."""
+
+    lookback_months: int = 24
+    """Refinancing older than this many months before a bond's issue is flagged."""
+
+    login_max_failures: int = 5
+    """Failed logins in a row before an account is locked for ``login_lock_minutes``."""
+
+    login_lock_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        if self.default_language not in ("sv", "en"):
+            raise ValueError("default_language must be 'sv' or 'en'")
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = str(kinds[name])
+    if kind == "bool":
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+    if kind == "int":
+        return int(raw)
+    if kind == "Decimal":
+        return Decimal(str(raw))
+    return str(raw)
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, config_file: Path | None = None, **overrides: Any
+) -> Settings:
+    """Settings from (lowest to highest precedence) defaults, a TOML file, the environment, ``overrides``.
+
+    The TOML file is ``config_file`` or ``$LANPORTFOLJ_CONFIG``; its keys are the field names.
+    """
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = config_file or (Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None)
+    names = {f.name for f in fields(Settings)}
+    if path is not None:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+        values.update({k: _coerce(k, v) for k, v in data.items()})
+    for name in names:
+        key = f"{ENV_PREFIX}{name.upper()}"
+        if key in env:
+            values[name] = _coerce(name, env[key])
+    values.update(overrides)
+    return replace(Settings(), **values)

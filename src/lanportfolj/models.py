@@ -1,0 +1,342 @@
+"""Database tables (SQLModel on SQLAlchemy).
+
+The relations follow PRODUCT §2. Money and measured values use ``ExactDecimal``; lists and judged results use
+JSON. Constraints that protect the data live in the database, not only in code: unique loan reference, one
+current measurement per loan indicator, comparison unit and year, foreign keys.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from lanportfolj.dbtypes import ExactDecimal
+
+MONEY = ExactDecimal(20, 2)
+VALUE = ExactDecimal(28, 6)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False, **kwargs: Any) -> Any:
+    return Field(
+        default_factory=utcnow if not nullable else None,
+        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        nullable=nullable,
+        **kwargs,
+    )
+
+
+class Borrower(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    orgnr: str = Field(max_length=11, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    owner_id: int | None = Field(default=None, foreign_key="borrower.id")
+    member: bool = False
+    municipality_code: str | None = Field(default=None, max_length=4)
+    contact_email: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+
+
+class IndicatorDefinition(SQLModel, table=True):
+    """A library indicator, or (``loan_id`` set) one a loan defined for itself."""
+
+    __tablename__ = "indicator_definition"
+    __table_args__ = (
+        UniqueConstraint("code", "loan_id", name="uq_indicator_code_scope"),
+        # NULL loan_id would slip past the constraint above: library codes get their own index
+        Index(
+            "uq_indicator_library_code",
+            "code",
+            unique=True,
+            sqlite_where=text("loan_id IS NULL"),
+            postgresql_where=text("loan_id IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=80, index=True)
+    loan_id: int | None = Field(default=None, foreign_key="loan.id")
+    name_sv: str = Field(max_length=300)
+    name_en: str = Field(max_length=300)
+    unit: str = Field(max_length=40)
+    kind: str = Field(max_length=16)
+    direction: str = Field(max_length=16)
+    aggregation: str = Field(max_length=16)
+    numerator: str | None = Field(default=None, max_length=80)
+    denominator: str | None = Field(default=None, max_length=80)
+    min_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    max_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    integer: bool = False
+    icma_category: str = Field(default="", max_length=64)
+    programme_categories: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    sdg_targets: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    definition_sv: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    definition_en: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    data_source: str = Field(default="", max_length=300)
+    iris_code: str | None = Field(default=None, max_length=20)
+    kolada_kpi: str | None = Field(default=None, max_length=10)
+    kolada_gender: str | None = Field(default=None, max_length=1)
+    kolada_level: str | None = Field(default=None, max_length=20)
+
+
+class Loan(SQLModel, table=True):
+    """A loan; an application until approved. Carries the case the eligibility rules read."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40, unique=True, index=True)
+    borrower_id: int = Field(foreign_key="borrower.id", index=True)
+    title: str = Field(max_length=300)
+    status: str = Field(default="draft", max_length=20, index=True)
+    currency: str = Field(default="SEK", max_length=3)
+    amount: Decimal = Field(sa_type=MONEY)  # type: ignore[call-overload]
+    disbursed_amount: Decimal = Field(default=Decimal(0), sa_type=MONEY)  # type: ignore[call-overload]
+    outstanding_amount: Decimal = Field(default=Decimal(0), sa_type=MONEY)  # type: ignore[call-overload]
+    total_project_cost: Decimal | None = Field(default=None, sa_type=MONEY)  # type: ignore[call-overload]
+    application_date: date | None = None
+    disbursement_date: date | None = None
+    maturity_date: date | None = None
+    margin_bp: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    discount_bp: Decimal = Field(default=Decimal(0), sa_type=VALUE)  # type: ignore[call-overload]
+    programme_category: str = Field(default="", max_length=32)
+    icma_category: str = Field(default="", max_length=64)
+    target_populations: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    sdgs: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    investment_type: str = Field(default="", max_length=32)
+    physical_investment: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    social_intervention: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    social_need: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    target_group_who: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    target_group_where: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    target_group_attributes: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    interventions: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    change_for_target_group: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    future_state: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    intervention_logic: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    systematic_work_ref: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    developed_practice: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    evaluation_plan: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    comparison_group: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    planned_sample_per_arm: int | None = None
+    outcome_base_rate: float | None = None
+    follow_up_until_year: int | None = None
+    #: Invented demo values are marked so every page can say so.
+    illustrative: bool = False
+    notes: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Goal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    position: int = 0
+    text: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    target_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    target_year: int | None = None
+
+
+class LoanIndicator(SQLModel, table=True):
+    """A loan's use of an indicator: baseline, target and data source."""
+
+    __tablename__ = "loan_indicator"
+    __table_args__ = (UniqueConstraint("loan_id", "indicator_id", name="uq_loan_indicator"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    indicator_id: int = Field(foreign_key="indicator_definition.id", index=True)
+    goal_id: int | None = Field(default=None, foreign_key="goal.id")
+    baseline_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    baseline_year: int | None = None
+    target_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    target_year: int | None = None
+    data_source: str = Field(default="", max_length=300)
+
+
+class Submission(SQLModel, table=True):
+    """One uploaded file (or other batch of values): who, when, the bytes, and what came of it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    borrower_id: int | None = Field(default=None, foreign_key="borrower.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    uploaded_by: str = Field(default="", max_length=200)
+    source: str = Field(default="upload", max_length=20)
+    filename: str = Field(max_length=300)
+    content: bytes = Field(sa_type=LargeBinary)  # type: ignore[call-overload]
+    sha256: str = Field(max_length=64, index=True)
+    size: int = 0
+    uploaded_at: datetime = _ts()
+    status: str = Field(default="accepted", max_length=20)
+    rows_total: int = 0
+    rows_accepted: int = 0
+    inserted: int = 0
+    restated: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+
+
+class Measurement(SQLModel, table=True):
+    """One version of a yearly value. A restatement adds a version and retires the previous one."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "loan_indicator_id", "group_name", "year", "version", name="uq_measurement_version"
+        ),
+        # one current value per loan indicator, comparison unit and year
+        Index(
+            "uq_measurement_current",
+            "loan_indicator_id",
+            "group_name",
+            "year",
+            unique=True,
+            sqlite_where=text("is_current = 1"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_indicator_id: int = Field(foreign_key="loan_indicator.id", index=True)
+    #: Comparison unit ("" = the intervention itself).
+    group_name: str = Field(default="", max_length=120)
+    year: int
+    value: Decimal = Field(sa_type=VALUE)  # type: ignore[call-overload]
+    estimated: bool = False
+    comment: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    version: int = 1
+    is_current: bool = True
+    source: str = Field(default="upload", max_length=40)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    recorded_by: str = Field(default="", max_length=200)
+    recorded_at: datetime = _ts()
+
+
+class SocialBond(SQLModel, table=True):
+    __tablename__ = "social_bond"
+
+    id: int | None = Field(default=None, primary_key=True)
+    isin: str = Field(max_length=12, unique=True, index=True)
+    name: str = Field(max_length=200)
+    currency: str = Field(default="SEK", max_length=3)
+    nominal_amount: Decimal = Field(sa_type=MONEY)  # type: ignore[call-overload]
+    coupon_pct: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    issue_date: date
+    maturity_date: date
+    framework_version: str = Field(default="", max_length=40)
+    illustrative: bool = False
+
+
+class BondPoolEntry(SQLModel, table=True):
+    """A loan in a bond's pool of eligible loans."""
+
+    __tablename__ = "bond_pool_entry"
+    __table_args__ = (UniqueConstraint("bond_id", "loan_id", name="uq_bond_pool_loan"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bond_id: int = Field(foreign_key="social_bond.id", index=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    added_at: datetime = _ts()
+
+
+class Report(SQLModel, table=True):
+    """A bond's allocation and impact report for one reporting date; frozen when published."""
+
+    __table_args__ = (UniqueConstraint("bond_id", "reporting_date", name="uq_report_bond_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bond_id: int = Field(foreign_key="social_bond.id", index=True)
+    reporting_date: date
+    fx_rate: Decimal = Field(default=Decimal(1), sa_type=VALUE)  # type: ignore[call-overload]
+    fx_source: str = Field(default="", max_length=200)
+    status: str = Field(default="draft", max_length=20)
+    frozen_data: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    sha256: str | None = Field(default=None, max_length=64)
+    published_at: datetime | None = _ts(nullable=True)
+    published_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+
+
+class Assessment(SQLModel, table=True):
+    """A stored eligibility assessment, with the rule-set version it was made under."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    rule_set: str = Field(max_length=40)
+    overall: str = Field(max_length=20)
+    result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+
+
+class Judgement(SQLModel, table=True):
+    """An analyst's judgement of a criterion that needs one (E9–E11)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    criterion_id: str = Field(max_length=8)
+    result: str = Field(max_length=10)
+    rationale: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    judged_by: str = Field(max_length=200)
+    judged_at: datetime = _ts()
+
+
+class Decision(SQLModel, table=True):
+    """The committee's or the credit decision on a loan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    kind: str = Field(max_length=20)  # committee | credit
+    outcome: str = Field(max_length=20)  # approved | rejected
+    rationale: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    decided_by: str = Field(max_length=200)
+    decided_at: datetime = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, with the state before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    actor: str = Field(default="system", max_length=200)
+    action: str = Field(max_length=60, index=True)
+    entity: str = Field(default="", max_length=40)
+    entity_id: str = Field(default="", max_length=80)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # type: ignore[call-overload]
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # type: ignore[call-overload]
+    detail: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+
+
+class UserAccount(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=200, unique=True, index=True)
+    password_hash: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)  # analyst | borrower | investor | admin
+    borrower_id: int | None = Field(default=None, foreign_key="borrower.id")
+    language: str = Field(default="sv", max_length=2)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(default="", max_length=100)
+    prefix: str = Field(max_length=12)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
