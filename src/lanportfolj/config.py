@@ -58,7 +58,9 @@ def _coerce(name: str, raw: Any) -> Any:
     kinds = {f.name: f.type for f in fields(Settings)}
     kind = str(kinds[name])
     if kind == "bool":
-        return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+        return (
+            raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+        )
     if kind == "int":
         return int(raw)
     if kind == "Decimal":
@@ -75,7 +77,9 @@ def load_settings(
     """
     env = dict(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
-    path = config_file or (Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None)
+    path = config_file or (
+        Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None
+    )
     names = {f.name for f in fields(Settings)}
     if path is not None:
         with path.open("rb") as fh:

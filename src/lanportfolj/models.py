@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from lanportfolj.dbtypes import ExactDecimal
@@ -152,12 +152,20 @@ class LoanIndicator(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     loan_id: int = Field(foreign_key="loan.id", index=True)
     indicator_id: int = Field(foreign_key="indicator_definition.id", index=True)
-    goal_id: int | None = Field(default=None, foreign_key="goal.id")
     baseline_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
     baseline_year: int | None = None
     target_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
     target_year: int | None = None
     data_source: str = Field(default="", max_length=300)
+
+
+class GoalIndicator(SQLModel, table=True):
+    """Which loan indicators measure a goal (a goal may have several; an indicator may serve several)."""
+
+    __tablename__ = "goal_indicator"
+
+    goal_id: int = Field(foreign_key="goal.id", primary_key=True)
+    loan_indicator_id: int = Field(foreign_key="loan_indicator.id", primary_key=True)
 
 
 class Submission(SQLModel, table=True):

@@ -33,7 +33,10 @@ ICMA_CATEGORIES: Final[dict[str, dict[str, str]]] = {
     },
     "affordable_housing": {"sv": "Prisvärda bostäder", "en": "Affordable housing"},
     "employment_generation": {"sv": "Sysselsättning", "en": "Employment generation"},
-    "food_security": {"sv": "Livsmedelsförsörjning", "en": "Food security and sustainable food systems"},
+    "food_security": {
+        "sv": "Livsmedelsförsörjning",
+        "en": "Food security and sustainable food systems",
+    },
     "socioeconomic_advancement": {
         "sv": "Socioekonomisk utveckling och egenmakt",
         "en": "Socioeconomic advancement and empowerment",
@@ -42,7 +45,11 @@ ICMA_CATEGORIES: Final[dict[str, dict[str, str]]] = {
 
 #: Which ICMA categories each programme category may be reported under.
 PROGRAMME_TO_ICMA: Final[dict[str, tuple[str, ...]]] = {
-    "housing": ("affordable_housing", "socioeconomic_advancement", "affordable_basic_infrastructure"),
+    "housing": (
+        "affordable_housing",
+        "socioeconomic_advancement",
+        "affordable_basic_infrastructure",
+    ),
     "safety": (
         "socioeconomic_advancement",
         "access_to_essential_services",
@@ -62,13 +69,25 @@ TARGET_POPULATIONS: Final[dict[str, dict[str, str]]] = {
         "sv": "Utanförskap och marginalisering",
         "en": "Excluded and/or marginalised populations and communities",
     },
-    "people_with_disabilities": {"sv": "Personer med funktionsnedsättning", "en": "People with disabilities"},
-    "migrants_displaced": {"sv": "Migranter och flyktingar", "en": "Migrants and/or displaced persons"},
+    "people_with_disabilities": {
+        "sv": "Personer med funktionsnedsättning",
+        "en": "People with disabilities",
+    },
+    "migrants_displaced": {
+        "sv": "Migranter och flyktingar",
+        "en": "Migrants and/or displaced persons",
+    },
     "undereducated": {"sv": "Personer med kort utbildning", "en": "Undereducated"},
     "underserved": {"sv": "Underförsörjda", "en": "Underserved, owing to a lack of quality access"},
     "unemployed": {"sv": "Arbetslösa", "en": "Unemployed"},
-    "women_gender_minorities": {"sv": "Kvinnor och könsminoriteter", "en": "Women and/or sexual and gender minorities"},
-    "ageing_vulnerable_youth": {"sv": "Äldre och utsatta unga", "en": "Ageing populations and vulnerable youth"},
+    "women_gender_minorities": {
+        "sv": "Kvinnor och könsminoriteter",
+        "en": "Women and/or sexual and gender minorities",
+    },
+    "ageing_vulnerable_youth": {
+        "sv": "Äldre och utsatta unga",
+        "en": "Ageing populations and vulnerable youth",
+    },
     "children_families": {"sv": "Barn och familjer", "en": "Children and families"},
     "other_vulnerable": {"sv": "Andra utsatta grupper", "en": "Other vulnerable groups"},
 }
@@ -80,7 +99,11 @@ BORROWER_KINDS: Final[tuple[str, ...]] = (
     "regional_company",
 )
 
-INVESTMENT_TYPES: Final[tuple[str, ...]] = ("physical", "social_linked_to_physical", "running_costs")
+INVESTMENT_TYPES: Final[tuple[str, ...]] = (
+    "physical",
+    "social_linked_to_physical",
+    "running_costs",
+)
 
 LOAN_STATUSES: Final[tuple[str, ...]] = (
     "draft",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 22:40:03.155182
+Create Date: 2026-11-29 22:42:14.723235
 """
 
 from collections.abc import Sequence
@@ -370,16 +370,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("loan_id", sa.Integer(), nullable=False),
         sa.Column("indicator_id", sa.Integer(), nullable=False),
-        sa.Column("goal_id", sa.Integer(), nullable=True),
         sa.Column("baseline_value", lanportfolj.dbtypes.ExactDecimal(28, 6), nullable=True),
         sa.Column("baseline_year", sa.Integer(), nullable=True),
         sa.Column("target_value", lanportfolj.dbtypes.ExactDecimal(28, 6), nullable=True),
         sa.Column("target_year", sa.Integer(), nullable=True),
         sa.Column("data_source", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["goal_id"],
-            ["goal.id"],
-        ),
         sa.ForeignKeyConstraint(
             ["indicator_id"],
             ["indicator_definition.id"],
@@ -397,6 +392,20 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_loan_indicator_loan_id"), ["loan_id"], unique=False)
 
+    op.create_table(
+        "goal_indicator",
+        sa.Column("goal_id", sa.Integer(), nullable=False),
+        sa.Column("loan_indicator_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["goal_id"],
+            ["goal.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_indicator_id"],
+            ["loan_indicator.id"],
+        ),
+        sa.PrimaryKeyConstraint("goal_id", "loan_indicator_id"),
+    )
     op.create_table(
         "measurement",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -455,6 +464,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_measurement_loan_indicator_id"))
 
     op.drop_table("measurement")
+    op.drop_table("goal_indicator")
     with op.batch_alter_table("loan_indicator", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_loan_indicator_loan_id"))
         batch_op.drop_index(batch_op.f("ix_loan_indicator_indicator_id"))
