@@ -1,0 +1,186 @@
+"""Import problems as data: a stable code, where it is, the offending cell and a message in two languages.
+
+Every check in ``ingest`` reports through :func:`make_issue`, so the web page, the API and the CLI show
+the same list and the wording lives in one catalogue (:data:`MESSAGES`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: How canonical columns are named in each language's messages.
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "loan": ("lån", "loan"),
+    "indicator": ("indikator", "indicator"),
+    "year": ("år", "year"),
+    "value": ("värde", "value"),
+    "estimated": ("uppskattat", "estimated"),
+    "comment": ("kommentar", "comment"),
+    "group": ("grupp", "group"),
+}
+
+#: code → (Swedish template, English template). Fields: {value}, {column}, and per-code extras.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "empty-file": (
+        "Filen är tom.",
+        "The file is empty.",
+    ),
+    "no-data-rows": (
+        "Filen har en rubrikrad men inga rader med värden.",
+        "The file has a header row but no rows with values.",
+    ),
+    "not-a-spreadsheet": (
+        "Filen är inte en CSV- eller XLSX-fil ({detail}). Spara den som .xlsx eller .csv.",
+        "The file is not a CSV or XLSX file ({detail}). Save it as .xlsx or .csv.",
+    ),
+    "malformed-csv": (
+        "CSV-filen går inte att läsa ({detail}). Kontrollera citattecken och avgränsare.",
+        "The CSV file cannot be read ({detail}). Check quotes and separators.",
+    ),
+    "bad-encoding": (
+        "Filens teckenkodning känns inte igen. Spara som UTF-8 eller Windows-1252.",
+        "The file's character encoding is not recognised. Save it as UTF-8 or Windows-1252.",
+    ),
+    "file-too-large": (
+        "Filen är {size_mb} MB; högst {limit_mb} MB tillåts.",
+        "The file is {size_mb} MB; at most {limit_mb} MB is allowed.",
+    ),
+    "zip-bomb": (
+        "XLSX-filen packas upp till {uncompressed_mb} MB (kvot {ratio}); det ser inte ut som "
+        "ett vanligt kalkylblad och läses inte.",
+        "The XLSX file unpacks to {uncompressed_mb} MB (ratio {ratio}); that does not look like "
+        "an ordinary spreadsheet and it is not read.",
+    ),
+    "missing-column": (
+        "Kolumnen '{label_sv}' saknas i rubrikraden.",
+        "The column '{label_en}' is missing from the header row.",
+    ),
+    "duplicate-column": (
+        "Kolumnen '{label_sv}' förekommer mer än en gång i rubrikraden.",
+        "The column '{label_en}' appears more than once in the header row.",
+    ),
+    "missing-value": (
+        "Cellen '{label_sv}' är tom.",
+        "The cell '{label_en}' is empty.",
+    ),
+    # Same code as "missing-value", used as a warning: an unfilled template row is skipped.
+    "missing-value-skipped": (
+        "Cellen '{label_sv}' är tom; raden hoppas över.",
+        "The cell '{label_en}' is empty; the row is skipped.",
+    ),
+    "unknown-loan": (
+        "Lånet '{value}' finns inte.",
+        "There is no loan '{value}'.",
+    ),
+    "not-your-loan": (
+        "Du får inte rapportera för lånet '{value}'.",
+        "You may not report for loan '{value}'.",
+    ),
+    "unknown-indicator": (
+        "Indikatorn '{value}' finns inte.",
+        "There is no indicator '{value}'.",
+    ),
+    "indicator-not-on-loan": (
+        "Indikatorn '{value}' följs inte upp för lånet {loan}.",
+        "The indicator '{value}' is not followed up for loan {loan}.",
+    ),
+    "bad-year": (
+        "'{value}' är inget årtal; skriv året med fyra siffror, t.ex. 2025.",
+        "'{value}' is not a year; write the year with four digits, e.g. 2025.",
+    ),
+    "year-out-of-range": (
+        "Året {value} ligger utanför {first}–{last} (basår till innevarande år).",
+        "The year {value} is outside {first}–{last} (baseline year to current year).",
+    ),
+    "not-a-number": (
+        "'{value}' är inget tal.",
+        "'{value}' is not a number.",
+    ),
+    "out-of-range": (
+        "Värdet {value} ligger utanför det tillåtna intervallet {range_sv} för {indicator}.",
+        "The value {value} is outside the allowed range {range_en} for {indicator}.",
+    ),
+    "not-whole": (
+        "Värdet {value} måste vara ett heltal för {indicator}.",
+        "The value {value} must be a whole number for {indicator}.",
+    ),
+    "bad-estimated": (
+        "'{value}' går inte att tolka som uppskattat; skriv ja eller nej (eller lämna tomt).",
+        "'{value}' cannot be read as estimated; write yes or no (or leave it empty).",
+    ),
+    "duplicate-row": (
+        "Samma lån, indikator, grupp och år finns redan på rad {first_row}.",
+        "The same loan, indicator, group and year is already on row {first_row}.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """One problem found in an uploaded file."""
+
+    code: str
+    #: 1-based row as the user sees it in Excel/LibreOffice (header = row 1 in our templates).
+    row: int | None
+    #: Canonical column name (``loan``, ``indicator``, ``year`` …) or None for file-level problems.
+    column: str | None
+    #: The offending cell as text.
+    value: str | None
+    message_sv: str
+    message_en: str
+    file: str = ""
+    #: "error" blocks the import; "warning" is shown but does not.
+    severity: str = "error"
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``lang`` ("sv" or "en"; anything else falls back to English)."""
+        return self.message_sv if lang == "sv" else self.message_en
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """A JSON-ready dict: file, row, column, code, value, message (and severity)."""
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "code": self.code,
+            "value": self.value,
+            "message": self.message(lang),
+            "severity": self.severity,
+        }
+
+
+def make_issue(
+    code: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+    file: str = "",
+    severity: str = "error",
+    message_key: str | None = None,
+    **params: object,
+) -> ImportIssue:
+    """Build an :class:`ImportIssue` with both messages filled in from :data:`MESSAGES`.
+
+    ``message_key`` picks another wording for the same code (e.g. a warning variant).
+    """
+    sv_template, en_template = MESSAGES[message_key or code]
+    label_sv, label_en = COLUMN_LABELS.get(column or "", (column or "", column or ""))
+    fields: dict[str, object] = {
+        "value": "" if value is None else value,
+        "column": column or "",
+        "label_sv": label_sv,
+        "label_en": label_en,
+        **params,
+    }
+    return ImportIssue(
+        code=code,
+        row=row,
+        column=column,
+        value=value,
+        message_sv=sv_template.format(**fields),
+        message_en=en_template.format(**fields),
+        file=file,
+        severity=severity,
+    )

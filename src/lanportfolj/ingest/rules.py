@@ -1,0 +1,43 @@
+"""What an import is checked against: the known loans and indicators, each loan's rules, who uploads.
+
+Built by the measurements service from the database (or directly in tests); plain frozen data here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class LoanIndicatorRule:
+    """A loan's use of one indicator, as far as validation needs it."""
+
+    loan: str
+    indicator: str
+    #: Earliest year that may be reported (the baseline year); None = no lower bound.
+    baseline_year: int | None
+    min_value: Decimal | None
+    max_value: Decimal | None
+    #: Counts and other whole-number indicators.
+    integer: bool
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    """Everything :func:`lanportfolj.ingest.parse_file` validates against."""
+
+    known_loans: frozenset[str]
+    known_indicators: frozenset[str]
+    #: (loan reference, indicator code) → rule.
+    rules: Mapping[tuple[str, str], LoanIndicatorRule]
+    #: Latest year that may be reported.
+    current_year: int
+    #: Loans the uploader may report for; None = every loan (an analyst).
+    allowed_loans: frozenset[str] | None = None
+    max_bytes: int = 10 * 1024 * 1024
+    max_uncompressed_bytes: int = 100 * 1024 * 1024
+    max_compression_ratio: float = 100.0
+    #: Earliest year accepted when a rule has no baseline year.
+    earliest_year: int = field(default=1900)
