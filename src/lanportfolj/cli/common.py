@@ -1,0 +1,95 @@
+"""What every command shares: settings from the root options, the engine, output in text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from lanportfolj.config import Settings, load_settings
+from lanportfolj.db import make_engine, schema_is_current
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+
+@dataclass
+class CliState:
+    database_url: str | None = None
+    config: str | None = None
+    _settings: Settings | None = None
+    _engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from pathlib import Path
+
+            overrides: dict[str, Any] = {}
+            if self.database_url:
+                overrides["database_url"] = self.database_url
+            self._settings = load_settings(
+                config_file=Path(self.config) if self.config else None, **overrides
+            )
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings)
+        return self._engine
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def migrated_engine(ctx: typer.Context) -> Engine:
+    """The engine, after checking the schema is current: a clear message instead of a SQL error."""
+    engine = state(ctx).engine
+    if not schema_is_current(engine):
+        fail("The database is not migrated. Run `lanportfolj db upgrade` first.", code=EXIT_USAGE)
+    return engine
+
+
+def fail(message: str, *, code: int = EXIT_REJECTED) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, for scripts: Decimals as strings (exact), dates ISO 8601."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)

@@ -1,0 +1,296 @@
+"""Foundation commands: database, demo and portfolio loading, library, loans, bonds, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from sqlmodel import Session
+
+from lanportfolj.cli import app
+from lanportfolj.cli.common import (
+    EXIT_REJECTED,
+    console,
+    err_console,
+    fail,
+    migrated_engine,
+    print_json,
+    print_table,
+    state,
+)
+from lanportfolj.db import session_scope, upgrade
+from lanportfolj.library import (
+    check_library,
+    default_library_dir,
+    indicator_to_dict,
+    load_library,
+)
+from lanportfolj.paths import demo_dir
+from lanportfolj.services.indicators import sync_library
+from lanportfolj.services.loans import list_bonds, list_loans, loan_detail
+from lanportfolj.services.portfolio import PortfolioError, load_portfolio
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo portfolio.", no_args_is_help=True)
+portfolio_app = typer.Typer(help="Load a lender's portfolio folder.", no_args_is_help=True)
+library_app = typer.Typer(help="The indicator library.", no_args_is_help=True)
+loans_app = typer.Typer(help="Loans and applications.", no_args_is_help=True)
+bonds_app = typer.Typer(help="Social bonds.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(portfolio_app, name="portfolio")
+app.add_typer(library_app, name="library")
+app.add_typer(loans_app, name="loans")
+app.add_typer(bonds_app, name="bonds")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the schema to the newest version, and sync the indicator library."""
+    st = state(ctx)
+    upgrade(st.engine)
+    with session_scope(st.engine) as session:
+        added, updated = sync_library(session, load_library())
+    console.print(
+        f"Database at the newest schema ({_safe_url(st.settings.database_url)}); "
+        f"library: {added} indicator(s) added, {updated} updated."
+    )
+
+
+def _safe_url(url: str) -> str:
+    # never print a password
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _load(ctx: typer.Context, path: Path, as_json: bool) -> None:
+    engine = migrated_engine(ctx)
+    settings = state(ctx).settings
+    try:
+        with (
+            Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                console=err_console,
+                transient=True,
+            ) as bar,
+            session_scope(engine) as session,
+        ):
+            task = bar.add_task("loading", total=None)
+            summary = load_portfolio(
+                session=session,
+                settings=settings,
+                path=path,
+                progress=lambda msg: bar.update(task, description=msg),
+            )
+    except PortfolioError as exc:
+        if as_json:
+            print_json({"accepted": False, "errors": [i.to_dict() for i in exc.issues]})
+        else:
+            for issue in exc.issues:
+                err_console.print(f"[red]✗[/red] {issue}", highlight=False)
+            err_console.print(f"{len(exc.issues)} problem(s); nothing was written.")
+        raise typer.Exit(EXIT_REJECTED) from None
+    if as_json:
+        print_json({"accepted": True, **summary.to_dict()})
+        return
+    changed = len(summary.changed_records) + summary.inserted + summary.restated
+    console.print(
+        f"Loaded {summary.borrowers} borrowers, {summary.loans} loans, {summary.bonds} bond(s); "
+        f"measurements: {summary.inserted} new, {summary.restated} restated, "
+        f"{summary.unchanged} unchanged."
+        + ("" if changed else " Nothing changed: the database already held this portfolio.")
+    )
+
+
+@demo_app.command("load")
+def demo_load(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Load the demo portfolio (data/demo). Safe to run again: it changes nothing the second time."""
+    _load(ctx, demo_dir(), as_json)
+
+
+@portfolio_app.command("load")
+def portfolio_load(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A portfolio folder (see docs/portfolio-format.md)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Load a portfolio folder in one transaction; every problem is listed and nothing is written."""
+    if not path.exists():
+        fail(f"{path}: no such file or folder")
+    _load(ctx, path, as_json)
+
+
+@library_app.command("check")
+def library_check(
+    directory: Path | None = typer.Argument(
+        None, help="Defaults to the shipped indicator_library/."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check every indicator definition; exit 1 when any problem is found."""
+    target = directory or default_library_dir()
+    if not target.is_dir():
+        fail(f"{target}: no such folder")
+    issues = check_library(target)
+    if as_json:
+        print_json(
+            {
+                "directory": str(target),
+                "ok": not issues,
+                "issues": [
+                    {"file": i.file, "code": i.code, "field": i.field, "message": i.message}
+                    for i in issues
+                ],
+            }
+        )
+    else:
+        for i in issues:
+            where = " › ".join(str(p) for p in (i.file, i.code, i.field) if p)
+            err_console.print(f"[red]✗[/red] {where}: {i.message}", highlight=False)
+        if not issues:
+            console.print(f"{target}: {len(load_library(target))} indicators, no problems.")
+    if issues:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+@library_app.command("list")
+def library_list(
+    directory: Path | None = typer.Argument(None),
+    as_json: bool = typer.Option(False, "--json"),
+    lang: str = typer.Option("en", "--lang", help="sv or en"),
+) -> None:
+    """List the library's indicators."""
+    library = load_library(directory)
+    if as_json:
+        print_json([indicator_to_dict(ind) for ind in library.values()])
+        return
+    print_table(
+        "Indicator library",
+        ["code", "name", "unit", "kind", "aggregation", "ICMA"],
+        (
+            (i.code, i.name(lang), i.unit, i.kind, i.aggregation, i.icma_category)
+            for i in library.values()
+        ),
+    )
+
+
+@loans_app.command("list")
+def loans_list(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json"),
+    status: list[str] | None = typer.Option(None, "--status", help="Only these statuses."),
+) -> None:
+    """List the loans."""
+    with Session(migrated_engine(ctx)) as session:
+        rows = list_loans(session, statuses=tuple(status) if status else None)
+    if as_json:
+        print_json([{k: v for k, v in r.items() if k != "borrower_id"} for r in rows])
+        return
+    print_table(
+        "Loans",
+        ["reference", "borrower", "title", "status", "amount SEK", "category", "discount bp"],
+        (
+            (
+                r["reference"],
+                r["borrower"],
+                r["title"],
+                r["status"],
+                f"{r['amount']:,.0f}".replace(",", " "),
+                r["programme_category"],
+                r["discount_bp"].normalize(),
+            )
+            for r in rows
+        ),
+    )
+
+
+@loans_app.command("show")
+def loans_show(
+    ctx: typer.Context, reference: str, as_json: bool = typer.Option(False, "--json")
+) -> None:
+    """Show one loan: its case, each indicator with baseline and target, and the measurements."""
+    with Session(migrated_engine(ctx)) as session:
+        detail = loan_detail(session, reference)
+    if detail is None:
+        fail(f"no loan with reference {reference!r}")
+    if as_json:
+        print_json(detail)
+        return
+    console.print(f"[bold]{detail['reference']}[/bold] {detail['title']} ({detail['status']})")
+    console.print(f"{detail['borrower']['name']} {detail['borrower']['orgnr']}")
+    console.print(
+        f"Amount {detail['amount']} {detail['currency']}, discount {detail['discount_bp']} bp"
+    )
+    for ind in detail["indicators"]:
+        current = {(m["group"], m["year"]): m["value"] for m in ind["measurements"] if m["current"]}
+        values = ", ".join(
+            f"{year}{' [' + group + ']' if group else ''}: {value}"
+            for (group, year), value in sorted(current.items())
+        )
+        console.print(
+            f"  {ind['code']} ({ind['unit']}): baseline {ind['baseline']['value']} "
+            f"({ind['baseline']['year']}), target {ind['target']['value']} "
+            f"({ind['target']['year']}); {values or 'no values yet'}",
+            highlight=False,
+        )
+
+
+@bonds_app.command("list")
+def bonds_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the social bonds and the size of their pools."""
+    with Session(migrated_engine(ctx)) as session:
+        rows = list_bonds(session)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        "Social bonds",
+        ["ISIN", "name", "currency", "nominal", "coupon %", "issued", "matures", "pool loans"],
+        (
+            (
+                r["isin"],
+                r["name"],
+                r["currency"],
+                f"{r['nominal_amount']:,.0f}".replace(",", " "),
+                r["coupon_pct"],
+                r["issue_date"],
+                r["maturity_date"],
+                r["pool_loans"],
+            )
+            for r in rows
+        ),
+    )
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", help="Worker processes (production: 2 × cores)."),
+) -> None:
+    """Serve the web pages and the API."""
+    import os
+
+    import uvicorn
+
+    st = state(ctx)
+    migrated_engine(ctx)
+    # workers re-create the app from the environment, so hand the command-line settings on that way
+    if st.database_url:
+        os.environ["LANPORTFOLJ_DATABASE_URL"] = st.database_url
+    if st.config:
+        os.environ["LANPORTFOLJ_CONFIG"] = st.config
+    console.print(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(
+        "lanportfolj.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )

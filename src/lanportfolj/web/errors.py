@@ -1,0 +1,69 @@
+"""Error pages and API errors: a clear message, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from lanportfolj.web.i18n import gettext as _
+
+log = logging.getLogger("lanportfolj.web")
+
+TITLES = {
+    400: "The request could not be read",
+    401: "Please sign in",
+    403: "You may not see this page",
+    404: "Page not found",
+    405: "Not allowed here",
+    413: "The file is too large",
+    422: "Some values are not valid",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path.startswith("/schema"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _respond(
+    request: Request[Any, Any, Any], status: int, detail: str, extra: Any = None
+) -> Response[Any]:
+    title = _(TITLES.get(status, "Error"))
+    if _wants_json(request):
+        body: dict[str, Any] = {"status_code": status, "detail": detail or title}
+        if extra:
+            body["extra"] = extra
+        return Response(body, status_code=status, media_type=MediaType.JSON)
+    if status == 401 and request.method == "GET":
+        from litestar.response import Redirect
+
+        return Redirect(path=f"/login?next={request.url.path}")
+    return Template(
+        template_name="errors/error.html",
+        context={"status": status, "title": title, "detail": detail},
+        status_code=status,
+    )
+
+
+def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    extra = exc.extra if isinstance(exc, ValidationException) else None
+    detail = exc.detail if exc.status_code < 500 else ""
+    return _respond(request, exc.status_code, _(detail) if detail else "", extra)
+
+
+def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _respond(request, HTTP_500_INTERNAL_SERVER_ERROR, "")
+
+
+def handlers() -> dict[Any, Any]:
+    return {HTTPException: http_exception, Exception: unexpected}

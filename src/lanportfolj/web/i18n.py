@@ -1,0 +1,114 @@
+"""Swedish and English for every user-visible string.
+
+Message ids are English; Swedish comes from gettext catalogues (``locale/sv/LC_MESSAGES/*.po``, one per area of
+the application so that areas never edit the same file). Catalogues are read with Babel at start-up, so no
+compile step is needed. The request's language lives in a context variable set by ``LanguageMiddleware``.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from jinja2 import Environment
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+LANGUAGES = ("sv", "en")
+LANG_COOKIE = "lang"
+_current: ContextVar[str] = ContextVar("lanportfolj_lang", default="sv")
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """All translations for ``lang`` (English is the message ids themselves)."""
+    if lang == "en":
+        return {}
+    merged: dict[str, str] = {}
+    folder = resources.files("lanportfolj") / "locale" / lang / "LC_MESSAGES"
+    if not folder.is_dir():
+        return merged
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".po"):
+            continue
+        with entry.open("rb") as fh:
+            for message in read_po(fh, locale=lang):
+                if message.id and message.string and isinstance(message.id, str):
+                    merged[message.id] = str(message.string)
+    return merged
+
+
+def get_language() -> str:
+    return _current.get()
+
+
+def set_language(lang: str) -> None:
+    _current.set(lang if lang in LANGUAGES else "sv")
+
+
+def gettext(message: str, **params: Any) -> str:
+    """``message`` in the current language, with ``%(name)s`` parameters filled in."""
+    text = catalogue(get_language()).get(message, message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    return gettext(singular if n == 1 else plural, n=n, **params)
+
+
+def fmt_number(value: Decimal | float | int | None, digits: int | None = None) -> str:
+    """A number as the reader writes it: ``3 800 000 000`` and ``61,5`` in Swedish, ``3,800,000,000`` in English."""
+    if value is None:
+        return "–"
+    locale = "sv_SE" if get_language() == "sv" else "en_GB"
+    if digits is not None:
+        value = round(Decimal(str(value)), digits)
+        fmt = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=fmt, locale=locale)
+    return format_decimal(value, locale=locale)
+
+
+def fmt_date(value: date | None) -> str:
+    return "–" if value is None else value.isoformat()
+
+
+def configure_jinja(engine: JinjaTemplateEngine) -> None:
+    """Autoescape everywhere, ``_`` and number formatting in every template."""
+    env: Environment = engine.engine
+    env.autoescape = True
+    env.globals["_"] = gettext
+    env.globals["ngettext"] = ngettext
+    env.globals["current_language"] = get_language
+    env.filters["num"] = fmt_number
+    env.filters["day"] = fmt_date
+
+
+class LanguageMiddleware:
+    """Sets the request's language: ``?lang=`` first, then the remembered cookie, then the default."""
+
+    def __init__(self, app: ASGIApp, default: str = "sv") -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            lang = self.default
+            for key, value in scope.get("headers", []):
+                if key == b"cookie":
+                    for part in value.decode("latin-1").split(";"):
+                        name, _, val = part.strip().partition("=")
+                        if name == LANG_COOKIE and val in LANGUAGES:
+                            lang = val
+            query = scope.get("query_string", b"").decode("latin-1")
+            for part in query.split("&"):
+                name, _, val = part.partition("=")
+                if name == "lang" and val in LANGUAGES:
+                    lang = val
+            set_language(lang)
+        await self.app(scope, receive, send)
