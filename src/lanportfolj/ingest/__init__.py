@@ -7,6 +7,12 @@ from lanportfolj.ingest.issues import ImportIssue, make_issue
 from lanportfolj.ingest.parse import parse_file
 from lanportfolj.ingest.result import MeasurementRow, ParseResult
 from lanportfolj.ingest.rules import IngestContext, LoanIndicatorRule
+from lanportfolj.ingest.template import (
+    TemplateLine,
+    TemplateSpec,
+    write_template_csv,
+    write_template_xlsx,
+)
 
 __all__ = [
     "ImportIssue",
@@ -14,6 +20,10 @@ __all__ = [
     "LoanIndicatorRule",
     "MeasurementRow",
     "ParseResult",
+    "TemplateLine",
+    "TemplateSpec",
     "make_issue",
     "parse_file",
+    "write_template_csv",
+    "write_template_xlsx",
 ]
