@@ -1,0 +1,325 @@
+"""The one column specification behind the report's HTML tables and Excel sheets.
+
+Each table names where its rows live in the report dict and which columns it shows, in order; the
+HTML table and the Excel sheet both iterate this list, so they can never disagree, and no renderer
+writes a column by hard-coded position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+#: Column kinds → Excel number format (``None``: not a number).
+EXCEL_FORMATS: Final[dict[str, str | None]] = {
+    "text": None,
+    "code": None,
+    "list": None,
+    "bool": None,
+    "date": "yyyy-mm-dd",
+    "year": "0",
+    "int": "#,##0",
+    "money": "#,##0.00",
+    "value": "#,##0.0000",
+    "percent": "#,##0.00",
+    "share": "0.00%",
+}
+
+#: Decimal places a kind is shown with in HTML (``share`` is shown as a percentage).
+DECIMALS: Final[dict[str, int]] = {"money": 2, "value": 4, "percent": 2, "share": 2}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: the row key, its label in both languages, its kind and its Excel width.
+
+    Labels may contain ``{currency}``, filled with the bond's currency.
+    """
+
+    key: str
+    label_sv: str
+    label_en: str
+    kind: str = "text"
+    width: int = 14
+
+    def label(self, lang: str, currency: str = "") -> str:
+        """The header in ``lang``."""
+        text = self.label_sv if lang == "sv" else self.label_en
+        return text.format(currency=currency)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the report: its sheet name, titles, the dict path of its rows and its columns."""
+
+    key: str
+    sheet: str
+    title_sv: str
+    title_en: str
+    path: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    def title(self, lang: str) -> str:
+        """The title in ``lang``."""
+        return self.title_sv if lang == "sv" else self.title_en
+
+    def rows(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """This table's rows in the report dict."""
+        node: Any = data
+        for part in self.path:
+            node = node[part]
+        return list(node)
+
+
+C = Column
+
+_CATEGORY = C("programme_category", "Kategori", "Category", "code", 20)
+_LOAN = C("loan", "Lån", "Loan", "code", 14)
+_INDICATOR = C("indicator", "Indikator", "Indicator", "code", 12)
+_AGGREGATION = C("aggregation", "Aggregering", "Aggregation", "code", 11)
+_YEAR = C("year", "År", "Year", "year", 7)
+_ESTIMATED = C("estimated", "Uppskattat", "Estimated", "bool", 10)
+_RESTATED = C("restated", "Ändrat", "Restated", "bool", 10)
+
+ALLOCATION_BY_CATEGORY = Table(
+    "allocation_by_category",
+    "Allocation",
+    "Allokering per kategori",
+    "Allocation by category",
+    ("allocation", "by_category"),
+    (
+        _CATEGORY,
+        C("loan_count", "Antal lån", "Loans", "int", 8),
+        C("borrower_count", "Antal låntagare", "Borrowers", "int", 10),
+        C("outstanding_sek", "Utestående (SEK)", "Outstanding (SEK)", "money", 18),
+        C("outstanding", "Utestående ({currency})", "Outstanding ({currency})", "money", 18),
+        C("disbursed", "Utbetalt ({currency})", "Disbursed ({currency})", "money", 18),
+        C("share_of_pool", "Andel av poolen", "Share of pool", "share", 12),
+    ),
+)
+
+ALLOCATION_BY_ICMA = Table(
+    "allocation_by_icma",
+    "Allocation ICMA",
+    "Allokering per ICMA-kategori",
+    "Allocation by ICMA category",
+    ("allocation", "by_icma_category"),
+    (
+        C("icma_category", "ICMA-kategori", "ICMA category", "code", 30),
+        *ALLOCATION_BY_CATEGORY.columns[1:],
+    ),
+)
+
+FINANCING = Table(
+    "financing",
+    "Financing",
+    "Finansiering och refinansiering",
+    "Financing and refinancing",
+    ("allocation", "financing"),
+    (
+        C("funding", "Typ", "Type", "code", 14),
+        C("loan_count", "Antal lån", "Loans", "int", 8),
+        C("outstanding", "Utestående ({currency})", "Outstanding ({currency})", "money", 18),
+        C("share_of_pool", "Andel av poolen", "Share of pool", "share", 12),
+    ),
+)
+
+LOANS = Table(
+    "loans",
+    "Loans",
+    "Lån i poolen",
+    "Loans in the pool",
+    ("allocation", "loans"),
+    (
+        C("reference", "Referens", "Reference", "code", 14),
+        C("borrower", "Låntagare", "Borrower", "text", 24),
+        C("borrower_orgnr", "Organisationsnummer", "Organisation number", "code", 14),
+        C("title", "Projekt", "Project", "text", 30),
+        _CATEGORY,
+        C("icma_category", "ICMA-kategori", "ICMA category", "code", 24),
+        C("sdgs", "Globala mål", "SDGs", "list", 12),
+        C("status", "Status", "Status", "code", 9),
+        C("disbursement_date", "Utbetalt", "Disbursed on", "date", 11),
+        C("maturity_date", "Förfaller", "Matures on", "date", 11),
+        C("funding", "Finansiering", "Funding", "code", 12),
+        C("lookback_exceeded", "Äldre än återblicken", "Beyond look-back", "bool", 10),
+        C("amount_sek", "Lånebelopp (SEK)", "Loan amount (SEK)", "money", 16),
+        C("disbursed_sek", "Utbetalt (SEK)", "Disbursed (SEK)", "money", 16),
+        C("outstanding_sek", "Utestående (SEK)", "Outstanding (SEK)", "money", 16),
+        C("total_project_cost_sek", "Projektkostnad (SEK)", "Project cost (SEK)", "money", 16),
+        C("disbursed", "Utbetalt ({currency})", "Disbursed ({currency})", "money", 16),
+        C("outstanding", "Utestående ({currency})", "Outstanding ({currency})", "money", 16),
+        C("project_share", "Andel av projektet", "Share of project", "share", 10),
+    ),
+)
+
+INDICATORS = Table(
+    "indicators",
+    "Indicators",
+    "Indikatorer",
+    "Indicators",
+    ("impact", "indicators"),
+    (
+        C("code", "Kod", "Code", "code", 12),
+        C("name_sv", "Namn", "Name (sv)", "text", 30),
+        C("name_en", "Namn (engelska)", "Name", "text", 30),
+        C("unit", "Enhet", "Unit", "text", 10),
+        C("kind", "Typ", "Kind", "code", 9),
+        C("direction", "Riktning", "Direction", "code", 9),
+        _AGGREGATION,
+        C("numerator", "Täljare", "Numerator", "code", 12),
+        C("denominator", "Nämnare", "Denominator", "code", 12),
+    ),
+)
+
+IMPACT_BY_CATEGORY = Table(
+    "impact_by_category",
+    "Impact by category",
+    "Effekter per kategori",
+    "Impact by category",
+    ("impact", "by_category"),
+    (
+        _CATEGORY,
+        _INDICATOR,
+        _AGGREGATION,
+        _YEAR,
+        C("loan_count", "Antal lån", "Loans", "int", 8),
+        C("value", "Hela projekten", "Full projects", "value", 14),
+        C("attributed", "Tillskrivet", "Attributed", "value", 14),
+        C("numerator", "Täljare", "Numerator", "value", 12),
+        C("denominator", "Nämnare", "Denominator", "value", 12),
+        C("invested", "Investerat ({currency})", "Invested ({currency})", "money", 16),
+        C("per_million", "Per miljon {currency}", "Per million {currency}", "value", 14),
+        _ESTIMATED,
+        _RESTATED,
+    ),
+)
+
+IMPACT_BOND = Table(
+    "impact_bond",
+    "Impact totals",
+    "Effekter totalt",
+    "Impact totals",
+    ("impact", "bond"),
+    (
+        _INDICATOR,
+        _AGGREGATION,
+        _YEAR,
+        C("loan_count", "Antal lån", "Loans", "int", 8),
+        C("value", "Hela projekten", "Full projects", "value", 14),
+        C("attributed", "Tillskrivet poolen", "Attributed to the pool", "value", 14),
+        C("bond_attributed", "Obligationens andel", "Bond's share", "value", 14),
+        C("numerator", "Täljare", "Numerator", "value", 12),
+        C("denominator", "Nämnare", "Denominator", "value", 12),
+        C("invested", "Investerat ({currency})", "Invested ({currency})", "money", 16),
+        C("per_million", "Per miljon {currency}", "Per million {currency}", "value", 14),
+        _ESTIMATED,
+        _RESTATED,
+    ),
+)
+
+IMPACT_PER_LOAN = Table(
+    "impact_per_loan",
+    "Impact per loan",
+    "Effekter per lån",
+    "Impact per loan",
+    ("impact", "per_loan"),
+    (
+        _LOAN,
+        C("borrower", "Låntagare", "Borrower", "text", 22),
+        _CATEGORY,
+        _INDICATOR,
+        _AGGREGATION,
+        C("baseline_value", "Utgångsvärde", "Baseline", "value", 12),
+        C("baseline_year", "Utgångsår", "Baseline year", "year", 8),
+        C("latest_year", "Senaste år", "Latest year", "year", 8),
+        C("latest_value", "Senaste värde", "Latest value", "value", 12),
+        C("target_value", "Målvärde", "Target", "value", 12),
+        C("target_year", "Målår", "Target year", "year", 8),
+        C("change_abs", "Förändring", "Change", "value", 12),
+        C("change_pct", "Förändring (%)", "Change (%)", "percent", 10),
+        C("on_track", "I fas", "On track", "bool", 8),
+        C("share", "Andel av projektet", "Share of project", "share", 10),
+        C("latest_attributed", "Tillskrivet senaste", "Attributed latest", "value", 12),
+        C("latest_estimated", "Senaste uppskattat", "Latest estimated", "bool", 10),
+        C("any_restated", "Ändrat", "Restated", "bool", 9),
+        C("years_reported", "År rapporterade", "Years reported", "int", 8),
+        C("data_source", "Datakälla", "Data source", "text", 20),
+    ),
+)
+
+IMPACT_VALUES = Table(
+    "impact_values",
+    "Impact values",
+    "Värden per år",
+    "Values by year",
+    ("impact", "values"),
+    (
+        _LOAN,
+        _CATEGORY,
+        _INDICATOR,
+        _AGGREGATION,
+        _YEAR,
+        C("value", "Värde", "Value", "value", 12),
+        C("numerator", "Täljare", "Numerator", "value", 12),
+        C("denominator", "Nämnare", "Denominator", "value", 12),
+        C("share", "Andel av projektet", "Share of project", "share", 10),
+        C("attributed", "Tillskrivet", "Attributed", "value", 12),
+        _ESTIMATED,
+        _RESTATED,
+    ),
+)
+
+RESTATEMENTS = Table(
+    "restatements",
+    "Restatements",
+    "Ändringar sedan förra rapporten",
+    "Restatements since the last report",
+    ("restatements",),
+    (
+        _LOAN,
+        _INDICATOR,
+        _YEAR,
+        C("old", "Tidigare värde", "Old value", "value", 12),
+        C("new", "Nytt värde", "New value", "value", 12),
+        C("at", "Ändrat", "Changed on", "date", 11),
+    ),
+)
+
+#: Every table, in the order the workbook's sheets follow the Summary sheet.
+TABLES: Final[tuple[Table, ...]] = (
+    ALLOCATION_BY_CATEGORY,
+    ALLOCATION_BY_ICMA,
+    FINANCING,
+    LOANS,
+    IMPACT_BY_CATEGORY,
+    IMPACT_BOND,
+    IMPACT_PER_LOAN,
+    IMPACT_VALUES,
+    INDICATORS,
+    RESTATEMENTS,
+)
+
+#: The Summary sheet and section: (key in allocation.summary, label sv, label en, kind).
+SUMMARY: Final[tuple[Column, ...]] = (
+    C("nominal_amount", "Nominellt belopp ({currency})", "Nominal amount ({currency})", "money"),
+    C("other_bonds_nominal", "Andra obligationer i poolen ({currency})",
+      "Other bonds on the pool ({currency})", "money"),
+    C("pool_outstanding_sek", "Poolen, utestående (SEK)", "Pool outstanding (SEK)", "money"),
+    C("pool_outstanding", "Poolen, utestående ({currency})", "Pool outstanding ({currency})",
+      "money"),
+    C("pool_disbursed", "Poolen, utbetalt ({currency})", "Pool disbursed ({currency})", "money"),
+    C("allocated", "Allokerat ({currency})", "Allocated ({currency})", "money"),
+    C("unallocated", "Ej allokerat ({currency})", "Unallocated ({currency})", "money"),
+    C("financing_amount", "Finansiering ({currency})", "Financing ({currency})", "money"),
+    C("refinancing_amount", "Refinansiering ({currency})", "Refinancing ({currency})", "money"),
+    C("bond_share_of_pool", "Obligationens andel av poolen", "Bond's share of the pool", "share"),
+    C("bond_share_capped", "Andelen begränsad", "Share capped", "bool"),
+    C("social_loan_ratio", "Andel sociala lån", "Social loan ratio", "share"),
+    C("loan_count", "Antal lån", "Loans", "int"),
+    C("borrower_count", "Antal låntagare", "Borrowers", "int"),
+    C("pool_smaller_than_bond", "Poolen mindre än obligationerna", "Pool smaller than the bonds",
+      "bool"),
+    C("lookback_exceeded_count", "Lån äldre än återblicken", "Loans beyond the look-back", "int"),
+    C("lookback_cutoff", "Återblick från", "Look-back cutoff", "date"),
+)  # fmt: skip
