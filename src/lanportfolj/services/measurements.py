@@ -76,6 +76,8 @@ class ImportResult:
     errors: list[ImportIssue] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     submission_id: int | None = None
+    #: The submission that already brought exactly these bytes; nothing is done again.
+    duplicate_of: int | None = None
 
     @property
     def nothing_changed(self) -> bool:
@@ -92,6 +94,7 @@ class ImportResult:
             "restated": self.restated,
             "unchanged": self.unchanged,
             "submission_id": self.submission_id,
+            "duplicate_of": self.duplicate_of,
             "errors": [issue.to_dict(lang) for issue in self.errors],
         }
         if with_changes:
@@ -226,6 +229,16 @@ def import_file(
         errors=list(parsed.issues),
     )
     if not parsed.ok:
+        return result
+    # idempotent by content: the same bytes again change nothing, even after a later restatement
+    earlier = session.exec(
+        select(Submission.id).where(
+            Submission.sha256 == digest, Submission.status == "accepted"
+        )
+    ).first()
+    if earlier is not None:
+        result.duplicate_of = earlier
+        result.unchanged = len(parsed.rows)
         return result
     changes, current = plan_changes(session, parsed.rows, ids)
     result.changes = changes
