@@ -443,7 +443,7 @@ def _substantive(case: Case, field_name: str, rules: RuleSet) -> bool:
     return len(_clean(getattr(case, field_name))) >= rules.min_chars(field_name)
 
 
-def _labels(vocabulary: dict[str, dict[str, str]], keys: tuple[str, ...] | list[str]) -> dict:
+def _labels(vocabulary: dict[str, dict[str, str]], keys: tuple[str, ...]) -> dict[str, str]:
     return {lang: ", ".join(label(vocabulary, key, lang) for key in keys) for lang in LANGUAGES}
 
 
@@ -725,11 +725,10 @@ def e7_follow_up(case: Case, rules: RuleSet) -> CriterionResult:
             if absent
         ]
         if missing:
-            terms = _per_language(
-                lambda lang, missing=missing: ", ".join(
-                    rules.text(f"terms.{term}", lang) for term in missing
-                )
-            )
+            terms = {
+                lang: ", ".join(rules.text(f"terms.{term}", lang) for term in missing)
+                for lang in LANGUAGES
+            }
             reasons.append(_r("indicator_incomplete", code=code, missing=terms))
         if (
             ind.baseline_year is not None
@@ -882,7 +881,7 @@ def _power_reasons(case: Case, rules: RuleSet) -> tuple[list[_Reason], bool]:
     alpha = float(rules.thresholds["power_alpha"])
     power = float(rules.thresholds["power_target"])
     mde = mde_proportions(base_rate=base_rate, n_per_arm=n, alpha=alpha, power=power)
-    common = {
+    common: dict[str, Param] = {
         "n": n,
         "base_rate": _per_language(lambda lang: _plain_number(base_rate * 100, lang)),
         "alpha": _per_language(lambda lang: _plain_number(alpha, lang)),
