@@ -276,7 +276,9 @@ def _estimate(
     method: str,
     warnings: list[DidWarning],
 ) -> DidResult:
-    slope_t, slope_c, trend_w = (None, None, [])
+    slope_t: float | None = None
+    slope_c: float | None = None
+    trend_w: list[DidWarning] = []
     if trend_years:
         slope_t, slope_c, trend_w = _trend_warnings(
             treated=treated, comparison=comparison, pre_years=trend_years, tolerance=tolerance

@@ -388,13 +388,36 @@ def power_summary(
     sides_sv, sides_en = _sides(two_sided)
     de_sv = f", designeffekt {_num_sv(design_effect)}" if design_effect != 1.0 else ""
     de_en = f", design effect {design_effect:.2f}" if design_effect != 1.0 else ""
-    common = {
-        "alpha": alpha,
-        "power": power,
-        "two_sided": two_sided,
-        "design_effect": design_effect,
-        "method": _METHOD,
-    }
+
+    def build(
+        *,
+        outcome: str,
+        solved_for: str,
+        n: int,
+        effect: float | None,
+        effect_size: float | None,
+        detectable: bool,
+        message_sv: str,
+        message_en: str,
+    ) -> PowerResult:
+        return PowerResult(
+            outcome=outcome,
+            solved_for=solved_for,
+            n_per_arm=n,
+            effective_n_per_arm=n / design_effect,
+            effect=effect,
+            effect_size=effect_size,
+            base_rate=base_rate,
+            sd=sd,
+            alpha=alpha,
+            power=power,
+            two_sided=two_sided,
+            design_effect=design_effect,
+            detectable=detectable,
+            message_sv=message_sv,
+            message_en=message_en,
+            method=_METHOD,
+        )
 
     if base_rate is not None:
         if n_per_arm is not None:
@@ -441,19 +464,15 @@ def power_summary(
                     f"change can be detected ({sides_en} test, {conf_en} power{de_en}): more "
                     f"participants or a more common outcome are needed."
                 )
-            return PowerResult(
+            return build(
                 outcome="proportion",
                 solved_for="mde",
-                n_per_arm=n_per_arm,
-                effective_n_per_arm=n_per_arm / design_effect,
+                n=n_per_arm,
                 effect=mde if detectable else None,
                 effect_size=h,
-                base_rate=base_rate,
-                sd=None,
                 detectable=detectable,
                 message_sv=msg_sv,
                 message_en=msg_en,
-                **common,
             )
         assert effect is not None
         n = n_for_proportions(
@@ -465,15 +484,12 @@ def power_summary(
             design_effect=design_effect,
         )
         new_rate = base_rate + effect
-        return PowerResult(
+        return build(
             outcome="proportion",
             solved_for="n",
-            n_per_arm=n,
-            effective_n_per_arm=n / design_effect,
+            n=n,
             effect=abs(effect),
             effect_size=cohens_h(new_rate, base_rate),
-            base_rate=base_rate,
-            sd=None,
             detectable=True,
             message_sv=(
                 f"För att upptäcka en förändring från {_pct_sv(base_rate)} % till "
@@ -484,7 +500,6 @@ def power_summary(
                 f"To detect a change from {_pct_en(base_rate)} % to {_pct_en(new_rate)} %, "
                 f"{n} participants per group are needed ({sides_en} test, {conf_en} power{de_en})."
             ),
-            **common,
         )
 
     assert sd is not None
@@ -497,15 +512,12 @@ def power_summary(
             two_sided=two_sided,
             design_effect=design_effect,
         )
-        return PowerResult(
+        return build(
             outcome="mean",
             solved_for="mde",
-            n_per_arm=n_per_arm,
-            effective_n_per_arm=n_per_arm / design_effect,
+            n=n_per_arm,
             effect=mde,
             effect_size=mde / sd,
-            base_rate=None,
-            sd=sd,
             detectable=True,
             message_sv=(
                 f"Med {n_per_arm} per grupp är den minsta skillnad i medelvärde som kan upptäckas "
@@ -517,7 +529,6 @@ def power_summary(
                 f"{mde:.2f} ({mde / sd:.2f} standard deviations; {sides_en} test, "
                 f"{conf_en} power{de_en})."
             ),
-            **common,
         )
     assert effect is not None
     n = n_for_means(
@@ -528,15 +539,12 @@ def power_summary(
         two_sided=two_sided,
         design_effect=design_effect,
     )
-    return PowerResult(
+    return build(
         outcome="mean",
         solved_for="n",
-        n_per_arm=n,
-        effective_n_per_arm=n / design_effect,
+        n=n,
         effect=abs(effect),
         effect_size=effect / sd,
-        base_rate=None,
-        sd=sd,
         detectable=True,
         message_sv=(
             f"För att upptäcka en skillnad i medelvärde på {_num_sv(abs(effect))} behövs {n} "
@@ -546,5 +554,4 @@ def power_summary(
             f"To detect a difference in means of {abs(effect):.2f}, {n} participants per group "
             f"are needed ({sides_en} test, {conf_en} power{de_en})."
         ),
-        **common,
     )

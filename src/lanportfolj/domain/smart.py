@@ -212,15 +212,15 @@ def _time_bound(
                 )
             )
     for ind in used:
-        year = goal.target_year if goal.target_year is not None else ind.target_year
-        if year is not None and ind.baseline_year is not None and year < ind.baseline_year:
+        ind_year = goal.target_year if goal.target_year is not None else ind.target_year
+        if ind_year is not None and ind.baseline_year is not None and ind_year < ind.baseline_year:
             hints.append(
                 Hint(
                     index,
                     "target_before_baseline",
-                    f"Mål {n}: målåret {year} ligger före basåret {ind.baseline_year} för "
+                    f"Mål {n}: målåret {ind_year} ligger före basåret {ind.baseline_year} för "
                     f"{ind.code}.",
-                    f"Goal {n}: the target year {year} is before the baseline year "
+                    f"Goal {n}: the target year {ind_year} is before the baseline year "
                     f"{ind.baseline_year} of {ind.code}.",
                     "T",
                 )
