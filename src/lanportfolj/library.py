@@ -123,8 +123,8 @@ RULES: dict[str, tuple[str, str]] = {
         "The file cannot be read as TOML: {detail}",
     ),
     "file-structure": (
-        "Filen ska innehålla [[indicator]]-tabeller: {detail}",
-        "The file must hold [[indicator]] tables: {detail}",
+        "Filen ska innehålla [[indicator]]-tabeller: {detail_sv}",
+        "The file must hold [[indicator]] tables: {detail_en}",
     ),
     "unknown-field": ("Okänt fält '{field}'.", "Unknown field '{field}'."),
     "missing-field": (
@@ -606,7 +606,7 @@ def check_references(
         for field in ("numerator", "denominator"):
             target_code = getattr(ind, field)
             target = known.get(target_code) if target_code else None
-            rule, params = "", {}
+            rule, params = "", dict[str, Any]()
             if target is None:
                 rule = "part-unknown"
             elif target.aggregation == "ratio":
@@ -655,7 +655,8 @@ def _read_file(path: Path, name: str) -> tuple[str, list[Any], list[LibraryIssue
         text = path.read_bytes().decode("utf-8")
         data = tomllib.loads(text)
     except UnicodeDecodeError as exc:
-        return "", [], [_issue("toml-unreadable", file=name, detail=f"not UTF-8 ({exc.reason})")]
+        detail = f"inte UTF-8 / not UTF-8 ({exc.reason})"
+        return "", [], [_issue("toml-unreadable", file=name, detail=detail)]
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE_RE.search(str(exc))
         line = int(match.group(1)) if match else None
@@ -666,7 +667,14 @@ def _read_file(path: Path, name: str) -> tuple[str, list[Any], list[LibraryIssue
     issues = [_issue("unknown-field", file=name, field=key) for key in data if key != "indicator"]
     entries = data.get("indicator")
     if entries is None:
-        issues.append(_issue("file-structure", file=name, detail="no [[indicator]] table"))
+        issues.append(
+            _issue(
+                "file-structure",
+                file=name,
+                detail_sv="ingen [[indicator]]-tabell",
+                detail_en="no [[indicator]] table",
+            )
+        )
         return text, [], issues
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         issues.append(
@@ -674,7 +682,8 @@ def _read_file(path: Path, name: str) -> tuple[str, list[Any], list[LibraryIssue
                 "file-structure",
                 file=name,
                 field="indicator",
-                detail="'indicator' must be an array of tables ([[indicator]])",
+                detail_sv="'indicator' måste vara en lista av tabeller ([[indicator]])",
+                detail_en="'indicator' must be an array of tables ([[indicator]])",
             )
         )
         return text, [], issues
