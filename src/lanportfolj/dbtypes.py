@@ -10,6 +10,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
+def plain(number: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form: PostgreSQL's ``390.000000`` reads as ``390``,
+    as SQLite's does, so both databases give the same values and the same JSON."""
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
+
+
 class ExactDecimal(TypeDecorator[Decimal]):
     """NUMERIC on PostgreSQL; text on SQLite, whose NUMERIC is a binary float and would round money.
 
@@ -34,15 +42,15 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         number = value if isinstance(value, Decimal) else Decimal(str(value))
         if dialect.name == "sqlite":
-            # normalise so equal amounts compare equal as text ("1.50" == "1.5")
-            text = format(number.normalize(), "f")
-            return text
+            # normalised so equal amounts are equal text ("1.50" == "1.5")
+            return format(plain(number), "f")
         return number
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        return plain(number)
 
     def __repr__(self) -> str:
         return f"ExactDecimal({self.precision}, {self.scale})"
