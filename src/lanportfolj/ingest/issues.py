@@ -35,8 +35,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file is not a CSV or XLSX file ({detail}). Save it as .xlsx or .csv.",
     ),
     "malformed-csv": (
-        "CSV-filen går inte att läsa ({detail}). Kontrollera citattecken och avgränsare.",
-        "The CSV file cannot be read ({detail}). Check quotes and separators.",
+        "CSV-filen går inte att läsa. Kontrollera att varje citattecken (\") stängs och att "
+        "kolumnerna skiljs åt med semikolon eller komma.",
+        "The CSV file cannot be read. Check that every quote (\") is closed and that columns are "
+        "separated by semicolons or commas.",
     ),
     "bad-encoding": (
         "Filens teckenkodning känns inte igen. Spara som UTF-8 eller Windows-1252.",

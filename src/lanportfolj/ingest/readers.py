@@ -305,8 +305,7 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
             raise_if_empty=False,
         )
     except Exception as exc:  # polars reports malformed quoting as ComputeError and friends
-        detail = str(exc).strip().splitlines()[-1][:160] if str(exc).strip() else type(exc).__name__
-        raise ReadError(make_issue("malformed-csv", file=filename, detail=detail)) from exc
+        raise ReadError(make_issue("malformed-csv", file=filename)) from exc
     if frame.height == 0:
         raise ReadError(make_issue("empty-file", file=filename))
     return _build_table(frame, 0, skipped + 1, filename)
