@@ -47,7 +47,7 @@ def test_loads_borrowers_loans_bond_and_measurements_with_a_restatement(settings
     assert loan.amount == Decimal("3800000000")
     # both approvals recorded → the programme's discount applies
     assert loan.discount_bp == Decimal("2")
-    assert detail["borrower"]["owner"] == "Botkyrka kommun"
+    assert detail["borrower"]["owner"] == "Stockholms stad"
     crimes = next(i for i in detail["indicators"] if i["code"] == "reported_crimes")
     versions = [(m["year"], m["value"], m["version"], m["current"]) for m in crimes["measurements"]]
     assert (2024, "370", 1, False) in versions
