@@ -26,7 +26,7 @@ from lanportfolj.domain.categories import (
     TARGET_POPULATIONS,
 )
 from lanportfolj.domain.orgnr import OrgnrError, normalise_orgnr
-from lanportfolj.library import IndicatorDef, load_library, parse_indicator
+from lanportfolj.library import IndicatorDef, check_references, load_library, parse_indicator
 from lanportfolj.models import (
     BondPoolEntry,
     Borrower,
@@ -435,6 +435,9 @@ def read_portfolio(
                 if ind.code in library:
                     chk.add(f"{rec} own_indicator #{j}", "code", f"{ind.code} is a library code")
                 own[ind.code] = ind
+        # an own ratio must point at parts that exist (in the library or among the loan's own)
+        for p in check_references(list(own.values()), {**library, **own}):
+            chk.add(f"{rec} own_indicator {p.code}", p.field or "", p.message)
         loan["own_indicators"] = own
 
         uses: list[dict[str, Any]] = []
