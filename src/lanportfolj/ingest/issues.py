@@ -35,9 +35,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file is not a CSV or XLSX file ({detail}). Save it as .xlsx or .csv.",
     ),
     "malformed-csv": (
-        "CSV-filen går inte att läsa. Kontrollera att varje citattecken (\") stängs och att "
+        'CSV-filen går inte att läsa. Kontrollera att varje citattecken (") stängs och att '
         "kolumnerna skiljs åt med semikolon eller komma.",
-        "The CSV file cannot be read. Check that every quote (\") is closed and that columns are "
+        'The CSV file cannot be read. Check that every quote (") is closed and that columns are '
         "separated by semicolons or commas.",
     ),
     "bad-encoding": (

@@ -108,7 +108,9 @@ def _read_xlsx(filename: str, data: bytes, context: IngestContext) -> RawTable:
     try:
         reader = fastexcel.read_excel(data)
         sheet_names = reader.sheet_names
-    except Exception as exc:  # calamine raises its own types and the odd panic
+    except BaseException as exc:
+        # calamine raises its own types, and a Rust panic surfaces as a BaseException.
+        _reraise_interrupts(exc)
         raise ReadError(_not_a_spreadsheet(filename, "damaged XLSX")) from exc
 
     first_frame: tuple[str, pl.DataFrame] | None = None
@@ -117,7 +119,8 @@ def _read_xlsx(filename: str, data: bytes, context: IngestContext) -> RawTable:
             frame = reader.load_sheet(
                 sheet_name, header_row=None, dtypes="string", whitespace_as_null=True
             ).to_polars()
-        except Exception:  # a sheet calamine cannot read (chart sheet, broken XML) is skipped
+        except BaseException as exc:  # a sheet calamine cannot read (broken XML) is skipped
+            _reraise_interrupts(exc)
             continue
         if frame.height == 0:
             continue
@@ -133,6 +136,11 @@ def _read_xlsx(filename: str, data: bytes, context: IngestContext) -> RawTable:
     sheet_name, frame = first_frame
     first_row = _sheet_first_row(archive, sheet_name)
     return _build_table(frame, _first_non_empty(frame) or 0, first_row, filename)
+
+
+def _reraise_interrupts(exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+        raise exc
 
 
 def _check_zip_bomb(filename: str, entries: list[zipfile.ZipInfo], context: IngestContext) -> None:

@@ -273,8 +273,10 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
 
 
 def _value_rule(line: TemplateLine, lang: str) -> dict[str, object]:
-    low = float(line.min_value) if line.min_value is not None else -1e15
-    high = float(line.max_value) if line.max_value is not None else 1e15
+    # Excel needs some bound on a "between" rule; ±10^15 is beyond any indicator in the library.
+    number = int if line.integer else float
+    low = number(line.min_value) if line.min_value is not None else number(-1e15)
+    high = number(line.max_value) if line.max_value is not None else number(1e15)
     message = (
         ("Skriv ett heltal." if line.integer else "Skriv ett tal.")
         if lang == "sv"
