@@ -58,6 +58,38 @@ def db_upgrade(ctx: typer.Context) -> None:
     )
 
 
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context, target: Path = typer.Argument(..., help="The backup file to write.")
+) -> None:
+    """Back up the database while it is in use (SQLite online backup; pg_dump for PostgreSQL)."""
+    from lanportfolj.backup import BackupError, backup
+
+    try:
+        backup(migrated_engine(ctx), target)
+    except BackupError as exc:
+        fail(str(exc))
+    console.print(f"Backup written to {target}")
+
+
+@db_app.command("restore")
+def db_restore(
+    ctx: typer.Context,
+    source: Path = typer.Argument(..., help="A file written by `lanportfolj db backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask before replacing the database."),
+) -> None:
+    """Replace the database's content with a backup."""
+    from lanportfolj.backup import BackupError, restore
+
+    if not yes and not typer.confirm("Replace everything in the database with this backup?"):
+        raise typer.Exit(1)
+    try:
+        restore(state(ctx).engine, source)
+    except BackupError as exc:
+        fail(str(exc))
+    console.print(f"Database restored from {source}")
+
+
 def _safe_url(url: str) -> str:
     # never print a password
     if "@" in url and "://" in url:
