@@ -1,0 +1,645 @@
+"""Evaluation support for a loan: comparison units with difference-in-differences, the power
+panel and SMART hints, as plain dicts any page, API or report can render.
+
+Everything returned here is plain data in one language (``lang``), with the Swedish and English
+texts kept side by side where a message comes from the domain, and numbers both raw (for JSON and
+charts) and formatted (for the page). The partials in ``templates/evaluation/`` need nothing but
+these dicts: no translation function, no filters, so the bond report's own Jinja environment can
+include them too.
+
+How a comparison is set up (PRODUCT §7):
+
+* Only loan indicators with at least one value for a comparison unit (``group_name`` ≠ "") get a
+  section; only current versions count (restatements resolved).
+* The intervention's baseline (value and year) is a pre-period point; a measurement reported for
+  the baseline year takes precedence, since it is the newer statement of the same value.
+* The intervention starts in the later of the year after the baseline and the disbursement year:
+  the baseline precedes the intervention by definition, and the social intervention is tied to the
+  physical investment the loan pays for. Without either, the first year with a value counts as
+  the only pre-period year. The rule used is stated in the dict (``start_rule``).
+* ``did_multi`` (post-period mean minus pre-period mean) is the headline; ``did_2x2`` compares the
+  baseline year (or the last pre-period year) with the latest common year.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+from sqlmodel import Session, col, select
+
+from lanportfolj.config import Settings
+from lanportfolj.domain.case import Case
+from lanportfolj.domain.did import DidResult, Series, did_2x2, did_multi
+from lanportfolj.domain.power import mde_proportions, n_for_proportions, power_summary
+from lanportfolj.domain.smart import smart_hints
+from lanportfolj.library import UNITS
+from lanportfolj.models import IndicatorDefinition, Loan, LoanIndicator, Measurement
+from lanportfolj.services.loans import case_for, get_loan, loan_indicator_rows
+
+LANGS = ("sv", "en")
+
+#: Every label the partials show, in both languages; each dict carries the ``lang`` half.
+LABELS: dict[str, dict[str, str]] = {
+    "comparison_title": {"sv": "Jämförelsegrupper", "en": "Comparison groups"},
+    "no_comparison": {
+        "sv": "Ingen indikator har rapporterats för en jämförelseenhet.",
+        "en": "No indicator has been reported for a comparison unit.",
+    },
+    "year": {"sv": "År", "en": "Year"},
+    "intervention": {"sv": "Insatsen", "en": "Intervention"},
+    "baseline_mark": {"sv": "utgångsvärde", "en": "baseline"},
+    "estimated_mark": {"sv": "uppskattat", "en": "estimated"},
+    "raw_change": {"sv": "Förändring för insatsen", "en": "Change for the intervention"},
+    "did": {"sv": "Skillnad-i-skillnader", "en": "Difference-in-differences"},
+    "did_multi": {
+        "sv": "Medel efter minus medel före",
+        "en": "Mean after minus mean before",
+    },
+    "did_2x2": {"sv": "Utgångsår mot senaste år", "en": "Baseline year against latest year"},
+    "ci": {"sv": "Konfidensintervall", "en": "Confidence interval"},
+    "no_ci": {"sv": "ej tillgängligt", "en": "not available"},
+    "pre_trends": {
+        "sv": "Trend före insatsen (per år)",
+        "en": "Trend before the intervention (a year)",
+    },
+    "pre_years": {"sv": "År före", "en": "Years before"},
+    "post_years": {"sv": "År efter", "en": "Years after"},
+    "warnings": {"sv": "Varningar", "en": "Warnings"},
+    "assumptions": {"sv": "Antaganden", "en": "Assumptions"},
+    "compared_with": {"sv": "Jämfört med", "en": "Compared with"},
+    "not_estimable": {"sv": "kan inte skattas", "en": "cannot be estimated"},
+    "power_title": {"sv": "Statistisk styrka", "en": "Statistical power"},
+    "smart_title": {"sv": "SMART-granskning av målen", "en": "SMART check of the goals"},
+    "smart_none": {
+        "sv": "Inga anmärkningar: målen är specifika, mätbara, realistiska och tidsatta.",
+        "en": "No remarks: the goals are specific, measurable, realistic and time-bound.",
+    },
+    "criterion": {"sv": "Kriterium", "en": "Criterion"},
+    "goal": {"sv": "Mål", "en": "Goal"},
+    "whole_application": {"sv": "Hela ansökan", "en": "The whole application"},
+}
+
+SMART_LETTERS: dict[str, dict[str, str]] = {
+    "S": {"sv": "Specifikt", "en": "Specific"},
+    "M": {"sv": "Mätbart", "en": "Measurable"},
+    "A": {"sv": "Accepterat", "en": "Accepted"},
+    "R": {"sv": "Realistiskt", "en": "Realistic"},
+    "T": {"sv": "Tidsatt", "en": "Time-bound"},
+}
+
+
+class LoanNotFound(LookupError):
+    """No loan with that reference."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"Inget lån {reference} / No loan {reference}")
+        self.reference = reference
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in LANGS else "sv"
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The partials' labels in ``lang``."""
+    lang = _lang(lang)
+    return {key: texts[lang] for key, texts in LABELS.items()}
+
+
+def _fmt(
+    value: Decimal | float | None, lang: str, *, digits: int | None = None, sign: bool = False
+) -> str:
+    """A number as the reader writes it (``1 234,5`` / ``1,234.5``); ``–`` for none."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    locale = "sv_SE" if lang == "sv" else "en_GB"
+    pattern = "#,##0.###" if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    text = format_decimal(number, format=pattern, locale=locale)
+    if sign and number > 0 and text.strip("0,.") != "":
+        text = "+" + text
+    # the Swedish way: a true minus sign
+    return text.replace("-", "−") if lang == "sv" else text
+
+
+def _unit_label(unit: str, lang: str, *, difference: bool = False) -> str:
+    if unit == "percent":
+        if difference:
+            return "procentenheter" if lang == "sv" else "percentage points"
+        return "%"
+    found = UNITS.get(unit)
+    if found is None:
+        return unit
+    return found.sv if lang == "sv" else found.en
+
+
+def _warning_dict(code: str, sv: str, en: str, lang: str) -> dict[str, str]:
+    return {"code": code, "message": sv if lang == "sv" else en, "message_sv": sv, "message_en": en}
+
+
+def _current_values(session: Session, li_id: int) -> dict[str, dict[int, Measurement]]:
+    """Current measurements of one loan indicator: group → year → measurement."""
+    rows = session.exec(
+        select(Measurement)
+        .where(Measurement.loan_indicator_id == li_id, col(Measurement.is_current))
+        .order_by(col(Measurement.group_name), col(Measurement.year))
+    ).all()
+    out: dict[str, dict[int, Measurement]] = defaultdict(dict)
+    for m in rows:
+        out[m.group_name][m.year] = m
+    return out
+
+
+def _start_year(
+    baseline_year: int | None, loan: Loan, years: Iterable[int], lang: str
+) -> tuple[int | None, str]:
+    """The first year of the post-period and the sentence saying why."""
+    after_baseline = baseline_year + 1 if baseline_year is not None else None
+    disbursed = loan.disbursement_date.year if loan.disbursement_date else None
+    if after_baseline is not None and disbursed is not None and disbursed > after_baseline:
+        year = disbursed
+        sv = f"Insatsen räknas från {year}, året lånet betalades ut (utgångsåret är {baseline_year})."
+        en = f"The intervention counts from {year}, the year the loan was disbursed (baseline {baseline_year})."
+    elif after_baseline is not None:
+        year = after_baseline
+        sv = f"Insatsen räknas från {year}, året efter utgångsåret {baseline_year}."
+        en = f"The intervention counts from {year}, the year after the baseline year {baseline_year}."
+    elif disbursed is not None:
+        year = disbursed
+        sv = f"Insatsen räknas från {year}, året lånet betalades ut (utgångsår saknas)."
+        en = f"The intervention counts from {year}, the year the loan was disbursed (no baseline year)."
+    else:
+        present = sorted(years)
+        if len(present) < 2:
+            sv = "Utgångsår och utbetalningsår saknas, och för få år finns för en jämförelse."
+            en = "No baseline or disbursement year, and too few years for a comparison."
+            return None, sv if lang == "sv" else en
+        year = present[1]
+        sv = f"Utgångsår och utbetalningsår saknas: {present[0]} får räknas som året före insatsen."
+        en = f"No baseline or disbursement year: {present[0]} is taken as the year before."
+    return year, sv if lang == "sv" else en
+
+
+def _did_dict(result: DidResult, *, unit: str, direction: str, lang: str) -> dict[str, Any]:
+    """A DiD result as plain data with formatted texts for the page."""
+    data = result.to_dict()
+    diff_unit = _unit_label(unit, lang, difference=True)
+    data["warnings"] = [
+        _warning_dict(w.code, w.message_sv, w.message_en, lang) for w in result.warnings
+    ]
+    data["assumptions"] = result.assumptions_sv if lang == "sv" else result.assumptions_en
+    data["estimate_text"] = (
+        f"{_fmt(result.estimate, lang, digits=2, sign=True)} {diff_unit}"
+        if result.estimate is not None
+        else LABELS["not_estimable"][lang]
+    )
+    if result.ci_low is not None and result.ci_high is not None:
+        data["ci_text"] = (
+            f"{result.confidence:.0%}: {_fmt(result.ci_low, lang, digits=2)} … "
+            f"{_fmt(result.ci_high, lang, digits=2)}"
+        )
+    else:
+        data["ci_text"] = LABELS["no_ci"][lang]
+    data["pre_trend_text"] = (
+        f"{result.treated_unit} {_fmt(result.pre_trend_treated, lang, digits=2, sign=True)}, "
+        f"{result.comparison_unit} {_fmt(result.pre_trend_comparison, lang, digits=2, sign=True)}"
+    )
+    data["pre_years_text"] = ", ".join(str(y) for y in result.pre_years) or "–"
+    data["post_years_text"] = ", ".join(str(y) for y in result.post_years) or "–"
+    favourable: bool | None = None
+    if (
+        result.estimate is not None
+        and result.estimate != 0
+        and direction in ("increase", "decrease")
+    ):
+        favourable = (result.estimate > 0) == (direction == "increase")
+    data["favourable"] = favourable
+    return data
+
+
+def _summary(did: dict[str, Any], *, unit: str, lang: str) -> str:
+    """One sentence: the raw changes of both units and the DiD between them."""
+    if did["estimate"] is None:
+        return (
+            f"Jämfört med {did['comparison_unit']}: effekten kan inte skattas ännu."
+            if lang == "sv"
+            else f"Compared with {did['comparison_unit']}: the effect cannot be estimated yet."
+        )
+    diff_unit = _unit_label(unit, lang, difference=True)
+    t = _fmt(did["change_treated"], lang, digits=2, sign=True)
+    c = _fmt(did["change_comparison"], lang, digits=2, sign=True)
+    if did["favourable"] is None:
+        tail_sv = tail_en = ""
+    elif did["favourable"]:
+        tail_sv, tail_en = " i önskad riktning", " in the desired direction"
+    else:
+        tail_sv, tail_en = " i motsatt riktning mot den önskade", " against the desired direction"
+    if lang == "sv":
+        return (
+            f"Jämfört med {did['comparison_unit']}: {did['treated_unit']} förändrades {t}, "
+            f"jämförelseenheten {c} {diff_unit}; skillnad-i-skillnader {did['estimate_text']}"
+            f"{tail_sv} (före: {did['pre_years_text']}; efter: {did['post_years_text']})."
+        )
+    return (
+        f"Compared with {did['comparison_unit']}: {did['treated_unit']} changed by {t}, the "
+        f"comparison unit by {c} {diff_unit}; difference-in-differences {did['estimate_text']}"
+        f"{tail_en} (before: {did['pre_years_text']}; after: {did['post_years_text']})."
+    )
+
+
+def _two_by_two(
+    treated: Series, comparison: Series, *, pre_year: int | None, start_year: int
+) -> DidResult | None:
+    common = sorted(set(treated.values) & set(comparison.values))
+    post = [y for y in common if y >= start_year]
+    if pre_year is None or pre_year not in common:
+        before = [y for y in common if y < start_year]
+        pre_year = before[-1] if before else None
+    if pre_year is None or not post:
+        return None
+    return did_2x2(treated=treated, comparison=comparison, pre_year=pre_year, post_year=post[-1])
+
+
+def _indicator_section(
+    *,
+    loan: Loan,
+    li: LoanIndicator,
+    ind: IndicatorDefinition,
+    by_group: dict[str, dict[int, Measurement]],
+    lang: str,
+) -> dict[str, Any]:
+    intervention_label = LABELS["intervention"][lang]
+    treated_points: dict[int, Decimal] = {y: m.value for y, m in by_group.get("", {}).items()}
+    baseline_used = False
+    if (
+        li.baseline_year is not None
+        and li.baseline_value is not None
+        and li.baseline_year not in treated_points
+    ):
+        treated_points[li.baseline_year] = li.baseline_value
+        baseline_used = True
+    comparison_units = sorted(g for g in by_group if g != "")
+    all_years = sorted(set(treated_points) | {y for g in comparison_units for y in by_group[g]})
+    start, start_rule = _start_year(li.baseline_year, loan, all_years, lang)
+    treated = Series(
+        unit=intervention_label, values={y: float(v) for y, v in treated_points.items()}
+    )
+
+    rows = []
+    for year in all_years:
+        cells = []
+        value = treated_points.get(year)
+        m = by_group.get("", {}).get(year)
+        cells.append(
+            {
+                "value": None if value is None else str(value),
+                "text": _fmt(value, lang),
+                "estimated": bool(m and m.estimated),
+                "baseline": baseline_used and year == li.baseline_year,
+            }
+        )
+        for group in comparison_units:
+            cm = by_group[group].get(year)
+            cells.append(
+                {
+                    "value": None if cm is None else str(cm.value),
+                    "text": _fmt(None if cm is None else cm.value, lang),
+                    "estimated": bool(cm and cm.estimated),
+                    "baseline": False,
+                }
+            )
+        rows.append(
+            {
+                "year": year,
+                "post": start is not None and year >= start,
+                "cells": cells,
+            }
+        )
+
+    raw_change: dict[str, Any] | None = None
+    if treated_points:
+        first_year = li.baseline_year if li.baseline_year in treated_points else min(treated_points)
+        last_year = max(treated_points)
+        if last_year != first_year:
+            change = treated_points[last_year] - treated_points[first_year]
+            raw_change = {
+                "from_year": first_year,
+                "to_year": last_year,
+                "value": str(change),
+                "text": f"{_fmt(change, lang, sign=True)} {_unit_label(ind.unit, lang, difference=True)} "
+                f"({first_year}–{last_year})",
+            }
+
+    comparisons = []
+    for group in comparison_units:
+        comparison = Series(
+            unit=group, values={y: float(m.value) for y, m in by_group[group].items()}
+        )
+        multi = (
+            did_multi(treated=treated, comparison=comparison, start_year=start) if start else None
+        )
+        two = (
+            _two_by_two(treated, comparison, pre_year=li.baseline_year, start_year=start)
+            if start
+            else None
+        )
+        multi_d = (
+            _did_dict(multi, unit=ind.unit, direction=ind.direction, lang=lang) if multi else None
+        )
+        comparisons.append(
+            {
+                "unit": group,
+                "did_multi": multi_d,
+                "did_2x2": (
+                    _did_dict(two, unit=ind.unit, direction=ind.direction, lang=lang)
+                    if two
+                    else None
+                ),
+                "summary": _summary(multi_d, unit=ind.unit, lang=lang) if multi_d else start_rule,
+                "warnings": multi_d["warnings"] if multi_d else [],
+            }
+        )
+
+    any_ci = any(c["did_multi"] and c["did_multi"]["ci_low"] is not None for c in comparisons)
+    assumptions_sv = next(
+        (c["did_multi"]["assumptions_sv"] for c in comparisons if c["did_multi"]), ""
+    )
+    assumptions_en = next(
+        (c["did_multi"]["assumptions_en"] for c in comparisons if c["did_multi"]), ""
+    )
+    return {
+        "loan_ref": loan.reference,
+        "code": ind.code,
+        "name": ind.name_sv if lang == "sv" else ind.name_en,
+        "name_sv": ind.name_sv,
+        "name_en": ind.name_en,
+        "unit": ind.unit,
+        "unit_label": _unit_label(ind.unit, lang),
+        "direction": ind.direction,
+        "baseline": {
+            "value": None if li.baseline_value is None else str(li.baseline_value),
+            "year": li.baseline_year,
+        },
+        "start_year": start,
+        "start_rule": start_rule,
+        "units": [intervention_label, *comparison_units],
+        "table": {
+            "columns": [LABELS["year"][lang], intervention_label, *comparison_units],
+            "rows": rows,
+        },
+        "series": {
+            "years": all_years,
+            "values": {
+                intervention_label: [
+                    None if y not in treated_points else float(treated_points[y]) for y in all_years
+                ],
+                **{
+                    g: [
+                        float(by_group[g][y].value) if y in by_group[g] else None for y in all_years
+                    ]
+                    for g in comparison_units
+                },
+            },
+        },
+        "raw_change": raw_change,
+        "comparisons": comparisons,
+        "has_ci": any_ci,
+        "assumptions": assumptions_sv if lang == "sv" else assumptions_en,
+        "assumptions_sv": assumptions_sv,
+        "assumptions_en": assumptions_en,
+        "labels": labels(lang),
+    }
+
+
+def _loan_or_raise(session: Session, loan_ref: str) -> Loan:
+    loan = get_loan(session, loan_ref)
+    if loan is None or loan.id is None:
+        raise LoanNotFound(loan_ref)
+    return loan
+
+
+def comparison_section(
+    session: Session, *, loan_ref: str, lang: str = "sv"
+) -> list[dict[str, Any]]:
+    """One dict per loan indicator reported for at least one comparison unit: the yearly values
+    side by side, the intervention's raw change, and a DiD against each comparison unit with its
+    warnings and assumptions. Empty when the loan has no comparison units.
+
+    Raises ``LoanNotFound`` for an unknown reference.
+    """
+    lang = _lang(lang)
+    loan = _loan_or_raise(session, loan_ref)
+    assert loan.id is not None
+    items = []
+    for li, ind in loan_indicator_rows(session, loan.id):
+        assert li.id is not None
+        by_group = _current_values(session, li.id)
+        if not any(group != "" for group in by_group):
+            continue
+        items.append(_indicator_section(loan=loan, li=li, ind=ind, by_group=by_group, lang=lang))
+    return items
+
+
+def comparison_for_report(
+    session: Session, loan_refs: Sequence[str], *, lang: str = "sv"
+) -> list[dict[str, Any]]:
+    """The comparison sections of many loans (say, a bond's pool), for the bond report.
+
+    One dict per loan that has a comparison: ``loan_ref``, ``title`` and ``indicators`` (the list
+    ``comparison_section`` returns). Loans without a comparison unit are left out. Raises
+    ``LoanNotFound`` for an unknown reference.
+    """
+    out = []
+    for ref in loan_refs:
+        items = comparison_section(session, loan_ref=ref, lang=lang)
+        if items:
+            loan = _loan_or_raise(session, ref)
+            out.append({"loan_ref": ref, "title": loan.title, "indicators": items})
+    return out
+
+
+def power_panel(
+    case: Case,
+    settings: Settings | None = None,
+    *,
+    lang: str | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> dict[str, Any]:
+    """The E12 power note for an application: with the planned participants per group and the
+    outcome's base rate, the smallest detectable effect, whether a decrease could be shown at all,
+    and the sample a halving of the base rate would need.
+
+    ``lang`` defaults to the settings' language. Without a planned sample or base rate the panel
+    says what is missing (``available`` is False).
+    """
+    lang = _lang(lang or (settings.default_language if settings else "sv"))
+    n = case.planned_sample_per_arm
+    rate = case.outcome_base_rate
+    base: dict[str, Any] = {
+        "title": LABELS["power_title"][lang],
+        "n_per_arm": n,
+        "base_rate": rate,
+        "alpha": alpha,
+        "power": power,
+    }
+    if n is None or rate is None:
+        sv = (
+            "Ansökan anger inte planerat antal deltagare per grupp och utfallets basnivå, så "
+            "det går inte att säga vilken effekt utvärderingen kan upptäcka."
+        )
+        en = (
+            "The application states no planned number of participants per group and no base "
+            "rate of the outcome, so what effect the evaluation could detect cannot be said."
+        )
+        return base | {
+            "available": False,
+            "message": sv if lang == "sv" else en,
+            "message_sv": sv,
+            "message_en": en,
+            "notes": [],
+            "result": None,
+        }
+    try:
+        result = power_summary(base_rate=rate, n_per_arm=n, alpha=alpha, power=power)
+    except ValueError as exc:
+        sv, _, en = str(exc).partition(" / ")
+        return base | {
+            "available": False,
+            "message": sv if lang == "sv" else (en or sv),
+            "message_sv": sv,
+            "message_en": en or sv,
+            "notes": [],
+            "result": None,
+        }
+    notes: list[dict[str, str]] = []
+    decrease = mde_proportions(
+        base_rate=rate, n_per_arm=n, alpha=alpha, power=power, direction="decrease"
+    )
+    pct_sv = _fmt(rate * 100, "sv", digits=1)
+    pct_en = _fmt(rate * 100, "en", digits=1)
+    if math.isinf(decrease):
+        notes.append(
+            _warning_dict(
+                "decrease_undetectable",
+                f"En minskning går inte att upptäcka: inte ens om utfallet föll från {pct_sv} % "
+                f"till noll skulle skillnaden synas med {n} per grupp.",
+                f"A decrease cannot be detected: not even a fall from {pct_en} % to zero would "
+                f"show with {n} per group.",
+                lang,
+            )
+        )
+    else:
+        notes.append(
+            _warning_dict(
+                "decrease_mde",
+                f"En minskning måste vara minst {_fmt(decrease * 100, 'sv', digits=1)} "
+                f"procentenheter för att synas.",
+                f"A decrease must be at least {_fmt(decrease * 100, 'en', digits=1)} percentage "
+                f"points to show.",
+                lang,
+            )
+        )
+    half = n_for_proportions(base_rate=rate, effect=-rate / 2, alpha=alpha, power=power)
+    notes.append(
+        _warning_dict(
+            "n_for_halving",
+            f"För att upptäcka en halvering (från {pct_sv} % till {_fmt(rate * 50, 'sv', digits=1)} %) "
+            f"behövs {_fmt(half, 'sv', digits=0)} deltagare per grupp.",
+            f"To detect a halving (from {pct_en} % to {_fmt(rate * 50, 'en', digits=1)} %), "
+            f"{_fmt(half, 'en', digits=0)} participants per group are needed.",
+            lang,
+        )
+    )
+    return base | {
+        "available": True,
+        "message": result.message_sv if lang == "sv" else result.message_en,
+        "message_sv": result.message_sv,
+        "message_en": result.message_en,
+        "notes": notes,
+        "n_for_halving": half,
+        "result": result.to_dict(),
+    }
+
+
+def smart_panel(session: Session, loan_ref: str, *, lang: str = "sv") -> list[dict[str, Any]]:
+    """SMART hints for the loan's goals, with the library's better directions for the Realistic
+    check. Each hint: ``goal_number`` (1-based, None for the whole application), ``code``,
+    ``criterion`` letter and name, and the message in ``lang`` and both languages."""
+    lang = _lang(lang)
+    loan = _loan_or_raise(session, loan_ref)
+    case = case_for(session, loan)
+    directions = {
+        ind.code: ind.direction for _li, ind in loan_indicator_rows(session, loan.id or 0)
+    }
+    out = []
+    for hint in smart_hints(case, directions):
+        data = asdict(hint)
+        letter = SMART_LETTERS.get(hint.criterion)
+        out.append(
+            data
+            | {
+                "goal_number": None if hint.goal_index is None else hint.goal_index + 1,
+                "criterion_name": letter[lang] if letter else "",
+                "message": hint.message_sv if lang == "sv" else hint.message_en,
+            }
+        )
+    return out
+
+
+def evaluation_overview(
+    session: Session, *, loan_ref: str, lang: str = "sv", settings: Settings | None = None
+) -> dict[str, Any]:
+    """Everything the evaluation page and its JSON show for one loan."""
+    lang = _lang(lang)
+    loan = _loan_or_raise(session, loan_ref)
+    return {
+        "loan_ref": loan.reference,
+        "title": loan.title,
+        "illustrative": loan.illustrative,
+        "lang": lang,
+        "labels": labels(lang),
+        "comparison": comparison_section(session, loan_ref=loan_ref, lang=lang),
+        "power": power_panel(case_for(session, loan), settings, lang=lang),
+        "smart": smart_panel(session, loan_ref, lang=lang),
+    }
+
+
+def comparison_chart_html(item: dict[str, Any], *, div_id: str | None = None) -> str:
+    """A small plotly line chart of the intervention against each comparison unit, as an HTML
+    fragment (plotly.js is loaded by the page, not embedded). ``item`` is one entry of
+    ``comparison_section``; the start of the intervention is marked with a dashed line."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    series = item["series"]
+    fig = go.Figure()
+    for name, values in series["values"].items():
+        fig.add_trace(
+            go.Scatter(
+                x=series["years"], y=values, mode="lines+markers", name=name, connectgaps=False
+            )
+        )
+    if item.get("start_year") is not None:
+        fig.add_vline(x=item["start_year"] - 0.5, line_dash="dash", line_color="grey")
+    fig.update_layout(
+        title=f"{item['name']} ({item['unit_label']})",
+        height=320,
+        margin={"l": 40, "r": 10, "t": 40, "b": 30},
+        xaxis={"dtick": 1, "title": item["labels"]["year"]},
+        legend={"orientation": "h"},
+    )
+    html: str = pio.to_html(
+        fig,
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id or f"did-{item['loan_ref']}-{item['code']}",
+        config={"displayModeBar": False},
+    )
+    return html
