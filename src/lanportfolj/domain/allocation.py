@@ -339,10 +339,10 @@ def allocate(
         messages.append(
             Message(
                 "lookback_exceeded",
-                f"{lookback_count} lån refinansieras trots att de betalades ut före {cutoff} "
-                f"({lookback_months} månader före emissionen).",
-                f"{lookback_count} refinanced loans were disbursed before {cutoff} "
-                f"({lookback_months} months before issue).",
+                f"Refinansierade lån utbetalda före {cutoff} ({lookback_months} månader före "
+                f"emissionen): {lookback_count}.",
+                f"Refinanced loans disbursed before {cutoff} ({lookback_months} months before "
+                f"issue): {lookback_count}.",
             )
         )
     if share_capped:

@@ -1,0 +1,315 @@
+"""The three renderings of one report dict: JSON (against its schema), XLSX (read back) and HTML."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, ClassVar
+
+import openpyxl
+import polars as pl
+import pytest
+
+from conftest import make_inputs
+from lanportfolj.reporting.columns import SUMMARY, TABLES, Column
+from lanportfolj.reporting.excel import render_xlsx
+from lanportfolj.reporting.html import render_html
+from lanportfolj.reporting.json import render_json
+from lanportfolj.reporting.model import compute_report, report_to_dict
+
+pytestmark = pytest.mark.unit
+
+SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "report-schema.json"
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"]
+
+
+@pytest.fixture
+def data() -> dict[str, Any]:
+    """The fixture's report dict, with borrower names that look like formulas and markup."""
+    inputs = make_inputs()
+    names = {
+        "SH-2023-001": HOSTILE[0],
+        "SH-2022-002": HOSTILE[1],
+        "SH-2024-004": "<b>Cedertuna</b>",
+    }
+    loans = inputs.loans.with_columns(
+        pl.col("reference").replace_strict(names, default=pl.col("borrower")).alias("borrower"),
+        title=pl.when(pl.col("reference") == "SH-2021-003")
+        .then(pl.lit(HOSTILE[2]))
+        .otherwise(pl.col("title")),
+        borrower_orgnr=pl.when(pl.col("reference") == "SH-2021-003")
+        .then(pl.lit(HOSTILE[3]))
+        .otherwise(pl.col("borrower_orgnr")),
+    )
+    return report_to_dict(compute_report(make_inputs(loans=loans)))
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def _validate(value: Any, schema: dict[str, Any], root: dict[str, Any], path: str) -> list[str]:
+    """A small JSON Schema checker for the keywords docs/report-schema.json uses."""
+    if "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].split("/")[-1]]
+    if "anyOf" in schema:
+        if all(_validate(value, s, root, path) for s in schema["anyOf"]):
+            return [f"{path}: matches no alternative: {value!r}"]
+        return []
+    errors: list[str] = []
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        checks = {
+            "string": lambda v: isinstance(v, str),
+            "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "boolean": lambda v: isinstance(v, bool),
+            "null": lambda v: v is None,
+            "array": lambda v: isinstance(v, list),
+            "object": lambda v: isinstance(v, dict),
+        }
+        if not any(checks[k](value) for k in kinds):
+            return [f"{path}: {value!r} is not {kinds}"]
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{path}: {value!r} not in {schema['enum']}")
+    if "const" in schema and value != schema["const"]:
+        errors.append(f"{path}: {value!r} != {schema['const']!r}")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        errors.append(f"{path}: {value!r} does not match {schema['pattern']}")
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                errors.append(f"{path}: missing {key}")
+        properties = schema.get("properties", {})
+        for key, item in value.items():
+            if key in properties:
+                errors += _validate(item, properties[key], root, f"{path}.{key}")
+            elif schema.get("additionalProperties") is False:
+                errors.append(f"{path}: unexpected {key}")
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            errors += _validate(item, schema["items"], root, f"{path}[{index}]")
+    return errors
+
+
+def test_json_matches_the_documented_schema(data: dict[str, Any]) -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    document = json.loads(render_json(data))
+    assert sorted(document) == sorted(schema["required"])
+    assert _validate(document, schema, schema, "$") == []
+
+
+def test_schema_check_catches_a_float_amount(data: dict[str, Any]) -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    data["allocation"]["summary"]["allocated"] = 3000000.0
+    assert _validate(data, schema, schema, "$") == [
+        "$.allocation.summary.allocated: 3000000.0 is not ['string']"
+    ]
+
+
+def test_json_round_trip_keeps_every_decimal_exact(data: dict[str, Any]) -> None:
+    document = json.loads(render_json(data))
+    assert document == data
+    assert document["allocation"]["summary"]["pool_outstanding"] == "3700000.09"
+
+
+# --- determinism --------------------------------------------------------------------------------
+
+
+def test_each_rendering_is_byte_for_byte_repeatable_from_the_frozen_json(
+    data: dict[str, Any],
+) -> None:
+    frozen = json.loads(render_json(data))
+    assert render_json(frozen) == render_json(data)
+    assert render_xlsx(frozen) == render_xlsx(data)
+    assert render_html(frozen, plotly_js="url:/static/plotly.min.js") == render_html(
+        data, plotly_js="url:/static/plotly.min.js"
+    )
+    assert render_html(frozen, lang="sv") == render_html(data, lang="sv")
+
+
+def test_xlsx_created_property_is_the_report_date(data: dict[str, Any]) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(data)))
+    assert book.properties.created == datetime(2025, 12, 31)
+
+
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+def _expected(value: Any, column: Column) -> Any:
+    """What the cell must hold for the report value (numbers compared at the JSON's scale)."""
+    if value is None:
+        return None
+    if column.kind == "list":
+        return ", ".join(value)
+    return value
+
+
+def _cell(value: Any, column: Column, expected: Any) -> Any:
+    """The cell read back, in the report dict's representation."""
+    if value is None or expected is None:
+        return value
+    if column.kind in ("money", "value", "percent", "share"):
+        exponent = Decimal(expected).as_tuple().exponent
+        return format(Decimal(repr(value)).quantize(Decimal(1).scaleb(exponent)), "f")
+    if column.kind == "date":
+        return value.date().isoformat()
+    return value
+
+
+def test_xlsx_read_back_equals_the_json(data: dict[str, Any]) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(data)), read_only=True)
+    frozen = json.loads(render_json(data))
+    assert book.sheetnames[0] == "Summary" and book.sheetnames[-1] == "Methodology"
+    for table in TABLES:
+        sheet = book[table.sheet]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert list(rows[0]) == [c.label("en", "EUR") for c in table.columns], table.sheet
+        expected_rows = table.rows(frozen)
+        assert len(rows) - 1 == len(expected_rows), table.sheet
+        for got, row in zip(rows[1:], expected_rows, strict=True):
+            for column, value in zip(table.columns, got, strict=True):
+                want = _expected(row.get(column.key), column)
+                assert _cell(value, column, want) == want, (table.sheet, column.key)
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}
+    for column in SUMMARY:
+        want = _expected(frozen["allocation"]["summary"][column.key], column)
+        assert _cell(summary[column.label("en", "EUR")], column, want) == want, column.key
+
+
+def test_xlsx_sheets_have_frozen_filtered_headers_and_number_formats(data: dict[str, Any]) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(data)))
+    for name in ("Summary", "Allocation", "Loans", "Impact by category", "Impact per loan"):
+        assert book[name].freeze_panes == "A2", name
+    loans = book["Loans"]
+    assert loans.auto_filter.ref is not None and loans.auto_filter.ref.startswith("A1:")
+    headers = [cell.value for cell in loans[1]]
+    outstanding = loans.cell(row=2, column=headers.index("Outstanding (EUR)") + 1)
+    assert outstanding.number_format == "#,##0.00"
+    share = loans.cell(row=2, column=headers.index("Share of project") + 1)
+    assert share.number_format == "0.00%"
+    assert loans.column_dimensions["D"].width > 20  # the project title column is wide
+
+
+def test_xlsx_never_evaluates_text_that_looks_like_a_formula(data: dict[str, Any]) -> None:
+    content = render_xlsx(data)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        for name in sheets:
+            assert "<f>" not in archive.read(name).decode("utf-8"), name
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    texts = {
+        cell.value: cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    }
+    for hostile in [*HOSTILE, "=Safety index", "+Borrower's register"]:
+        cell = texts[hostile]
+        assert cell.data_type == "s", hostile
+        assert cell.quotePrefix, hostile
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """Collects ids, script sources and checks that every opened element is closed."""
+
+    VOID: ClassVar[frozenset[str]] = frozenset({"meta", "br", "img", "input", "link", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.scripts: list[str | None] = []
+        self.stack: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        ident = attributes.get("id")
+        if ident:
+            self.ids.append(ident)
+        if tag == "script":
+            self.scripts.append(attributes.get("src"))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    assert page.stack == []
+    return page
+
+
+def test_html_is_a_standalone_document_with_every_chart(data: dict[str, Any]) -> None:
+    html = render_html(data, plotly_js="url:/static/plotly.min.js")
+    page = _parse(html)
+    assert html.startswith("<!DOCTYPE html>")
+    assert [s for s in page.scripts if s] == ["/static/plotly.min.js"]
+    charts = {i for i in page.ids if i.startswith("chart-")}
+    assert {
+        "chart-allocation-category",
+        "chart-financing",
+        "chart-attributed-DWELL",
+        "chart-attributed-STOCK",
+        "chart-attributed-VISITS",
+        "chart-trajectory-SH-2023-001-DWELL",
+        "chart-trajectory-SH-2023-001-SAFETY",
+        "chart-trajectory-SH-2022-002-EMPL-RATE",
+    } <= charts
+    for section in ("summary", "allocation", "loans", "impact-by-category", "impact-per-loan",
+                    "methodology", "restatements"):  # fmt: skip
+        assert section in page.ids
+    for table in ("table-loans", "table-impact-per-loan", "table-impact-by-category"):
+        assert table in page.ids
+
+
+def test_html_escapes_borrower_text(data: dict[str, Any]) -> None:
+    html = render_html(data, plotly_js="url:/static/plotly.min.js")
+    assert "<b>Cedertuna</b>" not in html
+    assert "&lt;b&gt;Cedertuna&lt;/b&gt;" in html
+
+
+def test_html_inline_plotly_needs_no_network(data: dict[str, Any]) -> None:
+    page = _parse(render_html(data))
+    assert [s for s in page.scripts if s] == []
+    assert any("plotly.js v" in text for text in page.text)
+
+
+def test_html_in_swedish_uses_swedish_labels_and_numbers(data: dict[str, Any]) -> None:
+    html = render_html(data, lang="sv", plotly_js="url:/static/plotly.min.js")
+    assert '<html lang="sv">' in html
+    assert "Sammanfattning" in html and "Metod" in html
+    assert "3\u00a0700\u00a0000,09" in html  # the pool, in EUR
+    assert "Boende och boendemiljöer" in html
+    english = render_html(data, lang="en", plotly_js="url:/static/plotly.min.js")
+    assert "3,700,000.09" in english and "Housing and residential environments" in english
+
+
+def test_html_lists_restatements_and_marks_estimates(data: dict[str, Any]) -> None:
+    html = render_html(data, plotly_js="url:/static/plotly.min.js")
+    section = html[html.index('<section id="restatements">') :]
+    assert "SH-2022-002" in section and "DWELL" in section
+    methodology = html[html.index('<section id="methodology">') :]
+    assert "Estimated values: 2" in methodology and "11.5 SEK" in methodology
+
+
+def test_html_rejects_an_unknown_plotly_source(data: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="plotly_js"):
+        render_html(data, plotly_js="cdn")
