@@ -300,6 +300,14 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
         break
     if skipped >= len(lines):
         raise ReadError(make_issue("empty-file", file=filename))
+    # A title line above the header is skipped too (polars takes the column count from line one).
+    candidates = [i for i in range(skipped, min(len(lines), skipped + 50)) if lines[i].strip()]
+    for index in candidates[:HEADER_SEARCH_ROWS]:
+        line_separator = separator or _sniff_separator(lines[index])
+        cells = [cell.strip().strip('"') for cell in lines[index].split(line_separator)]
+        if looks_like_header(cells):
+            skipped = index
+            break
     body = "".join(lines[skipped:])
     if separator is None:
         separator = _sniff_separator(lines[skipped])
