@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
@@ -216,6 +216,11 @@ def import_file(
     A rejected file writes nothing. A file whose rows are all already stored writes nothing either.
     """
     digest = hashlib.sha256(data).hexdigest()
+    dialect = session.get_bind().dialect.name
+    if not dry_run and dialect == "sqlite":
+        # take SQLite's write lock before reading anything, so a concurrent import waits for this one
+        # instead of planning against values that are about to change
+        session.execute(text("UPDATE loan SET id = id WHERE 0 = 1"))
     context, ids = build_context(
         session, settings=settings, borrower_id=borrower_id, current_year=current_year
     )
@@ -230,11 +235,19 @@ def import_file(
     )
     if not parsed.ok:
         return result
+    if not dry_run and dialect != "sqlite":
+        # row locks on the file's loans: concurrent imports for the same loan run one after the other,
+        # each planning against the values the previous one committed
+        refs = sorted({r.loan for r in parsed.rows})
+        session.execute(
+            select(Loan.id)
+            .where(col(Loan.reference).in_(refs))
+            .order_by(col(Loan.id))
+            .with_for_update()
+        )
     # idempotent by content: the same bytes again change nothing, even after a later restatement
     earlier = session.exec(
-        select(Submission.id).where(
-            Submission.sha256 == digest, Submission.status == "accepted"
-        )
+        select(Submission.id).where(Submission.sha256 == digest, Submission.status == "accepted")
     ).first()
     if earlier is not None:
         result.duplicate_of = earlier
