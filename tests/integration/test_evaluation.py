@@ -1,0 +1,292 @@
+"""Evaluation in the product: comparison sections with DiD, the power panel and SMART hints, as the
+service returns them, as the partials render them and as the web page and its JSON show them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from lanportfolj.domain.case import Case
+from lanportfolj.models import (
+    Borrower,
+    Goal,
+    GoalIndicator,
+    IndicatorDefinition,
+    Loan,
+    LoanIndicator,
+    Measurement,
+)
+from lanportfolj.services.evaluation import (
+    LoanNotFound,
+    comparison_chart_html,
+    comparison_for_report,
+    comparison_section,
+    power_panel,
+    smart_panel,
+)
+
+pytestmark = pytest.mark.unit
+
+REF = "SH-2023-901"
+SCHOOL = "Jämförelseskola Norr"
+
+
+def _indicator(session: Session, code: str) -> IndicatorDefinition:
+    found = session.exec(
+        select(IndicatorDefinition).where(
+            IndicatorDefinition.code == code,
+            IndicatorDefinition.loan_id == None,  # noqa: E711
+        )
+    ).one()
+    return found
+
+
+def make_school_loan(
+    session: Session,
+    *,
+    reference: str = REF,
+    treated: dict[int, str] | None = None,
+    comparison: dict[str, dict[int, str]] | None = None,
+    baseline: tuple[int, str] | None = (2021, "100"),
+    disbursed: date | None = date(2023, 3, 1),
+    code: str = "grade9_merit_value",
+) -> Loan:
+    """A school loan with one indicator reported for the intervention and comparison units.
+
+    By default: the intervention 100 (baseline 2021), 102, 110, 114; the comparison school 90, 92,
+    94, 96; the loan disbursed in 2023. Pre-period 2021–2022, post-period 2023–2024, so the DiD is
+    (112 − 101) − (95 − 91) = 7 and the 2×2 (2021 against 2024) is 14 − 6 = 8.
+    """
+    borrower = session.exec(select(Borrower).where(Borrower.orgnr == "212000-0142")).first()
+    if borrower is None:
+        borrower = Borrower(orgnr="212000-0142", name="Stockholms stad", kind="municipality")
+        session.add(borrower)
+        session.flush()
+    assert borrower.id is not None
+    loan = Loan(
+        reference=reference,
+        borrower_id=borrower.id,
+        title="Uteklassrum vid en grundskola",
+        amount=Decimal("12000000"),
+        status="active",
+        application_date=date(2022, 9, 1),
+        disbursement_date=disbursed,
+        maturity_date=date(2030, 12, 31),
+    )
+    session.add(loan)
+    session.flush()
+    assert loan.id is not None
+    li = LoanIndicator(
+        loan_id=loan.id,
+        indicator_id=_indicator(session, code).id or 0,
+        baseline_year=baseline[0] if baseline else None,
+        baseline_value=Decimal(baseline[1]) if baseline else None,
+        target_value=Decimal("120"),
+        target_year=2027,
+        data_source="Skolverket",
+    )
+    session.add(li)
+    session.flush()
+    assert li.id is not None
+    treated = {2022: "102", 2023: "110", 2024: "114"} if treated is None else treated
+    if comparison is None:
+        comparison = {SCHOOL: {2021: "90", 2022: "92", 2023: "94", 2024: "96"}}
+    for year, value in treated.items():
+        session.add(Measurement(loan_indicator_id=li.id, year=year, value=Decimal(value)))
+    for group, values in comparison.items():
+        for year, value in values.items():
+            session.add(
+                Measurement(
+                    loan_indicator_id=li.id, group_name=group, year=year, value=Decimal(value)
+                )
+            )
+    session.commit()
+    return loan
+
+
+def _only(items: list[dict[str, Any]]) -> dict[str, Any]:
+    assert len(items) == 1
+    return items[0]
+
+
+# --- the comparison section ----------------------------------------------------------------------
+
+
+def test_known_did_from_baseline_and_comparison_school(session: Session) -> None:
+    make_school_loan(session)
+    item = _only(comparison_section(session, loan_ref=REF, lang="en"))
+    assert item["code"] == "grade9_merit_value"
+    assert item["units"] == ["Intervention", SCHOOL]
+    assert item["start_year"] == 2023
+    assert "disbursed" in item["start_rule"]
+    table = {row["year"]: [c["value"] for c in row["cells"]] for row in item["table"]["rows"]}
+    assert table == {
+        2021: ["100", "90"],
+        2022: ["102", "92"],
+        2023: ["110", "94"],
+        2024: ["114", "96"],
+    }
+    # the baseline is the intervention's 2021 point, and marked as such
+    assert item["table"]["rows"][0]["cells"][0]["baseline"] is True
+    assert item["raw_change"]["value"] == "14"
+    comparison = _only(item["comparisons"])
+    multi = comparison["did_multi"]
+    assert multi["estimate"] == pytest.approx(7.0)
+    assert multi["pre_years"] == [2021, 2022]
+    assert multi["post_years"] == [2023, 2024]
+    assert multi["pre_trend_treated"] == pytest.approx(2.0)
+    assert multi["pre_trend_comparison"] == pytest.approx(2.0)
+    assert comparison["did_2x2"]["estimate"] == pytest.approx(8.0)
+    assert multi["favourable"] is True
+    assert "+7.00 points" in comparison["summary"]
+    assert "desired direction" in comparison["summary"]
+    # no counts or standard errors are reported: no interval, and the reader is told why
+    assert multi["ci_low"] is None
+    assert [w["code"] for w in comparison["warnings"]] == ["no_confidence_interval"]
+    assert "parallel trends" in item["assumptions"]
+
+
+def test_swedish_texts_use_decimal_comma_and_swedish_warnings(session: Session) -> None:
+    make_school_loan(session)
+    item = _only(comparison_section(session, loan_ref=REF, lang="sv"))
+    comparison = item["comparisons"][0]
+    assert item["units"][0] == "Insatsen"
+    assert "+7,00 poäng" in comparison["summary"]
+    assert comparison["warnings"][0]["message"].startswith("Standardfel eller antal saknas")
+    assert comparison["warnings"][0]["message_en"].startswith("Standard errors")
+    assert "parallella trender" in item["assumptions"]
+
+
+def test_restated_values_use_the_current_version_only(session: Session) -> None:
+    loan = make_school_loan(session)
+    li = session.exec(select(LoanIndicator).where(LoanIndicator.loan_id == loan.id)).one()
+    old = session.exec(
+        select(Measurement).where(
+            Measurement.loan_indicator_id == li.id,
+            Measurement.group_name == "",
+            Measurement.year == 2024,
+        )
+    ).one()
+    old.is_current = False
+    session.add(old)
+    session.add(
+        Measurement(loan_indicator_id=li.id or 0, year=2024, value=Decimal("118"), version=2)
+    )
+    session.commit()
+    item = _only(comparison_section(session, loan_ref=REF, lang="en"))
+    # (114 − 101) − (95 − 91) = 9 with the restated 118
+    assert item["comparisons"][0]["did_multi"]["estimate"] == pytest.approx(9.0)
+
+
+def test_diverging_pre_trends_and_a_single_pre_period_are_warned_about(session: Session) -> None:
+    make_school_loan(
+        session,
+        baseline=(2020, "100"),
+        treated={2021: "110", 2022: "120", 2023: "140"},
+        comparison={SCHOOL: {2020: "100", 2021: "100", 2022: "100", 2023: "101"}},
+        disbursed=date(2023, 1, 1),
+        reference="SH-2023-902",
+    )
+    make_school_loan(
+        session,
+        baseline=None,
+        treated={2021: "100", 2022: "102", 2023: "110"},
+        disbursed=date(2022, 1, 1),
+        reference="SH-2023-903",
+    )
+    diverging = _only(comparison_section(session, loan_ref="SH-2023-902", lang="en"))
+    codes = [w["code"] for w in diverging["comparisons"][0]["warnings"]]
+    assert "diverging_pre_trends" in codes
+    single = _only(comparison_section(session, loan_ref="SH-2023-903", lang="en"))
+    # no baseline: the disbursement year 2022 starts the intervention, only 2021 comes before
+    assert single["start_year"] == 2022
+    assert "single_pre_period" in [w["code"] for w in single["comparisons"][0]["warnings"]]
+
+
+def test_each_comparison_unit_gets_its_own_did(session: Session) -> None:
+    make_school_loan(
+        session,
+        comparison={
+            SCHOOL: {2021: "90", 2022: "92", 2023: "94", 2024: "96"},
+            "Jämförelseskola Syd": {2021: "80", 2022: "80", 2023: "80", 2024: "80"},
+        },
+    )
+    item = _only(comparison_section(session, loan_ref=REF, lang="en"))
+    by_unit = {c["unit"]: c["did_multi"]["estimate"] for c in item["comparisons"]}
+    # Syd changed by 0, so its DiD is the intervention's raw change, 112 − 101 = 11
+    assert by_unit == {"Jämförelseskola Syd": pytest.approx(11.0), SCHOOL: pytest.approx(7.0)}
+    assert item["table"]["columns"] == ["Year", "Intervention", SCHOOL, "Jämförelseskola Syd"]
+
+
+def test_loan_without_comparison_units_has_no_section(session: Session) -> None:
+    make_school_loan(session, comparison={})
+    assert comparison_section(session, loan_ref=REF) == []
+    assert comparison_for_report(session, [REF]) == []
+
+
+def test_unknown_loan_is_refused(session: Session) -> None:
+    with pytest.raises(LoanNotFound):
+        comparison_section(session, loan_ref="SH-0000-000")
+
+
+def test_report_gets_the_sections_of_every_loan_with_a_comparison(session: Session) -> None:
+    make_school_loan(session)
+    make_school_loan(session, reference="SH-2023-904", comparison={})
+    report = comparison_for_report(session, [REF, "SH-2023-904"], lang="en")
+    assert [r["loan_ref"] for r in report] == [REF]
+    assert report[0]["indicators"][0]["comparisons"][0]["did_multi"]["estimate"] == pytest.approx(
+        7.0
+    )
+
+
+def test_chart_is_a_plotly_fragment_without_the_library(session: Session) -> None:
+    make_school_loan(session)
+    item = _only(comparison_section(session, loan_ref=REF, lang="en"))
+    html = comparison_chart_html(item)
+    assert "Plotly.newPlot" in html
+    assert "Intervention" in html and "Norr" in html  # both lines (names JSON-escaped)
+    assert "<script src" not in html and "<html" not in html
+
+
+# --- power and SMART -----------------------------------------------------------------------------
+
+
+def test_power_panel_for_40_families_and_a_5_percent_base_rate() -> None:
+    case = Case(reference="X", planned_sample_per_arm=40, outcome_base_rate=0.05)
+    panel = power_panel(case, lang="en")
+    assert panel["available"] is True
+    assert panel["message"].startswith("With 40 per group and a base rate of 5.0 %")
+    assert panel["result"]["n_per_arm"] == 40
+    codes = [note["code"] for note in panel["notes"]]
+    # the article's point: with 40 per group not even a fall to zero would show
+    assert codes == ["decrease_undetectable", "n_for_halving"]
+    assert panel["n_for_halving"] > 40
+    sv = power_panel(case, lang="sv")
+    assert sv["message"].startswith("Med 40 per grupp och basnivån 5,0 %")
+
+
+def test_power_panel_says_what_is_missing() -> None:
+    panel = power_panel(Case(reference="X", planned_sample_per_arm=40), lang="en")
+    assert panel["available"] is False
+    assert "no base rate" in panel["message"]
+
+
+def test_smart_panel_names_the_goal_without_a_target_year(session: Session) -> None:
+    loan = make_school_loan(session)
+    li = session.exec(select(LoanIndicator).where(LoanIndicator.loan_id == loan.id)).one()
+    li.target_year = None
+    session.add(li)
+    goal = Goal(loan_id=loan.id or 0, position=0, text="Högre meritvärde för eleverna i skolan")
+    session.add(goal)
+    session.flush()
+    session.add(GoalIndicator(goal_id=goal.id or 0, loan_indicator_id=li.id or 0))
+    session.commit()
+    hints = smart_panel(session, REF, lang="en")
+    assert [(h["goal_number"], h["code"]) for h in hints] == [(1, "goal_no_target_year")]
+    assert hints[0]["message"] == "Goal 1 has no target year."
+    assert hints[0]["criterion_name"] == "Time-bound"
+    assert smart_panel(session, REF, lang="sv")[0]["message"] == "Mål 1 saknar målår."
