@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -22,7 +22,7 @@ from lanportfolj import __version__
 from lanportfolj.config import Settings, load_settings
 from lanportfolj.db import make_engine
 from lanportfolj.paths import templates_dir
-from lanportfolj.web import access, errors, i18n, public
+from lanportfolj.web import access, admin, auth, errors, i18n, public
 
 
 def provide_session(state: State) -> Iterator[Session]:
@@ -40,11 +40,48 @@ def _static_dir() -> Path:
 
 def route_handlers() -> list[Any]:
     """Every route of the application, from every audience's module."""
-    return [*public.ROUTES]
+    return [*public.ROUTES, *auth.ROUTES, *admin.ROUTES]
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None) -> Litestar:
-    """The application for ``settings`` (and an engine, when a test already has one)."""
+def _configure_templates(engine: JinjaTemplateEngine) -> None:
+    i18n.configure_jinja(engine)
+    env = engine.engine
+    env.globals["pop_flashes"] = auth.pop_flashes
+    env.globals["nav_items"] = navigation
+    env.globals["user_of"] = lambda request: access.current_user(request) if request else None
+
+
+NAV: dict[str, list[tuple[str, str]]] = {
+    "analyst": [
+        ("/", "Loans"),
+        ("/analyst/applications", "Applications"),
+        ("/imports", "Imports"),
+        ("/reports", "Reports"),
+    ],
+    "borrower": [("/", "My loans"), ("/imports", "Report values")],
+    "investor": [("/reports", "Reports")],
+}
+NAV["admin"] = [
+    *NAV["analyst"],
+    ("/admin/users", "Users"),
+    ("/admin/tokens", "Tokens"),
+    ("/admin/audit", "Audit log"),
+]
+
+
+def navigation(user: access.CurrentUser | None) -> list[tuple[str, str]]:
+    """The menu for ``user``'s role: (path, English label); the template translates the label."""
+    return NAV.get(user.role, []) if user else []
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, extra_routes: Sequence[Any] = ()
+) -> Litestar:
+    """The application for ``settings`` (and an engine, when a test already has one).
+
+    ``extra_routes`` lets a test add a route of its own (say, one that fails on purpose); production
+    never passes any.
+    """
     the_engine = engine or make_engine(settings)
 
     def on_startup(app: Litestar) -> None:
@@ -54,11 +91,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Litestar:
     template_config = TemplateConfig(
         directory=templates_dir(),
         engine=JinjaTemplateEngine,
-        engine_callback=i18n.configure_jinja,
+        engine_callback=_configure_templates,
     )
     return Litestar(
         route_handlers=[
-            *route_handlers(),
+            # one router for all pages: the app then registers each handler exactly once (Litestar 2.25
+            # re-registers a path's earlier handlers when another method is added to it, which wraps a
+            # sync_to_thread handler twice and makes its GET return a coroutine)
+            Router(path="/", route_handlers=[*route_handlers(), *extra_routes]),
             create_static_files_router(
                 path="/static",
                 directories=[templates_dir() / "static", _static_dir()],
@@ -67,11 +107,25 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Litestar:
             ),
         ],
         on_startup=[on_startup],
-        dependencies={"db": Provide(provide_session)},
+        dependencies={
+            "db": Provide(provide_session),
+            "user": Provide(access.provide_user, sync_to_thread=False),
+            "maybe_user": Provide(access.provide_optional_user, sync_to_thread=False),
+        },
         template_config=template_config,
         openapi_config=OpenAPIConfig(title="lanportfolj", version=__version__, path="/schema"),
         guards=[access.access_guard],
-        middleware=[DefineMiddleware(i18n.LanguageMiddleware, default=settings.default_language)],
+        # outermost first: language, then the session it may need, CSRF, and finally who is asking
+        middleware=[
+            DefineMiddleware(
+                i18n.LanguageMiddleware,
+                default=settings.default_language,
+                secure=not settings.development,
+            ),
+            auth.session_config(settings).middleware,
+            DefineMiddleware(auth.CsrfMiddleware, config=auth.csrf_config(settings)),
+            DefineMiddleware(auth.UserMiddleware),
+        ],
         exception_handlers=errors.handlers(),
         response_cache_config=ResponseCacheConfig(),
         debug=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -11,6 +12,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.i18n import use_request_language
 
 log = logging.getLogger("lanportfolj.web")
 
@@ -34,9 +36,17 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+#: Framework messages shown to users, in words they understand (the page translates them).
+FRIENDLIER = {
+    "CSRF token verification failed": "The form had expired. Go back, reload the page and send it again.",
+}
+
+
 def _respond(
     request: Request[Any, Any, Any], status: int, detail: str, extra: Any = None
 ) -> Response[Any]:
+    # paths no route matches never pass the language middleware: read the choice from the request
+    use_request_language(request.scope)
     title = _(TITLES.get(status, "Error"))
     if _wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": detail or title}
@@ -46,7 +56,10 @@ def _respond(
     if status == 401 and request.method == "GET":
         from litestar.response import Redirect
 
-        return Redirect(path=f"/login?next={request.url.path}")
+        from lanportfolj.web.auth import login_url
+
+        query = request.url.query
+        return Redirect(path=login_url(request.url.path + (f"?{query}" if query else "")))
     return Template(
         template_name="errors/error.html",
         context={"status": status, "title": title, "detail": detail},
@@ -57,6 +70,9 @@ def _respond(
 def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     extra = exc.extra if isinstance(exc, ValidationException) else None
     detail = exc.detail if exc.status_code < 500 else ""
+    detail = FRIENDLIER.get(detail, detail)
+    if detail in (TITLES.get(exc.status_code), HTTPStatus(exc.status_code).phrase):
+        detail = ""  # the default detail only repeats the title
     return _respond(request, exc.status_code, _(detail) if detail else "", extra)
 
 

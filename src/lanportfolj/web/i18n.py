@@ -89,26 +89,70 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.filters["day"] = fmt_date
 
 
-class LanguageMiddleware:
-    """Sets the request's language: ``?lang=`` first, then the remembered cookie, then the default."""
+def _cookie_language(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                name, _, val = part.strip().partition("=")
+                if name == LANG_COOKIE and val in LANGUAGES:
+                    return val
+    return None
 
-    def __init__(self, app: ASGIApp, default: str = "sv") -> None:
+
+def _query_language(scope: Scope) -> str | None:
+    query = scope.get("query_string", b"").decode("latin-1")
+    for part in query.split("&"):
+        name, _, val = part.partition("=")
+        if name == "lang" and val in LANGUAGES:
+            return val
+    return None
+
+
+def language_for(scope: Scope, default: str = "sv") -> str:
+    """The language a request asks for: ``?lang=`` first, then the remembered cookie, then ``default``."""
+    return _query_language(scope) or _cookie_language(scope) or default
+
+
+def use_request_language(scope: Scope) -> None:
+    """Set the language from the request itself, for code that runs outside ``LanguageMiddleware``
+    (error pages for paths no route matches)."""
+    app = scope.get("litestar_app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    set_language(language_for(scope, getattr(settings, "default_language", "sv")))
+
+
+class LanguageMiddleware:
+    """Sets the request's language: ``?lang=`` first, then the remembered cookie, then the default.
+
+    A ``?lang=`` choice is remembered in the ``lang`` cookie for a year, so the switch in the page header
+    needs no extra round trip and works without JavaScript.
+    """
+
+    def __init__(self, app: ASGIApp, default: str = "sv", secure: bool = False) -> None:
         self.app = app
         self.default = default
+        self.secure = secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            lang = self.default
-            for key, value in scope.get("headers", []):
-                if key == b"cookie":
-                    for part in value.decode("latin-1").split(";"):
-                        name, _, val = part.strip().partition("=")
-                        if name == LANG_COOKIE and val in LANGUAGES:
-                            lang = val
-            query = scope.get("query_string", b"").decode("latin-1")
-            for part in query.split("&"):
-                name, _, val = part.partition("=")
-                if name == "lang" and val in LANGUAGES:
-                    lang = val
-            set_language(lang)
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chosen = _query_language(scope)
+        set_language(chosen or _cookie_language(scope) or self.default)
+        if chosen is None or chosen == _cookie_language(scope):
+            await self.app(scope, receive, send)
+            return
+        cookie = f"{LANG_COOKIE}={chosen}; Path=/; Max-Age=31536000; SameSite=Lax"
+        if self.secure:
+            cookie += "; Secure"
+
+        async def remember(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"set-cookie", cookie.encode("latin-1")),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, remember)

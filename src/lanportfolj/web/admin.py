@@ -1,0 +1,239 @@
+"""Admin pages: users and their roles, API tokens, and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST
+from sqlmodel import Session, col, func, select
+
+from lanportfolj.models import AuditEvent, Borrower, UserAccount
+from lanportfolj.services import users
+from lanportfolj.web.access import CurrentUser, allow
+from lanportfolj.web.auth import flash
+from lanportfolj.web.i18n import get_language
+from lanportfolj.web.i18n import gettext as _
+
+ADMIN = allow("admin")
+AUDIT_PAGE_SIZE = 50
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass
+class NewUserForm:
+    email: str = ""
+    role: str = ""
+    borrower_id: str = ""
+    password: str = ""
+
+
+@dataclass
+class RoleForm:
+    role: str = ""
+    borrower_id: str = ""
+
+
+@dataclass
+class NewTokenForm:
+    email: str = ""
+    name: str = ""
+
+
+def _borrowers(db: Session) -> list[Borrower]:
+    return list(db.exec(select(Borrower).order_by(col(Borrower.name))).all())
+
+
+def _int_or_none(raw: str) -> int | None:
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _users_page(db: Session, *, error: str = "", form: NewUserForm | None = None) -> Template:
+    return Template(
+        "admin/users.html",
+        context={
+            "users": users.list_users(db),
+            "borrowers": _borrowers(db),
+            "roles": users.ROLES,
+            "error": error,
+            "form": form or NewUserForm(),
+        },
+        status_code=HTTP_400_BAD_REQUEST if error else 200,
+    )
+
+
+@get("/admin/users", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def users_page(db: Session) -> Template:
+    """Every user with role and organisation; forms to add a user and change a role."""
+    return _users_page(db)
+
+
+@post("/admin/users", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def create_user(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    data: Annotated[NewUserForm, FORM],
+) -> Template | Redirect:
+    """Add a user (recorded in the audit log)."""
+    role = data.role.strip()
+    try:
+        created = users.create_user(
+            db,
+            email=data.email,
+            role=role,
+            password=data.password or None,
+            borrower_id=_int_or_none(data.borrower_id) if role == "borrower" else None,
+            actor=user.email,
+        )
+    except users.UserError as exc:
+        db.rollback()
+        return _users_page(db, error=exc.message(get_language()), form=data)
+    db.commit()
+    flash(request, _("User %(email)s was added.", email=created.email))
+    return Redirect(path="/admin/users")
+
+
+def _user_or_404(db: Session, user_id: int) -> UserAccount:
+    found = db.get(UserAccount, user_id)
+    if found is None:
+        raise NotFoundException(f"No user {user_id}.")
+    return found
+
+
+@post("/admin/users/{user_id:int}/role", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def change_role(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    user_id: int,
+    data: Annotated[RoleForm, FORM],
+) -> Template | Redirect:
+    """Give a user another role (and organisation, for borrowers)."""
+    target = _user_or_404(db, user_id)
+    if target.id == user.id and data.role != "admin":
+        # the last way back in would be the command line; keep admins from locking themselves out
+        return _users_page(db, error=_("You cannot take the admin role from yourself."))
+    role = data.role.strip()
+    try:
+        users.change_role(
+            db,
+            user=target,
+            role=role,
+            borrower_id=_int_or_none(data.borrower_id) if role == "borrower" else None,
+            actor=user.email,
+        )
+    except users.UserError as exc:
+        db.rollback()
+        return _users_page(db, error=exc.message(get_language()))
+    db.commit()
+    flash(request, _("The role of %(email)s is now %(role)s.", email=target.email, role=_(role)))
+    return Redirect(path="/admin/users")
+
+
+@post("/admin/users/{user_id:int}/unlock", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def unlock_user(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+) -> Redirect:
+    """Lift a lock-out after failed logins."""
+    target = _user_or_404(db, user_id)
+    users.unlock(db, user=target, actor=user.email)
+    db.commit()
+    flash(request, _("%(email)s may sign in again.", email=target.email))
+    return Redirect(path="/admin/users")
+
+
+def _tokens_page(
+    db: Session, *, new_token: str = "", new_for: str = "", error: str = ""
+) -> Template:
+    return Template(
+        "admin/tokens.html",
+        context={
+            "tokens": users.list_tokens(db),
+            "users": users.list_users(db),
+            "new_token": new_token,
+            "new_for": new_for,
+            "error": error,
+        },
+        status_code=HTTP_400_BAD_REQUEST if error else 200,
+    )
+
+
+@get("/admin/tokens", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def tokens_page(db: Session) -> Template:
+    """API tokens (never the tokens themselves), and a form to make one."""
+    return _tokens_page(db)
+
+
+@post("/admin/tokens", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def create_token(db: Session, user: CurrentUser, data: Annotated[NewTokenForm, FORM]) -> Template:
+    """Make a token and show it once, on this page only (it is not stored, so it cannot be shown again)."""
+    owner = users.find_user(db, data.email)
+    if owner is None:
+        return _tokens_page(db, error=_("No user with that e-mail address."))
+    _token, raw = users.create_token(db, user=owner, name=data.name, actor=user.email)
+    db.commit()
+    return _tokens_page(db, new_token=raw, new_for=owner.email)
+
+
+@post(
+    "/admin/tokens/{token_id:int}/revoke", opt=ADMIN, sync_to_thread=True, include_in_schema=False
+)
+def revoke_token(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, token_id: int
+) -> Redirect:
+    """Revoke a token at once; scripts using it get 401 from then on."""
+    try:
+        token = users.revoke_token(db, token_id=token_id, actor=user.email)
+    except users.UserError as exc:
+        raise NotFoundException(exc.message_en) from None
+    db.commit()
+    flash(request, _("Token %(prefix)s… was revoked.", prefix=token.prefix))
+    return Redirect(path="/admin/tokens")
+
+
+@get("/admin/audit", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def audit_page(db: Session, action: str = "", page: int = 1) -> Template:
+    """The audit log, newest first, optionally for one kind of action."""
+    page = max(page, 1)
+    stmt = select(AuditEvent)
+    count = select(func.count()).select_from(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+        count = count.where(AuditEvent.action == action)
+    total = db.exec(count).one()
+    events = db.exec(
+        stmt.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+        .limit(AUDIT_PAGE_SIZE)
+    ).all()
+    actions = db.exec(select(AuditEvent.action).distinct().order_by(col(AuditEvent.action))).all()
+    return Template(
+        "admin/audit.html",
+        context={
+            "events": events,
+            "actions": actions,
+            "action": action,
+            "page": page,
+            "pages": max(1, -(-total // AUDIT_PAGE_SIZE)),
+            "total": total,
+        },
+    )
+
+
+ROUTES = [
+    users_page,
+    create_user,
+    change_role,
+    unlock_user,
+    tokens_page,
+    create_token,
+    revoke_token,
+    audit_page,
+]
