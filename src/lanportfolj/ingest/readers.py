@@ -209,13 +209,13 @@ def _sheet_first_row(archive: zipfile.ZipFile, sheet_name: str) -> int:
             head = stream.read(4 * 1024 * 1024).decode("utf-8", "replace")
     except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError):
         return 1
-    match = _VALUE_CELL.search(head)
-    if match is None:
+    cell = _VALUE_CELL.search(head)
+    if cell is None:
         return 1
-    reference = _CELL_REFERENCE.search(match.group(1))
+    reference = _CELL_REFERENCE.search(cell.group(1))
     if reference is not None:
         return int(reference.group(1))
-    rows = _ROW_TAG.findall(head, 0, match.start())
+    rows = _ROW_TAG.findall(head, 0, cell.start())
     return int(rows[-1]) if rows else 1
 
 

@@ -123,7 +123,7 @@ def validate_table(
 
     issues: list[ImportIssue] = []
 
-    def report(flag: str, code: str, column: str | None, **extra: object) -> None:
+    def report(flag: str, code: str, column: str | None) -> None:
         hits = frame.filter(pl.col(flag).fill_null(False))
         if hits.height == 0:
             return
@@ -142,7 +142,6 @@ def validate_table(
                     first=record["first_year"],
                     last=context.current_year,
                     first_row=record["first_row"],
-                    **extra,
                 )
             )
 
