@@ -58,6 +58,8 @@ class Table:
     title_en: str
     path: tuple[str, ...]
     columns: tuple[Column, ...]
+    #: rows at ``path`` are loan × indicator × year; show one row per loan and indicator instead
+    by_year: bool = False
 
     def title(self, lang: str) -> str:
         """The title in ``lang``."""
@@ -68,7 +70,37 @@ class Table:
         node: Any = data
         for part in self.path:
             node = node[part]
+        if self.by_year:
+            return _by_year(node)
         return list(node)
+
+
+def _by_year(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Long rows (sorted by loan, indicator, year) as one row per loan and indicator.
+
+    The value of each year goes to the column ``y<year>``; the years whose value is estimated or
+    restated are listed, so every flag survives the pivot.
+    """
+    out: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for row in rows:
+        if current is None or (current["loan"], current["indicator"]) != (
+            row["loan"],
+            row["indicator"],
+        ):
+            current = {key: row[key] for key in _WIDE_KEYS}
+            current["estimated_years"] = []
+            current["restated_years"] = []
+            out.append(current)
+        current[f"y{row['year']}"] = row["value"]
+        if row["estimated"]:
+            current["estimated_years"].append(str(row["year"]))
+        if row["restated"]:
+            current["restated_years"].append(str(row["year"]))
+    for wide in out:
+        wide["estimated_years"] = ", ".join(wide["estimated_years"]) or None
+        wide["restated_years"] = ", ".join(wide["restated_years"]) or None
+    return out
 
 
 C = Column
@@ -248,27 +280,35 @@ IMPACT_PER_LOAN = Table(
     ),
 )
 
-IMPACT_VALUES = Table(
-    "impact_values",
-    "Impact values",
-    "Värden per år",
-    "Values by year",
-    ("impact", "values"),
-    (
-        _LOAN,
-        _CATEGORY,
-        _INDICATOR,
-        _AGGREGATION,
-        _YEAR,
-        C("value", "Värde", "Value", "value", 12),
-        C("numerator", "Täljare", "Numerator", "value", 12),
-        C("denominator", "Nämnare", "Denominator", "value", 12),
-        C("share", "Andel av projektet", "Share of project", "share", 10),
-        C("attributed", "Tillskrivet", "Attributed", "value", 12),
-        _ESTIMATED,
-        _RESTATED,
-    ),
-)
+_WIDE_KEYS: Final = ("loan", "programme_category", "indicator", "aggregation", "share")
+
+
+def values_by_year(data: dict[str, Any]) -> Table:
+    """The yearly values as one row per loan and indicator with a column per reported year.
+
+    A long table (one row per year) would pass Excel's 1 048 576 rows for a large pool; the JSON keeps
+    the long form.
+    """
+    years = sorted({row["year"] for row in data["impact"]["values"]})
+    return Table(
+        "impact_values",
+        "Impact values",
+        "Värden per år",
+        "Values by year",
+        ("impact", "values"),
+        (
+            _LOAN,
+            _CATEGORY,
+            _INDICATOR,
+            _AGGREGATION,
+            C("share", "Andel av projektet", "Share of project", "share", 10),
+            *(C(f"y{year}", str(year), str(year), "value", 11) for year in years),
+            C("estimated_years", "Uppskattade år", "Estimated years", "text", 14),
+            C("restated_years", "Ändrade år", "Restated years", "text", 14),
+        ),
+        by_year=True,
+    )
+
 
 RESTATEMENTS = Table(
     "restatements",
@@ -286,19 +326,22 @@ RESTATEMENTS = Table(
     ),
 )
 
-#: Every table, in the order the workbook's sheets follow the Summary sheet.
-TABLES: Final[tuple[Table, ...]] = (
-    ALLOCATION_BY_CATEGORY,
-    ALLOCATION_BY_ICMA,
-    FINANCING,
-    LOANS,
-    IMPACT_BY_CATEGORY,
-    IMPACT_BOND,
-    IMPACT_PER_LOAN,
-    IMPACT_VALUES,
-    INDICATORS,
-    RESTATEMENTS,
-)
+
+def tables(data: dict[str, Any]) -> tuple[Table, ...]:
+    """Every table of ``data``, in the order the workbook's sheets follow the Summary sheet."""
+    return (
+        ALLOCATION_BY_CATEGORY,
+        ALLOCATION_BY_ICMA,
+        FINANCING,
+        LOANS,
+        IMPACT_BY_CATEGORY,
+        IMPACT_BOND,
+        IMPACT_PER_LOAN,
+        values_by_year(data),
+        INDICATORS,
+        RESTATEMENTS,
+    )
+
 
 #: The Summary sheet and section: (key in allocation.summary, label sv, label en, kind).
 SUMMARY: Final[tuple[Column, ...]] = (

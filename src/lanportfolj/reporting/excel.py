@@ -21,7 +21,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from lanportfolj.reporting.columns import EXCEL_FORMATS, SUMMARY, TABLES, Column, Table
+from lanportfolj.reporting.columns import EXCEL_FORMATS, SUMMARY, Column, Table, tables
 
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@")
 _NUMERIC: Final = ("money", "value", "percent", "share")
@@ -179,7 +179,7 @@ def render_xlsx(data: dict[str, Any], *, lang: str | None = None) -> bytes:
     )
     writer = _Writer(book)
     _summary_sheet(book, writer, data, lang)
-    for table in TABLES:
+    for table in tables(data):
         _table_sheet(book, writer, table, data, lang)
     _methodology_sheet(book, writer, data, lang)
     book.close()

@@ -26,12 +26,12 @@ from lanportfolj.reporting.columns import (
     IMPACT_BOND,
     IMPACT_BY_CATEGORY,
     IMPACT_PER_LOAN,
-    IMPACT_VALUES,
     LOANS,
     RESTATEMENTS,
     SUMMARY,
     Column,
     Table,
+    values_by_year,
 )
 
 _NUMERIC_KINDS: Final = ("money", "value", "percent", "share", "int", "year")
@@ -233,7 +233,9 @@ def render_html(
         )
         if len(trajectories) < len(data["impact"]["per_loan"])
         else "",
-        "values_table": _table(IMPACT_VALUES, data, lang) if value_rows <= max_value_rows else None,
+        "values_table": (
+            _table(values_by_year(data), data, lang) if value_rows <= max_value_rows else None
+        ),
         "values_note": ui["values_elsewhere"].format(rows=value_rows),
         "restatements_table": _table(RESTATEMENTS, data, lang),
         "methodology": [
