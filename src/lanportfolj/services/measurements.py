@@ -120,6 +120,8 @@ def build_context(
         if borrower_id is None
         else frozenset(ref for _, ref, owner in loans if owner == borrower_id)
     )
+    # a borrower is told another organisation's loan is unknown: not even its existence leaks
+    known = frozenset(loan_ref.values()) if allowed is None else allowed
     codes = frozenset(session.exec(select(IndicatorDefinition.code)).all())
     stmt = select(
         LoanIndicator.id,
@@ -144,7 +146,7 @@ def build_context(
         )
         ids[key] = li_id
     context = IngestContext(
-        known_loans=frozenset(loan_ref.values()),
+        known_loans=known,
         known_indicators=codes,
         rules=rules,
         current_year=current_year or date.today().year,
