@@ -142,6 +142,9 @@ def _load(ctx: typer.Context, path: Path, as_json: bool) -> None:
 def demo_load(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """Load the demo portfolio (data/demo). Safe to run again: it changes nothing the second time."""
     _load(ctx, demo_dir(), as_json)
+    from lanportfolj.cli.users import create_demo_users
+
+    create_demo_users(ctx, quiet=as_json)
 
 
 @portfolio_app.command("load")
