@@ -70,7 +70,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "sv": "Värdena per år ({rows} rader) finns i Excel-filen och JSON-filen.",
         "en": "The values by year ({rows} rows) are in the Excel workbook and the JSON file.",
     },
-    "language": {"sv": "sv", "en": "en"},
+    "data_sources": {"sv": "Datakällor", "en": "Data sources"},
 }
 
 

@@ -285,3 +285,14 @@ def test_conversion_ties_round_half_to_even() -> None:
     converted = amounts.select(to_bond_currency("sek", fx))["sek"].to_list()
     # 0.02 / 0.8 = 0.025 → 0.02; 0.06 / 0.8 = 0.075 → 0.08; 1000.02 / 0.8 = 1250.025 → 1250.02
     assert converted == [D("0.02"), D("0.08"), D("1250.02"), D("-0.02")]
+
+
+def test_an_empty_pool_leaves_the_whole_bond_unallocated() -> None:
+    base = make_inputs()
+    loans = base.loans.with_columns(eligible=pl.lit(False))
+    model = compute_report(make_inputs(loans=loans))
+    alloc = model.allocation
+    assert (alloc.allocated, alloc.unallocated) == (D("0.00"), D("3000000.00"))
+    assert alloc.bond_share_of_pool is None
+    assert [m.code for m in alloc.messages] == ["pool_smaller_than_bond"]
+    assert model.impact.values.height == model.impact.bond.height == 0

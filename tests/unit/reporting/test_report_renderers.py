@@ -311,6 +311,7 @@ def test_html_lists_restatements_and_marks_estimates(data: dict[str, Any]) -> No
     assert "SH-2022-002" in section and "DWELL" in section
     methodology = html[html.index('<section id="methodology">') :]
     assert "Estimated values: 2" in methodology and "11.5 SEK" in methodology
+    assert "Data sources" in methodology and "Journal" in methodology
 
 
 def test_html_rejects_an_unknown_plotly_source(data: dict[str, Any]) -> None:
