@@ -3,13 +3,17 @@ service returns them, as the partials render them and as the web page and its JS
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar.testing import TestClient
 from sqlmodel import Session, select
 
+from lanportfolj.config import Settings
 from lanportfolj.domain.case import Case
 from lanportfolj.models import (
     Borrower,
@@ -20,14 +24,17 @@ from lanportfolj.models import (
     LoanIndicator,
     Measurement,
 )
+from lanportfolj.paths import templates_dir
 from lanportfolj.services.evaluation import (
     LoanNotFound,
     comparison_chart_html,
     comparison_for_report,
     comparison_section,
+    labels,
     power_panel,
     smart_panel,
 )
+from lanportfolj.services.users import create_user
 
 pytestmark = pytest.mark.unit
 
@@ -290,3 +297,114 @@ def test_smart_panel_names_the_goal_without_a_target_year(session: Session) -> N
     assert hints[0]["message"] == "Goal 1 has no target year."
     assert hints[0]["criterion_name"] == "Time-bound"
     assert smart_panel(session, REF, lang="sv")[0]["message"] == "Mål 1 saknar målår."
+
+
+# --- the web page and its JSON -------------------------------------------------------------------
+
+PASSWORD = "a long enough password"
+
+
+def _client(settings: Settings) -> TestClient[Any]:
+    from lanportfolj.web import app as web_app
+    from lanportfolj.web import evaluation as web_evaluation
+
+    # the lead adds ROUTES to route_handlers(); until then the test adds them itself
+    present = set(map(id, web_app.route_handlers()))
+    extra = [h for h in web_evaluation.ROUTES if id(h) not in present]
+    return TestClient(app=web_app.create_app(settings, extra_routes=extra))
+
+
+def _sign_in(
+    client: TestClient[Any], session: Session, *, role: str, borrower_id: int | None = None
+) -> None:
+    email = f"{role}-{borrower_id or 0}@example.se"
+    create_user(session, email=email, role=role, password=PASSWORD, borrower_id=borrower_id)
+    session.commit()
+    client.get("/login")
+    response = client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": PASSWORD,
+            "next": "/",
+            "_csrf_token": client.cookies["csrftoken"],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_page_renders_the_comparison_in_both_languages(
+    settings: Settings, session: Session
+) -> None:
+    make_school_loan(session)
+    with _client(settings) as client:
+        _sign_in(client, session, role="analyst")
+        sv = client.get(f"/loans/{REF}/evaluation?lang=sv")
+        assert sv.status_code == 200
+        text = _text(sv.text)
+        assert "Utvärdering" in text and "Jämförelsegrupper" in text
+        assert "+7,00 poäng" in text
+        assert "Plotly.newPlot" in sv.text and "/static/plotly.min.js" in sv.text
+        en = client.get(f"/loans/{REF}/evaluation?lang=en")
+        assert en.status_code == 200
+        text = _text(en.text)
+        assert "Evaluation" in text and "Difference-in-differences" in text
+        assert "+7.00 points" in text
+        assert "Statistical power" in text
+
+
+def test_api_returns_the_same_data_as_json(settings: Settings, session: Session) -> None:
+    make_school_loan(session)
+    with _client(settings) as client:
+        _sign_in(client, session, role="admin")
+        response = client.get(f"/api/loans/{REF}/evaluation?lang=en")
+        assert response.status_code == 200
+        data = response.json()
+        comparison = data["comparison"][0]["comparisons"][0]
+        assert comparison["did_multi"]["estimate"] == pytest.approx(7.0)
+        assert "chart_html" not in data["comparison"][0]
+        assert data["power"]["available"] is False
+        assert data["smart"] == [] or all("message" in h for h in data["smart"])
+        assert client.get("/api/loans/SH-0000-000/evaluation").status_code == 404
+
+
+def test_borrower_sees_own_loan_only_and_others_are_refused(
+    settings: Settings, session: Session
+) -> None:
+    loan = make_school_loan(session)
+    other = Borrower(orgnr="212000-1355", name="Örebro kommun", kind="municipality")
+    session.add(other)
+    session.commit()
+    with _client(settings) as client:
+        assert client.get(f"/api/loans/{REF}/evaluation").status_code == 401
+        _sign_in(client, session, role="borrower", borrower_id=loan.borrower_id)
+        assert client.get(f"/loans/{REF}/evaluation").status_code == 200
+    with _client(settings) as client:
+        _sign_in(client, session, role="borrower", borrower_id=other.id)
+        # another organisation's loan: as if it did not exist
+        assert client.get(f"/loans/{REF}/evaluation").status_code == 404
+        assert client.get(f"/api/loans/{REF}/evaluation").status_code == 404
+    with _client(settings) as client:
+        _sign_in(client, session, role="investor")
+        assert client.get(f"/api/loans/{REF}/evaluation").status_code == 403
+
+
+def test_partials_render_from_the_dicts_alone(session: Session) -> None:
+    """The bond report has its own strict Jinja environment without `_` or filters."""
+    make_school_loan(session)
+    env = Environment(
+        loader=FileSystemLoader(templates_dir()), undefined=StrictUndefined, autoescape=True
+    )
+    comparison = comparison_section(session, loan_ref=REF, lang="en")
+    html = env.get_template("evaluation/_comparison.html").render(comparison=comparison)
+    assert "+7.00 points" in _text(html)
+    panel = power_panel(Case(reference="X", planned_sample_per_arm=40, outcome_base_rate=0.05))
+    html = env.get_template("evaluation/_power_panel.html").render(power=panel)
+    assert "Med 40 per grupp" in html
+    html = env.get_template("evaluation/_smart_hints.html").render(smart=[], labels=labels("en"))
+    assert "No remarks" in html
