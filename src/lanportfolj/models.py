@@ -348,3 +348,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _ts()
     last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
+
+
+# tables of other packages, registered on the same metadata (Alembic and the tests see them through here)
+import lanportfolj.kolada.models  # noqa: E402,F401
