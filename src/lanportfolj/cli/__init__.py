@@ -36,3 +36,4 @@ from lanportfolj.cli import assess as _assess  # noqa: E402,F401
 from lanportfolj.cli import portfolio as _portfolio  # noqa: E402,F401
 from lanportfolj.cli import evaluation as _evaluation  # noqa: E402,F401
 from lanportfolj.cli import users as _users  # noqa: E402,F401
+from lanportfolj.cli import kolada as _kolada  # noqa: E402,F401
