@@ -73,3 +73,33 @@ def schema_is_current(engine: Engine) -> bool:
             return False
         heads = set(MigrationContext.configure(conn).get_current_heads())
     return heads == set(script.get_heads())
+
+
+def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> int:
+    """Insert many rows of ``model`` with one driver-level ``executemany``.
+
+    Each column's bind processing (exact decimals, timestamps) is looked up once, not once per value, which
+    is what makes hundreds of thousands of measurements affordable. Every row must have the same keys.
+    """
+    if not rows:
+        return 0
+    table = model.__table__
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = []
+    for name in names:
+        processor = table.c[name].type._cached_bind_processor(dialect)
+        processors.append(processor)
+    quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({quoted}) VALUES ({', '.join([marker] * len(names))})"
+    params = [
+        tuple(
+            value if processor is None or value is None else processor(value)
+            for value, processor in zip((row[n] for n in names), processors, strict=True)
+        )
+        for row in rows
+    ]
+    connection.exec_driver_sql(sql, params)
+    return len(params)

@@ -36,4 +36,5 @@ from lanportfolj.cli import assess as _assess  # noqa: E402,F401
 from lanportfolj.cli import portfolio as _portfolio  # noqa: E402,F401
 from lanportfolj.cli import evaluation as _evaluation  # noqa: E402,F401
 from lanportfolj.cli import users as _users  # noqa: E402,F401
+from lanportfolj.cli import synth as _synth  # noqa: E402,F401
 from lanportfolj.cli import kolada as _kolada  # noqa: E402,F401
