@@ -58,15 +58,16 @@ def make_school_loan(
     reference: str = REF,
     treated: dict[int, str] | None = None,
     comparison: dict[str, dict[int, str]] | None = None,
-    baseline: tuple[int, str] | None = (2021, "100"),
+    baseline: tuple[int, str] | None = (2022, "102"),
     disbursed: date | None = date(2023, 3, 1),
     code: str = "grade9_merit_value",
 ) -> Loan:
     """A school loan with one indicator reported for the intervention and comparison units.
 
-    By default: the intervention 100 (baseline 2021), 102, 110, 114; the comparison school 90, 92,
-    94, 96; the loan disbursed in 2023. Pre-period 2021–2022, post-period 2023–2024, so the DiD is
-    (112 − 101) − (95 − 91) = 7 and the 2×2 (2021 against 2024) is 14 − 6 = 8.
+    By default: the intervention 100 in 2021, the baseline 102 in 2022, then 110, 114; the
+    comparison school 90, 92, 94, 96; the loan disbursed in 2023. Pre-period 2021–2022, post-period
+    2023–2024, so the DiD is (112 − 101) − (95 − 91) = 7 and the 2×2 (baseline 2022 against 2024)
+    is 12 − 4 = 8.
     """
     borrower = session.exec(select(Borrower).where(Borrower.orgnr == "212000-0142")).first()
     if borrower is None:
@@ -99,7 +100,7 @@ def make_school_loan(
     session.add(li)
     session.flush()
     assert li.id is not None
-    treated = {2022: "102", 2023: "110", 2024: "114"} if treated is None else treated
+    treated = {2021: "100", 2023: "110", 2024: "114"} if treated is None else treated
     if comparison is None:
         comparison = {SCHOOL: {2021: "90", 2022: "92", 2023: "94", 2024: "96"}}
     for year, value in treated.items():
@@ -129,7 +130,9 @@ def test_known_did_from_baseline_and_comparison_school(session: Session) -> None
     assert item["code"] == "grade9_merit_value"
     assert item["units"] == ["Intervention", SCHOOL]
     assert item["start_year"] == 2023
-    assert "disbursed" in item["start_rule"]
+    assert item["start_rule"] == (
+        "The intervention counts from 2023, the year after the baseline year 2022."
+    )
     table = {row["year"]: [c["value"] for c in row["cells"]] for row in item["table"]["rows"]}
     assert table == {
         2021: ["100", "90"],
@@ -138,8 +141,14 @@ def test_known_did_from_baseline_and_comparison_school(session: Session) -> None
         2024: ["114", "96"],
     }
     # the baseline is the intervention's 2021 point, and marked as such
-    assert item["table"]["rows"][0]["cells"][0]["baseline"] is True
-    assert item["raw_change"]["value"] == "14"
+    assert [row["cells"][0]["baseline"] for row in item["table"]["rows"]] == [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert item["raw_change"]["value"] == "12"
+    assert item["raw_change"]["from_year"] == 2022
     comparison = _only(item["comparisons"])
     multi = comparison["did_multi"]
     assert multi["estimate"] == pytest.approx(7.0)
@@ -192,10 +201,10 @@ def test_restated_values_use_the_current_version_only(session: Session) -> None:
 def test_diverging_pre_trends_and_a_single_pre_period_are_warned_about(session: Session) -> None:
     make_school_loan(
         session,
-        baseline=(2020, "100"),
-        treated={2021: "110", 2022: "120", 2023: "140"},
-        comparison={SCHOOL: {2020: "100", 2021: "100", 2022: "100", 2023: "101"}},
-        disbursed=date(2023, 1, 1),
+        baseline=(2021, "110"),
+        treated={2019: "90", 2020: "100", 2022: "140"},
+        comparison={SCHOOL: {2019: "100", 2020: "100", 2021: "100", 2022: "101"}},
+        disbursed=date(2020, 1, 1),
         reference="SH-2023-902",
     )
     make_school_loan(
@@ -271,7 +280,9 @@ def test_power_panel_for_40_families_and_a_5_percent_base_rate() -> None:
     codes = [note["code"] for note in panel["notes"]]
     # the article's point: with 40 per group not even a fall to zero would show
     assert codes == ["decrease_undetectable", "n_for_halving"]
-    assert panel["n_for_halving"] > 40
+    assert panel["n_needed_for_yardstick"] > 40
+    common = power_panel(Case(reference="X", planned_sample_per_arm=60, outcome_base_rate=0.58))
+    assert [note["code"] for note in common["notes"]] == ["n_for_ten_points"]
     sv = power_panel(case, lang="sv")
     assert sv["message"].startswith("Med 40 per grupp och basnivån 5,0 %")
 

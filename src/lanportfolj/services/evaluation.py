@@ -13,10 +13,11 @@ How a comparison is set up (PRODUCT §7):
   section; only current versions count (restatements resolved).
 * The intervention's baseline (value and year) is a pre-period point; a measurement reported for
   the baseline year takes precedence, since it is the newer statement of the same value.
-* The intervention starts in the later of the year after the baseline and the disbursement year:
-  the baseline precedes the intervention by definition, and the social intervention is tied to the
-  physical investment the loan pays for. Without either, the first year with a value counts as
-  the only pre-period year. The rule used is stated in the dict (``start_rule``).
+* The intervention starts the year after the baseline year: the baseline is by definition the
+  state before the intervention. The disbursement year is no guide when there is a baseline (a
+  completed investment may be financed, or the loan paid out after work began), so it is used only
+  without a baseline year; without either, the first year with a value is the only pre-period
+  year. The rule used is stated in the dict (``start_rule``).
 * ``did_multi`` (post-period mean minus pre-period mean) is the headline; ``did_2x2`` compares the
   baseline year (or the last pre-period year) with the latest common year.
 """
@@ -94,6 +95,10 @@ SMART_LETTERS: dict[str, dict[str, str]] = {
 }
 
 
+#: Base rates up to this are "rare" outcomes, where the power note's yardstick is a halving.
+RARE_OUTCOME = 0.2
+
+
 class LoanNotFound(LookupError):
     """No loan with that reference."""
 
@@ -160,16 +165,18 @@ def _start_year(
     baseline_year: int | None, loan: Loan, years: Iterable[int], lang: str
 ) -> tuple[int | None, str]:
     """The first year of the post-period and the sentence saying why."""
-    after_baseline = baseline_year + 1 if baseline_year is not None else None
     disbursed = loan.disbursement_date.year if loan.disbursement_date else None
-    if after_baseline is not None and disbursed is not None and disbursed > after_baseline:
-        year = disbursed
-        sv = f"Insatsen räknas från {year}, året lånet betalades ut (utgångsåret är {baseline_year})."
-        en = f"The intervention counts from {year}, the year the loan was disbursed (baseline {baseline_year})."
-    elif after_baseline is not None:
-        year = after_baseline
-        sv = f"Insatsen räknas från {year}, året efter utgångsåret {baseline_year}."
-        en = f"The intervention counts from {year}, the year after the baseline year {baseline_year}."
+    if baseline_year is not None:
+        year = baseline_year + 1
+        sv = f"Insatsen räknas från {year}, året efter utgångsåret {baseline_year}"
+        en = (
+            f"The intervention counts from {year}, the year after the baseline year {baseline_year}"
+        )
+        if disbursed is not None and disbursed != year:
+            # a loan may finance an investment already made, or be paid out after work began
+            sv += f" (lånet betalades ut {disbursed})"
+            en += f" (the loan was disbursed in {disbursed})"
+        sv, en = sv + ".", en + "."
     elif disbursed is not None:
         year = disbursed
         sv = f"Insatsen räknas från {year}, året lånet betalades ut (utgångsår saknas)."
@@ -474,7 +481,7 @@ def power_panel(
 ) -> dict[str, Any]:
     """The E12 power note for an application: with the planned participants per group and the
     outcome's base rate, the smallest detectable effect, whether a decrease could be shown at all,
-    and the sample a halving of the base rate would need.
+    and the sample a yardstick effect would need (halving a rare outcome, else ten points).
 
     ``lang`` defaults to the settings' language. Without a planned sample or base rate the panel
     says what is missing (``available`` is False).
@@ -519,12 +526,13 @@ def power_panel(
             "result": None,
         }
     notes: list[dict[str, str]] = []
+    pct_sv = _fmt(rate * 100, "sv", digits=1)
+    pct_en = _fmt(rate * 100, "en", digits=1)
     decrease = mde_proportions(
         base_rate=rate, n_per_arm=n, alpha=alpha, power=power, direction="decrease"
     )
-    pct_sv = _fmt(rate * 100, "sv", digits=1)
-    pct_en = _fmt(rate * 100, "en", digits=1)
     if math.isinf(decrease):
+        # the seed's point about rare outcomes: a reduction, usually the goal, cannot show at all
         notes.append(
             _warning_dict(
                 "decrease_undetectable",
@@ -535,25 +543,20 @@ def power_panel(
                 lang,
             )
         )
-    else:
-        notes.append(
-            _warning_dict(
-                "decrease_mde",
-                f"En minskning måste vara minst {_fmt(decrease * 100, 'sv', digits=1)} "
-                f"procentenheter för att synas.",
-                f"A decrease must be at least {_fmt(decrease * 100, 'en', digits=1)} percentage "
-                f"points to show.",
-                lang,
-            )
-        )
-    half = n_for_proportions(base_rate=rate, effect=-rate / 2, alpha=alpha, power=power)
+    # A yardstick for the sample: halving a rare outcome, or ten points for a common one.
+    target = rate / 2 if rate <= RARE_OUTCOME else (rate + 0.1 if rate + 0.1 < 1 else rate - 0.1)
+    needed = n_for_proportions(base_rate=rate, effect=target - rate, alpha=alpha, power=power)
+    to_sv = _fmt(target * 100, "sv", digits=1)
+    to_en = _fmt(target * 100, "en", digits=1)
+    what_sv = "en halvering" if rate <= RARE_OUTCOME else "en förändring på 10 procentenheter"
+    what_en = "a halving" if rate <= RARE_OUTCOME else "a change of 10 percentage points"
     notes.append(
         _warning_dict(
-            "n_for_halving",
-            f"För att upptäcka en halvering (från {pct_sv} % till {_fmt(rate * 50, 'sv', digits=1)} %) "
-            f"behövs {_fmt(half, 'sv', digits=0)} deltagare per grupp.",
-            f"To detect a halving (from {pct_en} % to {_fmt(rate * 50, 'en', digits=1)} %), "
-            f"{_fmt(half, 'en', digits=0)} participants per group are needed.",
+            "n_for_halving" if rate <= RARE_OUTCOME else "n_for_ten_points",
+            f"För att upptäcka {what_sv} (från {pct_sv} % till {to_sv} %) behövs "
+            f"{_fmt(needed, 'sv', digits=0)} deltagare per grupp.",
+            f"To detect {what_en} (from {pct_en} % to {to_en} %), "
+            f"{_fmt(needed, 'en', digits=0)} participants per group are needed.",
             lang,
         )
     )
@@ -563,7 +566,7 @@ def power_panel(
         "message_sv": result.message_sv,
         "message_en": result.message_en,
         "notes": notes,
-        "n_for_halving": half,
+        "n_needed_for_yardstick": needed,
         "result": result.to_dict(),
     }
 
