@@ -22,7 +22,7 @@ from lanportfolj import __version__
 from lanportfolj.config import Settings, load_settings
 from lanportfolj.db import make_engine
 from lanportfolj.paths import templates_dir
-from lanportfolj.web import access, admin, auth, errors, i18n, public
+from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
 
 
 def provide_session(state: State) -> Iterator[Session]:
@@ -40,7 +40,13 @@ def _static_dir() -> Path:
 
 def route_handlers() -> list[Any]:
     """Every route of the application, from every audience's module."""
-    return [*public.ROUTES, *auth.ROUTES, *admin.ROUTES]
+    return [
+        *public.ROUTES,
+        *auth.ROUTES,
+        *admin.ROUTES,
+        *api_loans.ROUTES,
+        *applications.ROUTES,
+    ]
 
 
 def _configure_templates(engine: JinjaTemplateEngine) -> None:

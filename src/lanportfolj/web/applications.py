@@ -1,0 +1,3 @@
+"""Application pages (placeholder while being written)."""
+
+ROUTES: list[object] = []
