@@ -419,3 +419,47 @@ def test_partials_render_from_the_dicts_alone(session: Session) -> None:
     assert "Med 40 per grupp" in html
     html = env.get_template("evaluation/_smart_hints.html").render(smart=[], labels=labels("en"))
     assert "No remarks" in html
+
+
+# --- the demo's Örebro comparison ----------------------------------------------------------------
+
+OREBRO = "SH-2024-002"
+
+
+def test_demo_orebro_school_is_compared_with_the_comparison_school(demo_session: Session) -> None:
+    items = {i["code"]: i for i in comparison_section(demo_session, loan_ref=OREBRO, lang="en")}
+    # only the outcome indicators are reported for the comparison school
+    assert set(items) == {"maths_science_pass_share", "grade9_merit_value"}
+    share = items["maths_science_pass_share"]
+    assert share["units"] == ["Intervention", "Jämförelseskola Väster"]
+    did = share["comparisons"][0]["did_multi"]
+    # (mean 2023–2025 − 2022) for the school minus the same for the comparison school
+    expected = ((59.5 + 64.2 + 67.8) / 3 - 58.0) - ((60.2 + 61.5 + 62.0) / 3 - 61.0)
+    assert did["estimate"] == pytest.approx(expected)
+    assert "percentage points" in did["estimate_text"]
+    # one pre-period year only: the reader is warned that parallel trends cannot be checked
+    assert "single_pre_period" in [w["code"] for w in did["warnings"]]
+
+
+def test_demo_orebro_in_the_report_data(demo_session: Session) -> None:
+    from lanportfolj.models import BondPoolEntry
+
+    pool = demo_session.exec(
+        select(Loan.reference).join(BondPoolEntry, BondPoolEntry.loan_id == Loan.id)  # type: ignore[arg-type]
+    ).all()
+    report = comparison_for_report(demo_session, sorted(pool), lang="sv")
+    assert [r["loan_ref"] for r in report] == [OREBRO]
+
+
+def test_demo_orebro_page_shows_the_did_in_both_languages(
+    demo_settings: Settings, demo_session: Session
+) -> None:
+    with _client(demo_settings) as client:
+        _sign_in(client, demo_session, role="analyst")
+        sv = _text(client.get(f"/loans/{OREBRO}/evaluation?lang=sv").text)
+        assert "Skillnad-i-skillnader · Jämfört med Jämförelseskola Väster" in sv
+        assert "+5,60 procentenheter" in sv
+        assert "Med 60 per grupp och basnivån 58,0 %" in sv
+        en = _text(client.get(f"/loans/{OREBRO}/evaluation?lang=en").text)
+        assert "+5.60 percentage points" in en
+        assert "Only one year before the intervention" in en
