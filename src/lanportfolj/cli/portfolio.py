@@ -320,6 +320,11 @@ def serve(
         os.environ["LANPORTFOLJ_DATABASE_URL"] = st.database_url
     if st.config:
         os.environ["LANPORTFOLJ_CONFIG"] = st.config
+    if "LANPORTFOLJ_SECRET_KEY" not in os.environ:
+        # one key for every worker, or a cookie signed by one worker is refused by the next
+        os.environ["LANPORTFOLJ_SECRET_KEY"] = st.settings.secret_key
+        if workers > 1:
+            err_console.print("warning: LANPORTFOLJ_SECRET_KEY is not set; sessions end when the server stops")
     console.print(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run(
         "lanportfolj.web.app:app_from_environment",
