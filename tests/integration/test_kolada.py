@@ -412,3 +412,97 @@ def test_cli_unknown_loan_exits_1_with_a_message(loans: Engine, settings: Settin
     result = _cli(settings, "kolada", "fetch", "SH-1999-404", "--offline-fixtures", str(FIXTURES))
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert "SH-1999-404" in result.output  # type: ignore[attr-defined]
+
+
+# -- web --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(loans: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> object:
+    from litestar.testing import TestClient
+
+    from lanportfolj.services import users
+    from lanportfolj.web.app import create_app
+
+    monkeypatch.setenv("LANPORTFOLJ_KOLADA_FIXTURES", str(FIXTURES))
+    with session_scope(loans) as session:
+        kommun = session.exec(select(Borrower).where(Borrower.name == "Botkyrka kommun")).one()
+        company = session.exec(select(Borrower).where(Borrower.name == "Botkyrkabyggen AB")).one()
+        users.create_user(session, email="analyst@x.se", role="analyst", password="correct horse 1")
+        users.create_user(
+            session,
+            email="kommun@x.se",
+            role="borrower",
+            password="correct horse 1",
+            borrower_id=kommun.id,
+        )
+        users.create_user(
+            session,
+            email="bolag@x.se",
+            role="borrower",
+            password="correct horse 1",
+            borrower_id=company.id,
+        )
+    with TestClient(app=create_app(settings, engine=loans)) as client:
+        yield client
+
+
+def _sign_in(client: object, email: str) -> str:
+    client.get("/login")  # type: ignore[attr-defined]
+    token = client.cookies.get("csrftoken")  # type: ignore[attr-defined]
+    response = client.post(  # type: ignore[attr-defined]
+        "/login",
+        data={"email": email, "password": "correct horse 1", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+    return str(client.cookies.get("csrftoken"))  # type: ignore[attr-defined]
+
+
+def test_web_fetch_shows_differences_then_imports_only_what_was_ticked(
+    web: object, loans: Engine
+) -> None:
+    token = _sign_in(web, "kommun@x.se")
+    page = web.post(  # type: ignore[attr-defined]
+        "/loans/SH-2023-003/kolada?lang=sv",
+        data={"_csrf_token": token, "years": "2022-2025"},
+    )
+    assert page.status_code == 200, page.text
+    assert "Källa: Kolada, hämtad" in page.text
+    assert 'name="accept:population||2023"' in page.text  # the difference, for a person to decide
+    with Session(loans) as session:
+        assert not session.exec(select(Measurement).where(Measurement.source == "kolada")).all()
+
+    done = web.post(  # type: ignore[attr-defined]
+        "/loans/SH-2023-003/kolada/import?lang=en",
+        data={"_csrf_token": token, "years": "2022-2025"},
+    )
+    assert done.status_code == 200, done.text
+    assert "Imported: 5 new, 0 restated." in done.text
+    assert "Källa: Kolada" in done.text
+    with Session(loans) as session:
+        kept = session.exec(
+            select(Measurement).where(Measurement.year == 2023, Measurement.value == Decimal(20910))
+        ).one()
+        assert kept.is_current and kept.source == "upload"
+
+
+def test_web_another_borrowers_loan_is_not_found(web: object) -> None:
+    token = _sign_in(web, "bolag@x.se")
+    response = web.post(  # type: ignore[attr-defined]
+        "/loans/SH-2023-003/kolada", data={"_csrf_token": token}
+    )
+    assert response.status_code == 404
+
+
+def test_api_returns_the_plan_with_the_source_line(web: object) -> None:
+    token = _sign_in(web, "analyst@x.se")
+    response = web.post(  # type: ignore[attr-defined]
+        "/api/loans/SH-2023-001/kolada?years=2022-2024&compare=similar",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code in (200, 201), response.text
+    body = response.json()
+    assert body["source"].startswith("Källa: Kolada")
+    assert body["plan"]["group_title"] == "Liknande kommuner, övergripande, Botkyrka, 2024"
+    assert "import" not in body

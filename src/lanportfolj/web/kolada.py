@@ -1,0 +1,181 @@
+"""Fetch a loan's Kolada figures from its page: analysts and the owning borrower.
+
+``POST /loans/{ref}/kolada`` fetches and shows the values side by side with what is stored (nothing is
+imported yet); ``POST /loans/{ref}/kolada/import`` imports the new values and the differences a person
+ticked, re-reading the cached responses so exactly the values shown go in. ``/api/loans/{ref}/kolada`` is
+the same as JSON (``?import=1`` to import). Every page and JSON answer carries "Källa: Kolada".
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from litestar import Request, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ValidationException
+from litestar.params import Body, Parameter
+from litestar.response import Template
+from sqlmodel import Session
+
+from lanportfolj.config import Settings
+from lanportfolj.kolada.cache import DatabaseCache
+from lanportfolj.kolada.client import KoladaClient, KoladaError
+from lanportfolj.kolada.fetch import (
+    CompareChoice,
+    KoladaPlan,
+    grouped_by_indicator,
+    import_plan,
+    parse_years,
+    plan_fetch,
+)
+from lanportfolj.kolada.offline import OfflineKolada
+from lanportfolj.web.access import CurrentUser, allow, require_loan_access
+
+FIXTURES_ENV = "LANPORTFOLJ_KOLADA_FIXTURES"
+ROLES = allow("analyst", "admin", "borrower")
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _client(db: Session, mode: str) -> KoladaClient:
+    # the demo and the tests answer from recorded JSON; production asks Kolada
+    folder = os.environ.get(FIXTURES_ENV)
+    transport = OfflineKolada(Path(folder)).transport() if folder else None
+    return KoladaClient(transport=transport, cache=DatabaseCache(db), mode=mode)
+
+
+def _plan(db: Session, reference: str, form: dict[str, Any], mode: str) -> KoladaPlan:
+    this_year = date.today().year
+    try:
+        years = parse_years(str(form.get("years") or "") or None, current_year=this_year)
+        compare = CompareChoice.parse(str(form.get("compare") or ""))
+    except ValueError as exc:
+        raise ValidationException(str(exc)) from exc
+    return plan_fetch(
+        session=db,
+        client=_client(db, mode),
+        loan_reference=reference,
+        years=years,
+        compare=compare,
+        current_year=this_year,
+    )
+
+
+def _page(context: dict[str, Any]) -> Template:
+    return Template("kolada/fetch.html", context=context)
+
+
+@post("/loans/{reference:str}/kolada", opt=ROLES, sync_to_thread=True, include_in_schema=False)
+def fetch_page(
+    db: Session, user: CurrentUser, reference: str, data: Annotated[dict[str, Any], FORM]
+) -> Template:
+    """Fetch and show the values next to the stored ones; nothing is imported yet."""
+    require_loan_access(db, user, reference)
+    try:
+        plan = _plan(db, reference, data, "online")
+    except KoladaError as exc:
+        db.rollback()
+        return _page({"reference": reference, "error": exc.issue, "plan": None})
+    db.commit()  # keep the cached responses: the import step reads exactly these
+    return _page(
+        {
+            "reference": reference,
+            "plan": plan,
+            "by_indicator": grouped_by_indicator(plan),
+            "form": {"years": data.get("years", ""), "compare": data.get("compare", "")},
+            "error": None,
+            "result": None,
+        }
+    )
+
+
+@post(
+    "/loans/{reference:str}/kolada/import", opt=ROLES, sync_to_thread=True, include_in_schema=False
+)
+def import_page(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    reference: str,
+    data: Annotated[dict[str, Any], FORM],
+) -> Template:
+    """Import the new values and the differences ticked on the previous page."""
+    loan = require_loan_access(db, user, reference)
+    settings: Settings = request.app.state.settings
+    accept = [k.removeprefix("accept:") for k in data if k.startswith("accept:")]
+    try:
+        plan = _plan(db, reference, data, "cache-first")
+    except KoladaError as exc:
+        db.rollback()
+        return _page({"reference": reference, "error": exc.issue, "plan": None})
+    result = import_plan(
+        session=db,
+        settings=settings,
+        plan=plan,
+        uploaded_by=user.email,
+        user_id=user.id,
+        borrower_id=None if user.is_staff else loan.borrower_id,
+        accept=accept,
+        current_year=date.today().year,
+    )
+    if result.accepted:
+        db.commit()
+    else:
+        db.rollback()
+    return _page(
+        {
+            "reference": reference,
+            "plan": plan,
+            "by_indicator": grouped_by_indicator(plan),
+            "form": {"years": data.get("years", ""), "compare": data.get("compare", "")},
+            "error": None,
+            "result": result,
+        }
+    )
+
+
+@post("/api/loans/{reference:str}/kolada", opt=ROLES, sync_to_thread=True, tags=["kolada"])
+def fetch_api(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    reference: str,
+    years: str | None = None,
+    compare: str | None = None,
+    accept: list[str] | None = None,
+    do_import: Annotated[bool, Parameter(query="import")] = False,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """The loan's Kolada values side by side with stored ones; with ``do_import`` also import them."""
+    loan = require_loan_access(db, user, reference)
+    form = {"years": years, "compare": compare}
+    try:
+        plan = _plan(db, reference, form, "online")
+    except KoladaError as exc:
+        db.rollback()
+        raise ValidationException(exc.issue.text(lang), extra=exc.issue.to_dict(lang)) from exc
+    db.commit()
+    out: dict[str, Any] = {"plan": plan.to_dict(lang)}
+    if do_import:
+        result = import_plan(
+            session=db,
+            settings=request.app.state.settings,
+            plan=plan,
+            uploaded_by=user.email,
+            user_id=user.id,
+            borrower_id=None if user.is_staff else loan.borrower_id,
+            accept=accept or [],
+            current_year=date.today().year,
+        )
+        if result.accepted:
+            db.commit()
+        else:
+            db.rollback()
+        out["import"] = result.to_dict(lang, with_changes=True)
+    out["source"] = plan.source_line(lang)
+    return out
+
+
+ROUTES = [fetch_page, import_page, fetch_api]
