@@ -23,6 +23,7 @@ from lanportfolj.config import Settings, load_settings
 from lanportfolj.db import make_engine
 from lanportfolj.paths import templates_dir
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
+from lanportfolj.web import kolada as kolada_web
 
 
 def provide_session(state: State) -> Iterator[Session]:
@@ -46,6 +47,7 @@ def route_handlers() -> list[Any]:
         *admin.ROUTES,
         *api_loans.ROUTES,
         *applications.ROUTES,
+        *kolada_web.ROUTES,
     ]
 
 
