@@ -354,3 +354,40 @@ def test_the_queue_filters_and_sorts(session):
         for r in apps.application_queue(session=session, as_of=date(2024, 1, 1), category="housing")
     ] == [first.reference]
     assert [r["overall"] for r in rows] == ["not_eligible", ""]
+
+
+# --- the demo portfolio ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reference", ["SH-2023-001", "SH-2023-002"])
+def test_the_demos_botkyrkabyggen_and_vara_loans_are_eligible_with_recorded_judgements(
+    demo_session, reference
+):
+    loan = get_loan(demo_session, reference)
+    result = apps.assess_loan(session=demo_session, loan=loan)
+    assert result.overall == "eligible"
+    for criterion in ("E9", "E10", "E11"):
+        judged = result.criterion(criterion)
+        assert judged.result == "pass"
+        assert judged.judged_by and judged.rationale
+    assert loan.discount_bp == Decimal("2")
+
+
+def test_the_demos_weak_application_is_not_eligible_and_says_what_to_add(demo_session):
+    loan = get_loan(demo_session, "SH-2025-001")
+    result = apps.assess_loan(session=demo_session, loan=loan)
+    assert result.overall == "not_eligible"
+    failed = {c.id: c for c in result.criteria if c.result == "fail"}
+    assert {"E2", "E5", "E6", "E7"} <= set(failed)
+    # every failing criterion names the field to fix and says, in both languages, what to add
+    assert failed["E5"].fields == ("target_group_attributes",)
+    assert "attributes" in failed["E5"].reason_en and "attribut" in failed["E5"].reason_sv
+    assert "target year" in failed["E6"].reason_en
+    assert "outcome indicator" in failed["E7"].reason_en
+    assert "Running costs cannot be financed" in failed["E2"].reason_en
+    assert all(c.fields and c.reason_sv and c.reason_en for c in failed.values())
+
+
+def test_the_demos_overdue_report_puts_its_discount_at_risk(demo_session):
+    assert apps.discount_at_risk(demo_session, date(2026, 4, 30), "04-30") == []
+    assert apps.discount_at_risk(demo_session, date(2026, 5, 1), "04-30") == ["SH-2024-004"]
