@@ -38,6 +38,7 @@ from lanportfolj.models import (
     Loan,
     LoanIndicator,
     SocialBond,
+    Submission,
 )
 from lanportfolj.services import audit
 from lanportfolj.services.indicators import apply_fields, definition_fields, sync_library
@@ -738,6 +739,12 @@ def load_portfolio(
             )
         if result.submission_id is not None:
             summary.submissions += 1
+            owners = {loans_by_ref[c.loan].borrower_id for c in result.changes if c.loan in loans_by_ref}
+            if len(owners) == 1:
+                # a file about one organisation's loans is that organisation's submission
+                submission = session.get(Submission, result.submission_id)
+                if submission is not None:
+                    submission.borrower_id = owners.pop()
         summary.inserted += result.inserted
         summary.restated += result.restated
         summary.unchanged += result.unchanged
