@@ -151,6 +151,14 @@ def money(value: Decimal | int) -> Decimal:
     return quantized
 
 
+def _total(frame: pl.DataFrame, column: str) -> Decimal:
+    """The exact sum of a money column (0.00 for no rows)."""
+    total = frame[column].sum() if frame.height else 0
+    if not isinstance(total, Decimal | int):
+        raise TypeError(f"{column} must be a decimal column, not {frame.schema[column]}")
+    return money(total)
+
+
 def decimal_div(
     numerator: pl.Expr, num_scale: int, denominator: pl.Expr, den_scale: int, out_scale: int
 ) -> pl.Expr:
@@ -287,14 +295,9 @@ def allocate(
         .sort("reference")
     )
 
-    pool_outstanding_sek = pool["outstanding_sek"].sum() if pool.height else Decimal("0.00")
-    pool_outstanding = pool["outstanding"].sum() if pool.height else Decimal("0.00")
-    pool_disbursed = pool["disbursed"].sum() if pool.height else Decimal("0.00")
-    pool_outstanding_sek, pool_outstanding, pool_disbursed = (
-        money(pool_outstanding_sek),
-        money(pool_outstanding),
-        money(pool_disbursed),
-    )
+    pool_outstanding_sek = _total(pool, "outstanding_sek")
+    pool_outstanding = _total(pool, "outstanding")
+    pool_disbursed = _total(pool, "disbursed")
     other = convert_amount(money(other_bonds_nominal_sek), fx)
 
     available = max(Decimal("0.00"), pool_outstanding - other)
@@ -315,9 +318,7 @@ def allocate(
     if all_loans_total_sek is not None and all_loans_total_sek > 0:
         social_loan_ratio = divide(pool_outstanding_sek, money(all_loans_total_sek), SHARE_SCALE)
 
-    financing_amount = money(
-        pool.filter(pl.col("funding") == FINANCING)["outstanding"].sum() if pool.height else 0
-    )
+    financing_amount = _total(pool.filter(pl.col("funding") == FINANCING), "outstanding")
     refinancing_amount = pool_outstanding - financing_amount
     lookback_count = int(pool["lookback_exceeded"].sum()) if pool.height else 0
     pool_small = pool_outstanding < nominal + other
