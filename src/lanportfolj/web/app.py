@@ -23,6 +23,7 @@ from lanportfolj.config import Settings, load_settings
 from lanportfolj.db import make_engine
 from lanportfolj.paths import templates_dir
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
+from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
 
 
@@ -48,6 +49,7 @@ def route_handlers() -> list[Any]:
         *api_loans.ROUTES,
         *applications.ROUTES,
         *kolada_web.ROUTES,
+        *imports_web.ROUTES,
     ]
 
 

@@ -88,7 +88,12 @@ def loan_page(db: Session, user: CurrentUser, reference: str) -> Template:
         public["social_intervention"] = detail["case"]["social_intervention"]
         public["goals"] = detail["goals"]
         return Template("public/loan_public.html", context={"loan": public})
-    return Template("public/loan.html", context={"loan": detail})
+    # issue 5 (imports): progress against baseline and target, for templates/imports/_progress.html
+    from lanportfolj.services.progress_view import loan_progress_with_charts
+    from lanportfolj.web.i18n import get_language
+
+    progress = loan_progress_with_charts(db, reference, lang=get_language())
+    return Template("public/loan.html", context={"loan": detail, "progress": progress})
 
 
 ROUTES = [health, index, loan_page]
