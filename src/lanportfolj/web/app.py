@@ -21,6 +21,7 @@ from sqlmodel import Session
 from lanportfolj import __version__
 from lanportfolj.config import Settings, load_settings
 from lanportfolj.db import make_engine
+from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
 from lanportfolj.paths import templates_dir
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
 from lanportfolj.web import imports as imports_web
@@ -58,6 +59,10 @@ def _configure_templates(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.globals["pop_flashes"] = auth.pop_flashes
     env.globals["nav_items"] = navigation
+    env.globals["programme_label"] = lambda key: label(
+        PROGRAMME_CATEGORIES, key, i18n.get_language()
+    )
+    env.globals["icma_label"] = lambda key: label(ICMA_CATEGORIES, key, i18n.get_language())
     env.globals["user_of"] = lambda request: access.current_user(request) if request else None
 
 
