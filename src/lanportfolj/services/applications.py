@@ -671,14 +671,14 @@ def _replace_goals(
 ) -> None:
     assert loan.id is not None
     old = session.exec(select(Goal).where(Goal.loan_id == loan.id)).all()
-    for goal in old:
+    for old_goal in old:
         for link in session.exec(
-            select(GoalIndicator).where(GoalIndicator.goal_id == goal.id)
+            select(GoalIndicator).where(GoalIndicator.goal_id == old_goal.id)
         ).all():
             session.delete(link)
     session.flush()
-    for goal in old:
-        session.delete(goal)
+    for old_goal in old:
+        session.delete(old_goal)
     session.flush()
     uses = {
         ind.code: li.id
@@ -1333,6 +1333,6 @@ def application_queue(
         value = row[key]
         return (value is None, value if value is not None else "")
 
-    rows.sort(key=lambda r: r["reference"])
+    rows.sort(key=lambda r: str(r["reference"]))
     rows.sort(key=sort_key, reverse=descending)
     return rows
