@@ -123,10 +123,10 @@ def test_progress_matches_the_straight_target_line(demo_settings, demo_session) 
 def test_rejected_file_writes_nothing(demo_settings, demo_session) -> None:
     before = _counts(demo_session)
     bad = (
-        "loan,indicator,year,value\n"
-        "SH-2023-001,dwellings_renovated,2024,500\n"  # fine on its own
-        "SH-2023-001,dwellings_renovated,2025,lots\n"  # but this row spoils the file
-    ).encode()
+        b"loan,indicator,year,value\n"
+        b"SH-2023-001,dwellings_renovated,2024,500\n"  # fine on its own
+        b"SH-2023-001,dwellings_renovated,2025,lots\n"  # but this row spoils the file
+    )
     result = _import(demo_session, demo_settings, "bad.csv", bad)
     assert not result.accepted
     assert [(e.row, e.column, e.code) for e in result.errors] == [(3, "value", "not-a-number")]
@@ -137,15 +137,13 @@ def test_rejected_file_writes_nothing(demo_settings, demo_session) -> None:
 def test_borrower_is_limited_to_own_loans(demo_settings, demo_session) -> None:
     own = demo_session.exec(select(Loan).where(Loan.reference == "SH-2023-001")).one()
     before = _counts(demo_session)
-    other_loan = (
-        "loan,indicator,year,value\nSH-2023-002,home_visits_new_parents,2024,10\n"
-    ).encode()
+    other_loan = b"loan,indicator,year,value\nSH-2023-002,home_visits_new_parents,2024,10\n"
     result = _import(demo_session, demo_settings, "x.csv", other_loan, borrower_id=own.borrower_id)
     assert not result.accepted
     assert [(e.code, e.column) for e in result.errors] == [("unknown-loan", "loan")]
     assert _counts(demo_session) == before
 
-    ok = "loan,indicator,year,value\nSH-2023-001,dwellings_renovated,2025,300\n".encode()
+    ok = b"loan,indicator,year,value\nSH-2023-001,dwellings_renovated,2025,300\n"
     mine = _import(demo_session, demo_settings, "ok.csv", ok, borrower_id=own.borrower_id)
     assert mine.accepted and mine.restated + mine.inserted == 1
 
