@@ -1,0 +1,467 @@
+"""Every route × every role × own and other organisation, with the status each must get.
+
+``ACCESS_RULES`` below is the one table to extend: a route the application registers without a row here
+makes ``test_every_route_has_a_rule`` fail, so nobody can add a page or an API call without deciding who may
+use it. A row maps a route (method, path as Litestar spells it) to:
+
+- ``cases``: concrete paths to request, by case name (``own``, ``other``, …); ``{own_loan}`` and the other
+  names of ``World.values()`` are filled in;
+- ``expect``: the status per user (``anonymous`` and each role), either one number for every case or a dict
+  by case; ``"*"`` is the default for users not named;
+- ``form``: the form body for POST (the CSRF token is added), ``json`` for a JSON body.
+
+Statuses: 200 (or 201/400 where the request itself is judged), 302 to the login page for anonymous GETs,
+401 for anonymous POSTs and API calls, 403 for a role that may not use the route, 404 for another
+organisation's (or unpublished) data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from shell_world import WHO, World, build_world, csrf, fast_hashing, sign_in
+
+from lanportfolj.web.app import create_app
+
+pytestmark = pytest.mark.integration
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Rule:
+    expect: dict[str, int | dict[str, int]]
+    cases: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] | None = None
+    json: Any = None
+
+
+STAFF_ONLY_GET = {"anonymous": 302, "analyst": 200, "admin": 200, ANY: 403}
+ADMIN_ONLY_GET = {"anonymous": 302, "admin": 200, ANY: 403}
+ADMIN_ONLY_POST = {"anonymous": 401, ANY: 403}
+# imports (issue 5): staff and borrower users report values; investors may not
+REPORTERS_GET = {"anonymous": 302, "investor": 403, ANY: 200}
+REPORTERS_POST = {"anonymous": 401, "investor": 403}
+
+# ======================================================================================================
+# ACCESS_RULES — one row per (method, route path). Add your routes here.
+# ======================================================================================================
+ACCESS_RULES: dict[tuple[str, str], Rule] = {
+    # --- the shell (issue 3) ---
+    ("GET", "/health"): Rule({ANY: 200}),
+    ("GET", "/"): Rule({ANY: 200}),
+    ("GET", "/static/{file_path:path}"): Rule({ANY: 200}, {"css": "/static/app.css"}),
+    ("GET", "/schema"): Rule({ANY: 200}, {"openapi": "/schema/openapi.json"}),
+    ("GET", "/loans/{reference:str}"): Rule(
+        {
+            "anonymous": 302,
+            "analyst": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "draft": 404, "missing": 404},
+            "investor": {"own": 200, "other": 200, "draft": 404, "missing": 404},
+        },
+        {
+            "own": "/loans/{own_loan}",
+            "other": "/loans/{other_loan}",
+            "draft": "/loans/{draft_loan}",
+            "missing": "/loans/NO-SUCH-LOAN",
+        },
+    ),
+    ("GET", "/login"): Rule({"anonymous": 200, ANY: 302}),
+    ("POST", "/login"): Rule({ANY: 400}, form={"email": "nobody@x.example", "password": "wrong"}),
+    ("POST", "/logout"): Rule({ANY: 302}, form={}),
+    ("GET", "/admin/users"): Rule(ADMIN_ONLY_GET),
+    ("POST", "/admin/users"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 400}, form={"email": "new@x.example", "role": "wizard"}
+    ),
+    ("POST", "/admin/users/{user_id:int}/role"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 302},
+        {"spare": "/admin/users/{spare_user_id}/role"},
+        form={"role": "analyst"},
+    ),
+    ("POST", "/admin/users/{user_id:int}/unlock"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 302}, {"spare": "/admin/users/{spare_user_id}/unlock"}, form={}
+    ),
+    ("GET", "/admin/tokens"): Rule(ADMIN_ONLY_GET),
+    ("POST", "/admin/tokens"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 200}, form={"email": "spare@test.example", "name": "t"}
+    ),
+    ("POST", "/admin/tokens/{token_id:int}/revoke"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 302}, {"spare": "/admin/tokens/{token_id}/revoke"}, form={}
+    ),
+    ("GET", "/admin/audit"): Rule(ADMIN_ONLY_GET),
+    # --- add rows for new routes below this line ---
+    # --- imports (issue 5) ---
+    ("GET", "/imports"): Rule({**REPORTERS_GET}),
+    ("POST", "/imports"): Rule(
+        {**REPORTERS_POST, "analyst": 400, "admin": 400, "borrower": 400}, form={}
+    ),
+    ("POST", "/imports/confirm"): Rule(
+        {**REPORTERS_POST, "analyst": 302, "admin": 302, "borrower": 302}, form={"sha256": "0" * 64}
+    ),
+    ("GET", "/imports/{submission_id:int}"): Rule(
+        {**REPORTERS_GET, "analyst": 404, "admin": 404, "borrower": 404},
+        {"missing": "/imports/999999"},
+    ),
+    ("GET", "/imports/{submission_id:int}/file"): Rule(
+        {**REPORTERS_GET, "analyst": 404, "admin": 404, "borrower": 404},
+        {"missing": "/imports/999999/file"},
+    ),
+    ("GET", "/loans/{reference:str}/template.xlsx"): Rule(
+        {**REPORTERS_GET, "borrower": {"own": 200, "other": 404}},
+        {"own": "/loans/{own_loan}/template.xlsx", "other": "/loans/{other_loan}/template.xlsx"},
+    ),
+    ("GET", "/loans/{reference:str}/template.csv"): Rule(
+        {**REPORTERS_GET, "borrower": {"own": 200, "other": 404}},
+        {"own": "/loans/{own_loan}/template.csv", "other": "/loans/{other_loan}/template.csv"},
+    ),
+    # a form that is not multipart is refused before the handler: 400
+    ("POST", "/api/imports"): Rule(
+        {**REPORTERS_POST, "analyst": 400, "admin": 400, "borrower": 400}, form={}
+    ),
+    # --- evaluation (issue 7): staff every loan, a borrower its own, investors never ---
+    ("GET", "/loans/{reference:str}/evaluation"): Rule(
+        {
+            "anonymous": 302,
+            "analyst": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "draft": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/loans/{own_loan}/evaluation",
+            "other": "/loans/{other_loan}/evaluation",
+            "draft": "/loans/{draft_loan}/evaluation",
+            "missing": "/loans/NO-SUCH-LOAN/evaluation",
+        },
+    ),
+    ("GET", "/api/loans/{reference:str}/evaluation"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "draft": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/api/loans/{own_loan}/evaluation",
+            "other": "/api/loans/{other_loan}/evaluation",
+            "draft": "/api/loans/{draft_loan}/evaluation",
+            "missing": "/api/loans/NO-SUCH-LOAN/evaluation",
+        },
+    ),
+    # --- applications (issue 4): staff every loan, a borrower its own organisation's, investors never ---
+    ("GET", "/api/loans"): Rule(
+        {"anonymous": 401, "analyst": 200, "admin": 200, "borrower": 200, "investor": 403}
+    ),
+    ("POST", "/api/loans"): Rule(
+        {"anonymous": 401, "analyst": 201, "admin": 201, "borrower": 201, "investor": 403},
+        json={"title": "Matrix draft", "borrower_orgnr": "212000-1355"},
+    ),
+    ("GET", "/api/loans/{reference:str}"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "draft": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/api/loans/{own_loan}",
+            "other": "/api/loans/{other_loan}",
+            "draft": "/api/loans/{draft_loan}",
+            "missing": "/api/loans/NO-SUCH-LOAN",
+        },
+    ),
+    # an active loan can no longer be changed (409); another organisation's is not found
+    ("PATCH", "/api/loans/{reference:str}"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 409, "other": 409, "missing": 404},
+            "admin": {"own": 409, "other": 409, "missing": 404},
+            "borrower": {"own": 409, "other": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/api/loans/{own_loan}",
+            "other": "/api/loans/{other_loan}",
+            "missing": "/api/loans/NO-SUCH-LOAN",
+        },
+        json={"comparison_group": "Matrix"},
+    ),
+    ("POST", "/api/loans/{reference:str}/submit"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 409, "other": 409, "missing": 404},
+            "admin": {"own": 409, "other": 409, "missing": 404},
+            "borrower": {"own": 409, "other": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/api/loans/{own_loan}/submit",
+            "other": "/api/loans/{other_loan}/submit",
+            "missing": "/api/loans/NO-SUCH-LOAN/submit",
+        },
+        json={},
+    ),
+    ("GET", "/api/loans/{reference:str}/assessment"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 200, "other": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/api/loans/{own_loan}/assessment",
+            "other": "/api/loans/{other_loan}/assessment",
+            "missing": "/api/loans/NO-SUCH-LOAN/assessment",
+        },
+    ),
+    # staff only; the world's loans are active, so the step itself is refused (409)
+    ("POST", "/api/loans/{reference:str}/transitions"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 409, "missing": 404},
+            "admin": {"own": 409, "missing": 404},
+            ANY: 403,
+        },
+        {"own": "/api/loans/{own_loan}/transitions", "missing": "/api/loans/NO-SUCH/transitions"},
+        json={"to": "approved"},
+    ),
+    ("POST", "/api/loans/{reference:str}/judgements"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 409, "missing": 404},
+            "admin": {"own": 409, "missing": 404},
+            ANY: 403,
+        },
+        {"own": "/api/loans/{own_loan}/judgements", "missing": "/api/loans/NO-SUCH/judgements"},
+        json={"criterion": "E9", "result": "pass", "rationale": "Matrix"},
+    ),
+    ("POST", "/api/loans/{reference:str}/decisions"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 409, "missing": 404},
+            "admin": {"own": 409, "missing": 404},
+            ANY: 403,
+        },
+        {"own": "/api/loans/{own_loan}/decisions", "missing": "/api/loans/NO-SUCH/decisions"},
+        json={"kind": "committee", "outcome": "approved", "rationale": "Matrix"},
+    ),
+    ("GET", "/applications/new"): Rule({"anonymous": 302, "borrower": 200, ANY: 403}),
+    ("POST", "/applications/new"): Rule(
+        {"anonymous": 401, "borrower": 302, ANY: 403}, form={"title": "Matrix draft"}
+    ),
+    ("GET", "/applications/{reference:str}"): Rule(
+        {
+            "anonymous": 302,
+            "analyst": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "draft": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/applications/{own_loan}",
+            "other": "/applications/{other_loan}",
+            "draft": "/applications/{draft_loan}",
+            "missing": "/applications/NO-SUCH-LOAN",
+        },
+    ),
+    # an active loan's form sends back to its page (302); a draft opens for staff
+    ("GET", "/applications/{reference:str}/edit"): Rule(
+        {
+            "anonymous": 302,
+            "analyst": {"own": 302, "other": 302, "draft": 200, "missing": 404},
+            "admin": {"own": 302, "other": 302, "draft": 200, "missing": 404},
+            "borrower": {"own": 302, "other": 404, "draft": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/applications/{own_loan}/edit",
+            "other": "/applications/{other_loan}/edit",
+            "draft": "/applications/{draft_loan}/edit",
+            "missing": "/applications/NO-SUCH-LOAN/edit",
+        },
+    ),
+    ("POST", "/applications/{reference:str}/edit"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 409, "other": 409, "missing": 404},
+            "admin": {"own": 409, "other": 409, "missing": 404},
+            "borrower": {"own": 409, "other": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/applications/{own_loan}/edit",
+            "other": "/applications/{other_loan}/edit",
+            "missing": "/applications/NO-SUCH-LOAN/edit",
+        },
+        form={"title": "Matrix"},
+    ),
+    # a refused step comes back to the page with its reason (302)
+    ("POST", "/applications/{reference:str}/submit"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 302, "other": 302, "missing": 404},
+            "admin": {"own": 302, "other": 302, "missing": 404},
+            "borrower": {"own": 302, "other": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/applications/{own_loan}/submit",
+            "other": "/applications/{other_loan}/submit",
+            "missing": "/applications/NO-SUCH-LOAN/submit",
+        },
+        form={},
+    ),
+    ("GET", "/analyst/applications"): Rule(STAFF_ONLY_GET),
+    ("GET", "/analyst/applications/{reference:str}"): Rule(
+        {
+            "anonymous": 302,
+            "analyst": {"own": 200, "missing": 404},
+            "admin": {"own": 200, "missing": 404},
+            ANY: 403,
+        },
+        {"own": "/analyst/applications/{own_loan}", "missing": "/analyst/applications/NO-SUCH"},
+    ),
+    ("POST", "/analyst/applications/{reference:str}/judgements"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 302, "missing": 404},
+            "admin": {"own": 302, "missing": 404},
+            ANY: 403,
+        },
+        {
+            "own": "/analyst/applications/{own_loan}/judgements",
+            "missing": "/analyst/applications/NO-SUCH/judgements",
+        },
+        form={"criterion": "E9", "result": "pass", "rationale": "Matrix"},
+    ),
+    ("POST", "/analyst/applications/{reference:str}/decisions"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 302, "missing": 404},
+            "admin": {"own": 302, "missing": 404},
+            ANY: 403,
+        },
+        {
+            "own": "/analyst/applications/{own_loan}/decisions",
+            "missing": "/analyst/applications/NO-SUCH/decisions",
+        },
+        form={"kind": "committee", "outcome": "approved", "rationale": "Matrix"},
+    ),
+    ("POST", "/analyst/applications/{reference:str}/transitions"): Rule(
+        {
+            "anonymous": 401,
+            "analyst": {"own": 302, "missing": 404},
+            "admin": {"own": 302, "missing": 404},
+            ANY: 403,
+        },
+        {
+            "own": "/analyst/applications/{own_loan}/transitions",
+            "missing": "/analyst/applications/NO-SUCH/transitions",
+        },
+        form={"to": "approved"},
+    ),
+}
+# ======================================================================================================
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _route_key(path: str) -> str:
+    # the OpenAPI document is served under many paths by one plugin router: one row covers them all
+    return "/schema" if path == "/schema" or path.startswith("/schema/") else path
+
+
+def registered_routes(app: Litestar) -> set[tuple[str, str]]:
+    """(method, path) for every route the application serves."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in getattr(handler, "http_methods", ()):
+                if method not in IGNORED_METHODS:
+                    found.add((method, _route_key(route.path)))
+    return found
+
+
+def _expected(rule: Rule, who: str, case: str) -> int:
+    value = rule.expect.get(who, rule.expect.get(ANY))
+    if isinstance(value, dict):
+        return value[case]
+    assert value is not None, f"no expectation for {who}"
+    return value
+
+
+def test_every_route_has_a_rule(settings) -> None:
+    routes = registered_routes(create_app(settings))
+    missing = sorted(routes - set(ACCESS_RULES))
+    stale = sorted(set(ACCESS_RULES) - routes)
+    assert not missing, f"routes without a row in ACCESS_RULES: {missing}"
+    assert not stale, f"rows in ACCESS_RULES for routes that do not exist: {stale}"
+
+
+def test_routes_without_a_declared_audience_are_refused(settings) -> None:
+    """Default deny: a handler that forgets ``opt=allow(...)`` answers 403 to everyone, admins too."""
+    from litestar import get
+
+    @get("/test-only/forgotten", sync_to_thread=False)
+    def forgotten() -> str:
+        return "should never be seen"
+
+    app = create_app(settings, extra_routes=[forgotten])
+    with TestClient(app) as client:
+        assert client.get("/test-only/forgotten").status_code == 403
+
+
+@pytest.fixture
+def world(engine, monkeypatch) -> World:
+    fast_hashing(monkeypatch)
+    return build_world(engine)
+
+
+def _sessions(app: Litestar, world: World) -> dict[str, dict[str, str]]:
+    """Signed-in cookies per user: each sign-in costs an Argon2 hash, so sign in once and reuse."""
+    cookies: dict[str, dict[str, str]] = {"anonymous": {}}
+    for role, email in world.emails.items():
+        with TestClient(app) as client:
+            assert sign_in(client, email).status_code == 302
+            cookies[role] = dict(client.cookies.items())
+    return cookies
+
+
+@pytest.mark.parametrize("key", sorted(ACCESS_RULES), ids=lambda k: f"{k[0]} {k[1]}")
+def test_access(settings, engine, world: World, key: tuple[str, str]) -> None:
+    method, path = key
+    rule = ACCESS_RULES[key]
+    cases = rule.cases or {"-": path}
+    app = create_app(settings, engine=engine)
+    wrong: list[str] = []
+    sessions = _sessions(app, world)
+    for who in WHO:
+        for case, template in cases.items():
+            # a fresh client per request: one case (a logout, a role change) cannot spoil the next
+            client = TestClient(app)
+            client.cookies.update(sessions[who])
+            with client:
+                url = template.format(**world.values())
+                if method == "GET":
+                    response = client.get(url, follow_redirects=False)
+                else:
+                    kwargs: dict[str, Any] = {"headers": {"x-csrftoken": csrf(client)}}
+                    if rule.json is not None:
+                        kwargs["json"] = rule.json
+                    else:
+                        kwargs["data"] = {**(rule.form or {}), "_csrf_token": csrf(client)}
+                    response = client.request(method, url, follow_redirects=False, **kwargs)
+                expected = _expected(rule, who, case)
+                if response.status_code != expected:
+                    wrong.append(f"{who} {case} {url}: got {response.status_code}, want {expected}")
+                elif expected == 302 and who == "anonymous" and method == "GET":
+                    assert response.headers["location"].startswith("/login")
+    assert not wrong, "\n".join(wrong)
