@@ -56,7 +56,7 @@ from lanportfolj.web.i18n import gettext as _
 AUDIENCE = allow("analyst", "admin", "borrower")
 #: The request body limit: the default upload limit plus room for the multipart framing and form fields.
 #: Litestar refuses a larger body (413) from its Content-Length, or as soon as the stream passes it.
-UPLOAD_BODY_LIMIT = Settings.__dataclass_fields__["max_upload_bytes"].default + 64 * 1024
+UPLOAD_BODY_LIMIT = Settings().max_upload_bytes + 64 * 1024
 #: Uploads waiting for confirmation are forgotten after a day.
 PENDING_SECONDS = 24 * 3600
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -161,7 +161,7 @@ def _run(
 def submissions_for(db: Session, user: CurrentUser, limit: int = 50) -> list[dict[str, Any]]:
     """The latest submissions ``user`` may see (without their bytes)."""
     stmt = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
             Submission.id,
             Submission.filename,
             Submission.uploaded_by,
