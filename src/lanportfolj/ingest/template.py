@@ -92,6 +92,8 @@ class TemplateLine:
     target_year: int | None
     #: Earlier reported values by year.
     previous: Mapping[int, Decimal] = field(default_factory=dict)
+    #: Years whose earlier value was an estimate: pre-filled as such, so re-uploading changes nothing.
+    previous_estimated: frozenset[int] = frozenset()
     #: Allowed range and whole-number rule, used for the value cells' data validation.
     min_value: Decimal | None = None
     max_value: Decimal | None = None
@@ -184,7 +186,10 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
             sheet.write_number(row, col["value"], float(known), editable)
         else:
             sheet.write_blank(row, col["value"], None, editable)
-        sheet.write_blank(row, col["estimated"], None, editable)
+        if known is not None and year in line.previous_estimated:
+            sheet.write_string(row, col["estimated"], _ESTIMATED_WORDS[lang][0], editable)
+        else:
+            sheet.write_blank(row, col["estimated"], None, editable)
         sheet.write_blank(row, col["comment"], None, editable)
         sheet.write_blank(row, col["group"], None, locked)
         previous_year, previous_value = _previous_before(line, year)
@@ -332,7 +337,9 @@ def write_template_csv(spec: TemplateSpec, *, swedish: bool = True) -> bytes:
                 line.indicator,
                 str(year),
                 _number_text(line.previous.get(year), swedish),
-                "",
+                _ESTIMATED_WORDS[lang][0]
+                if year in line.previous and year in line.previous_estimated
+                else "",
                 "",
                 "",
                 line.name,

@@ -59,6 +59,11 @@ def build_template_spec(
             for m in history.get(li.id or 0, [])
             if m.is_current and m.group_name == ""
         }
+        estimated = frozenset(
+            m.year
+            for m in history.get(li.id or 0, [])
+            if m.is_current and m.group_name == "" and m.estimated
+        )
         lines.append(
             TemplateLine(
                 indicator=ind.code,
@@ -69,6 +74,7 @@ def build_template_spec(
                 target_value=li.target_value,
                 target_year=li.target_year,
                 previous=previous,
+                previous_estimated=estimated,
                 min_value=ind.min_value,
                 max_value=ind.max_value,
                 integer=ind.integer,
