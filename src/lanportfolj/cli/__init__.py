@@ -39,3 +39,4 @@ from lanportfolj.cli import users as _users  # noqa: E402,F401
 from lanportfolj.cli import synth as _synth  # noqa: E402,F401
 from lanportfolj.cli import kolada as _kolada  # noqa: E402,F401
 from lanportfolj.cli import imports as _imports  # noqa: E402,F401
+from lanportfolj.cli import reports as _reports  # noqa: E402,F401

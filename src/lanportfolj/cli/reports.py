@@ -1,0 +1,178 @@
+"""``lanportfolj report ISIN --date D --format html,xlsx,json --out DIR`` and
+``lanportfolj report publish ISIN --date D [--yes]``.
+
+``report`` writes the published report of that date when there is one (rendered from its frozen data),
+otherwise a live draft, and prints the files' paths. ``report publish`` freezes and publishes the report.
+Exit codes: 0 done, 1 rejected (unknown ISIN, bad date or rate, already published), 2 usage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from lanportfolj.cli import app
+from lanportfolj.cli.common import EXIT_USAGE, console, err_console, fail, migrated_engine, state
+from lanportfolj.db import session_scope
+from lanportfolj.models import SocialBond
+from lanportfolj.services import reports
+from lanportfolj.services.reports import ReportError
+
+
+class _Steps:
+    """A progress bar over the named steps of one command (on stderr, so stdout stays the paths)."""
+
+    def __init__(self, bar: Progress | None, task: Any) -> None:
+        self.bar, self.task = bar, task
+
+    def step(self, description: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=description)
+
+
+@contextmanager
+def _progress(total: int, quiet: bool) -> Iterator[_Steps]:
+    if quiet:
+        yield _Steps(None, None)
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("reading the database", total=total)
+        yield _Steps(bar, task)
+
+
+def _bond(session: Any, isin: str, lang: str) -> SocialBond:
+    bond = reports.get_bond(session, isin)
+    if bond is None:
+        fail(f"Obligationen {isin} finns inte." if lang == "sv" else f"No bond {isin}.")
+    return bond
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    first: str = typer.Argument(..., metavar="[publish] ISIN", help="The bond's ISIN."),
+    second: str | None = typer.Argument(None, hidden=True),
+    report_date: str = typer.Option(..., "--date", help="The reporting date, YYYY-MM-DD."),
+    formats: str = typer.Option("html,xlsx,json", "--format", help="Any of html,xlsx,json."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="The folder to write the files to."),
+    fx_rate: str | None = typer.Option(
+        None, "--fx-rate", help="SEK per unit of the bond's currency (needed for non-SEK bonds)."
+    ),
+    fx_source: str | None = typer.Option(None, "--fx-source", help="Where the rate comes from."),
+    lang: str | None = typer.Option(
+        None, "--lang", help="sv or en (default: a published report's own language, else en)."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Publish without asking."),
+    actor: str = typer.Option("cli", "--actor", help="Who publishes (kept in the audit log)."),
+) -> None:
+    """Write the bond's report files, or publish the report with `report publish ISIN`."""
+    if lang is not None and lang not in ("sv", "en"):
+        fail("--lang must be sv or en.", code=EXIT_USAGE)
+    if first == "publish":
+        if second is None:
+            fail("Usage: lanportfolj report publish ISIN --date YYYY-MM-DD", code=EXIT_USAGE)
+        _publish(ctx, second, report_date, fx_rate, fx_source, lang or "en", yes, actor)
+        return
+    if second is not None:
+        fail(f"Unexpected argument: {second}", code=EXIT_USAGE)
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in reports.FORMATS]
+    if not wanted or unknown:
+        fail("--format takes html, xlsx and/or json, separated by commas.", code=EXIT_USAGE)
+    _write(ctx, first, report_date, wanted, out, fx_rate, fx_source, lang)
+
+
+def _write(
+    ctx: typer.Context,
+    isin: str,
+    raw_date: str,
+    wanted: list[str],
+    out: Path,
+    fx_rate: str | None,
+    fx_source: str | None,
+    lang: str | None,
+) -> None:
+    engine = migrated_engine(ctx)
+    settings = state(ctx).settings
+    msg_lang = lang or "en"
+    written: list[Path] = []
+    with session_scope(engine) as session, _progress(1 + len(wanted), quiet=False) as steps:
+        bond = _bond(session, isin, msg_lang)
+        try:
+            when = reports.parse_report_date(raw_date)
+            data = reports.load_published(session, bond, when)
+            status = "published"
+            if data is None:
+                status = "draft"
+                fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+                data = reports.draft_report(
+                    session=session,
+                    bond=bond,
+                    report_date=when,
+                    fx=fx,
+                    lang=msg_lang,
+                    lookback_months=settings.lookback_months,
+                )
+            steps.step("computed")
+            out.mkdir(parents=True, exist_ok=True)
+            for fmt in wanted:
+                path = out / f"{bond.isin}-{when.isoformat()}.{fmt}"
+                path.write_bytes(reports.render(data, fmt=fmt, lang=lang))
+                written.append(path)
+                steps.step(f"wrote {fmt}")
+        except ReportError as exc:
+            fail(exc.message(msg_lang))
+    err_console.print(f"{bond.isin} {when.isoformat()}: {status}", highlight=False)
+    for path in written:
+        console.print(str(path), highlight=False, soft_wrap=True)
+
+
+def _publish(
+    ctx: typer.Context,
+    isin: str,
+    raw_date: str,
+    fx_rate: str | None,
+    fx_source: str | None,
+    lang: str,
+    yes: bool,
+    actor: str,
+) -> None:
+    engine = migrated_engine(ctx)
+    settings = state(ctx).settings
+    with session_scope(engine) as session:
+        bond = _bond(session, isin, lang)
+        try:
+            when = reports.parse_report_date(raw_date)
+            fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+            if reports.published_report(session, bond, when) is not None:
+                raise ReportError(
+                    "already_published",
+                    f"Rapporten för {bond.isin} per {when} är redan publicerad.",
+                    f"The report of {bond.isin} as of {when} is already published.",
+                )
+            if not yes and not typer.confirm(
+                f"Publish the report of {bond.isin} as of {when}? A published report never changes."
+            ):
+                fail("Not published.")
+            with _progress(2, quiet=False) as steps:
+                report = reports.publish_report(
+                    session=session,
+                    bond=bond,
+                    report_date=when,
+                    fx=fx,
+                    actor=actor,
+                    lang=lang,
+                    lookback_months=settings.lookback_months,
+                )
+                steps.step("published")
+        except ReportError as exc:
+            fail(exc.message(lang))
+    console.print(
+        f"published {bond.isin} {when.isoformat()} sha256 {report.sha256}", highlight=False
+    )

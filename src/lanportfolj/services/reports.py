@@ -1,0 +1,835 @@
+"""The bond report from the database: inputs, live drafts, publishing and the frozen reports.
+
+The computation and the renderers live in ``reporting/``; this module reads the database into polars
+frames (one query per table, rows as tuples, never ORM objects in loops), freezes a published report's
+dict as canonical JSON with its SHA-256, and renders a report dict in the three formats.
+
+What the report dict gets on top of ``reporting.model.report_to_dict``:
+
+* ``impact.comparison``: ``{"sv": [...], "en": [...]}``, the difference-in-differences sections of the pool's
+  loans that report a comparison unit (``services.evaluation.comparison_for_report``), in both languages,
+  so a frozen report renders them in either;
+* restatements carry ``by`` (who recorded the new value) next to ``loan``, ``indicator``, ``year``,
+  ``old``, ``new`` and ``at`` (UTC, ``YYYY-MM-DDTHH:MM:SS``);
+* values fetched from Kolada (measurement source ``kolada``) label their loan indicator's data source
+  with "Källa: Kolada", and the methodology gets a ``kolada`` section listing them.
+
+Publishing: one published report per bond and reporting date. Concurrent publishes are serialised on
+the bond row (``SELECT … FOR UPDATE`` on PostgreSQL, the write lock on SQLite), and the unique constraint
+(bond_id, reporting_date) is the backstop: whoever comes second gets ``ReportError("already_published")``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+import polars as pl
+from sqlalchemy import or_, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from lanportfolj.domain.allocation import FX_MAX_SCALE
+from lanportfolj.models import (
+    Assessment,
+    BondPoolEntry,
+    Borrower,
+    Decision,
+    IndicatorDefinition,
+    Loan,
+    LoanIndicator,
+    Measurement,
+    Report,
+    SocialBond,
+    utcnow,
+)
+from lanportfolj.reporting.excel import render_xlsx
+from lanportfolj.reporting.html import build_environment, render_html
+from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
+from lanportfolj.reporting.json import render_json
+from lanportfolj.reporting.model import compute_report, report_to_dict
+from lanportfolj.services import audit
+from lanportfolj.services.evaluation import comparison_chart_html, comparison_for_report
+
+__all__ = [
+    "FORMATS",
+    "ReportError",
+    "build_inputs",
+    "draft_report",
+    "get_bond",
+    "load_published",
+    "make_fx",
+    "parse_report_date",
+    "publish_report",
+    "published_report",
+    "published_reports",
+    "render",
+]
+
+LANGS: Final = ("sv", "en")
+FORMATS: Final[dict[str, str]] = {
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+KOLADA_SOURCE: Final = "kolada"
+KOLADA_LABEL: Final = "Källa: Kolada"
+PUBLISHED: Final = "published"
+MONEY: Final = pl.Decimal(38, 2)
+VALUE: Final = pl.Decimal(38, 6)
+
+
+class ReportError(ValueError):
+    """A report request that cannot be met, with the reason in Swedish and English."""
+
+    def __init__(self, code: str, message_sv: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_sv = message_sv
+        self.message_en = message_en
+
+    def message(self, lang: str) -> str:
+        """The reason in ``lang`` ("sv" or "en")."""
+        return self.message_sv if lang == "sv" else self.message_en
+
+
+def _lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ReportError("bad_lang", f"Okänt språk: {lang}", f"Unknown language: {lang}")
+    return lang
+
+
+def get_bond(session: Session, isin: str) -> SocialBond | None:
+    """The bond with ``isin`` (case-insensitive), or None."""
+    return session.exec(select(SocialBond).where(SocialBond.isin == isin.strip().upper())).first()
+
+
+def parse_report_date(raw: str) -> date:
+    """A reporting date from ``YYYY-MM-DD``; ``ReportError("bad_date")`` otherwise."""
+    try:
+        return date.fromisoformat(raw.strip())
+    except (ValueError, AttributeError):
+        raise ReportError(
+            "bad_date",
+            f"Ogiltigt datum: {raw!r} (skriv ÅÅÅÅ-MM-DD)",
+            f"Not a date: {raw!r} (write YYYY-MM-DD)",
+        ) from None
+
+
+def make_fx(
+    bond: SocialBond,
+    *,
+    report_date: date,
+    rate: Decimal | str | None = None,
+    source: str | None = None,
+    as_of: date | None = None,
+) -> FxRate:
+    """The FX rate a report of ``bond`` uses: 1 for a SEK bond, otherwise ``rate`` (SEK per unit).
+
+    Raises ``ReportError`` when a non-SEK bond has no rate, the rate is not a positive number with at
+    most six decimals, or a SEK bond is given a rate other than 1.
+    """
+    if rate is None or str(rate).strip() == "":
+        if bond.currency != "SEK":
+            raise ReportError(
+                "fx_required",
+                f"Obligationen är i {bond.currency}: ange valutakursen (SEK per {bond.currency}).",
+                f"The bond is in {bond.currency}: give the FX rate (SEK per {bond.currency}).",
+            )
+        return FxRate("SEK", Decimal(1), as_of or report_date, source or "SEK")
+    try:
+        value = Decimal(str(rate).strip().replace(",", "."))
+    except ArithmeticError:
+        value = Decimal(-1)
+    exponent = value.as_tuple().exponent if value.is_finite() else 0
+    if (
+        not value.is_finite()
+        or value <= 0
+        or (isinstance(exponent, int) and -exponent > FX_MAX_SCALE)
+    ):
+        raise ReportError(
+            "bad_fx",
+            f"Valutakursen måste vara ett positivt tal med högst {FX_MAX_SCALE} decimaler: {rate}",
+            f"The FX rate must be a positive number with at most {FX_MAX_SCALE} decimals: {rate}",
+        )
+    if bond.currency == "SEK" and value != 1:
+        raise ReportError(
+            "bad_fx",
+            "Obligationen är i SEK: valutakursen är 1.",
+            "The bond is in SEK: the FX rate is 1.",
+        )
+    return FxRate(
+        bond.currency,
+        value.normalize() if value == value.to_integral_value() else value,
+        as_of or report_date,
+        source or "",
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite hands timestamps back without a zone; they were written in UTC
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    """A UTC timestamp as report text (no zone suffix: Excel cannot store one)."""
+    utc = _utc(moment)
+    assert utc is not None
+    return utc.replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def _bond_info(bond: SocialBond) -> BondInfo:
+    return BondInfo(
+        isin=bond.isin,
+        name=bond.name,
+        currency=bond.currency,
+        nominal_amount=bond.nominal_amount,
+        issue_date=bond.issue_date,
+        maturity_date=bond.maturity_date,
+        coupon_pct=bond.coupon_pct,
+        framework_version=bond.framework_version,
+    )
+
+
+def _pool_ids(bond_id: int) -> Any:
+    """A subquery: the ids of the loans in the bond's pool."""
+    return select(BondPoolEntry.loan_id).where(BondPoolEntry.bond_id == bond_id)
+
+
+def previous_publication(session: Session, bond: SocialBond, report_date: date) -> datetime | None:
+    """When the bond's last report before ``report_date`` was published (None for the first)."""
+    moment = session.exec(
+        select(Report.published_at)
+        .where(
+            Report.bond_id == bond.id,
+            Report.status == PUBLISHED,
+            col(Report.reporting_date) < report_date,
+        )
+        .order_by(col(Report.reporting_date).desc())
+        .limit(1)
+    ).first()
+    return _utc(moment)
+
+
+def _eligible_ids(session: Session, bond_id: int) -> set[int]:
+    """Pool loans whose latest committee and credit decisions both approve, and whose latest
+    assessment (if any) does not find them ineligible: the programme's approval (PRODUCT §3)."""
+    latest: dict[tuple[int, str], str] = {}
+    for loan_id, kind, outcome in session.exec(
+        select(Decision.loan_id, Decision.kind, Decision.outcome)
+        .where(col(Decision.loan_id).in_(_pool_ids(bond_id)))
+        .order_by(col(Decision.decided_at), col(Decision.id))
+    ).all():
+        latest[(loan_id, kind)] = outcome
+    refused: dict[int, bool] = {}
+    for loan_id, overall in session.exec(
+        select(Assessment.loan_id, Assessment.overall)
+        .where(col(Assessment.loan_id).in_(_pool_ids(bond_id)))
+        .order_by(col(Assessment.created_at), col(Assessment.id))
+    ).all():
+        refused[loan_id] = overall == "not_eligible"
+    approved = {
+        loan_id
+        for (loan_id, kind), outcome in latest.items()
+        if kind == "committee" and outcome == "approved"
+    }
+    return {
+        loan_id
+        for loan_id in approved
+        if latest.get((loan_id, "credit")) == "approved" and not refused.get(loan_id, False)
+    }
+
+
+def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
+    eligible = _eligible_ids(session, bond_id)
+    rows = session.exec(
+        select(
+            Loan.id,
+            Loan.reference,
+            Borrower.name,
+            Borrower.orgnr,
+            Loan.title,
+            Loan.programme_category,
+            Loan.icma_category,
+            Loan.sdgs,
+            Loan.currency,
+            Loan.amount,
+            Loan.disbursed_amount,
+            Loan.outstanding_amount,
+            Loan.total_project_cost,
+            Loan.disbursement_date,
+            Loan.maturity_date,
+            Loan.status,
+        )
+        .join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
+        .where(col(Loan.id).in_(_pool_ids(bond_id)))
+        .order_by(col(Loan.reference))
+    ).all()
+    return pl.DataFrame(
+        [(*row[1:], row[0] in eligible) for row in rows],
+        schema={
+            "reference": pl.String,
+            "borrower": pl.String,
+            "borrower_orgnr": pl.String,
+            "title": pl.String,
+            "programme_category": pl.String,
+            "icma_category": pl.String,
+            "sdgs": pl.List(pl.String),
+            "currency": pl.String,
+            "amount": MONEY,
+            "disbursed_amount": MONEY,
+            "outstanding_amount": MONEY,
+            "total_project_cost": MONEY,
+            "disbursement_date": pl.Date,
+            "maturity_date": pl.Date,
+            "status": pl.String,
+            "eligible": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
+    rows = session.exec(
+        select(
+            IndicatorDefinition.code,
+            IndicatorDefinition.name_en,
+            IndicatorDefinition.name_sv,
+            IndicatorDefinition.unit,
+            IndicatorDefinition.kind,
+            IndicatorDefinition.direction,
+            IndicatorDefinition.aggregation,
+            IndicatorDefinition.numerator,
+            IndicatorDefinition.denominator,
+        )
+        .where(
+            or_(
+                col(IndicatorDefinition.loan_id).is_(None),
+                col(IndicatorDefinition.loan_id).in_(_pool_ids(bond_id)),
+            )
+        )
+        # the library's definition first: a loan's own indicator never shadows it
+        .order_by(col(IndicatorDefinition.loan_id).is_not(None), col(IndicatorDefinition.id))
+    ).all()
+    frame = pl.DataFrame(
+        [tuple(row) for row in rows],
+        schema=[
+            "code",
+            "name_en",
+            "name_sv",
+            "unit",
+            "kind",
+            "direction",
+            "aggregation",
+            "numerator",
+            "denominator",
+        ],
+        orient="row",
+    )
+    return frame.unique(subset="code", keep="first", maintain_order=True)
+
+
+def _loan_indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
+    rows = session.exec(
+        select(
+            Loan.reference,
+            IndicatorDefinition.code,
+            LoanIndicator.baseline_value,
+            LoanIndicator.baseline_year,
+            LoanIndicator.target_value,
+            LoanIndicator.target_year,
+            LoanIndicator.data_source,
+        )
+        .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
+        .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
+        .where(col(LoanIndicator.loan_id).in_(_pool_ids(bond_id)))
+        .order_by(col(Loan.reference), col(IndicatorDefinition.code))
+    ).all()
+    return pl.DataFrame(
+        [tuple(row) for row in rows],
+        schema={
+            "loan": pl.String,
+            "indicator": pl.String,
+            "baseline_value": VALUE,
+            "baseline_year": pl.Int64,
+            "target_value": VALUE,
+            "target_year": pl.Int64,
+            "data_source": pl.String,
+        },
+        orient="row",
+    )
+
+
+@dataclass(frozen=True)
+class _Values:
+    frame: pl.DataFrame
+    restatements: list[dict[str, Any]]
+    kolada: list[tuple[str, str, int]]
+
+
+def _measurements(
+    session: Session, bond_id: int, report_year: int, cutoff: datetime | None
+) -> _Values:
+    """The current intervention values up to ``report_year``, flagged restated when their current
+    version was recorded after ``cutoff`` (the previous publication; any restatement for the first)."""
+    rows = session.exec(
+        select(
+            Loan.reference,
+            IndicatorDefinition.code,
+            Measurement.year,
+            Measurement.value,
+            Measurement.estimated,
+            Measurement.version,
+            Measurement.is_current,
+            Measurement.source,
+            Measurement.recorded_at,
+            Measurement.recorded_by,
+        )
+        .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
+        .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
+        .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
+        .where(
+            col(LoanIndicator.loan_id).in_(_pool_ids(bond_id)),
+            Measurement.group_name == "",
+            col(Measurement.year) <= report_year,
+        )
+        .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
+    ).all()
+    current: list[tuple[Any, ...]] = []
+    history: dict[tuple[str, str, int], list[tuple[int, Decimal, datetime | None]]] = defaultdict(
+        list
+    )
+    changed: list[tuple[Any, ...]] = []
+    kolada: list[tuple[str, str, int]] = []
+    for ref, code, year, value, estimated, version, is_current, source, at, by in rows:
+        if not is_current:
+            history[(ref, code, year)].append((version, value, _utc(at)))
+            continue
+        moment = _utc(at)
+        restated = version > 1 and (cutoff is None or (moment is not None and moment > cutoff))
+        current.append((ref, code, year, value, estimated, restated, ""))
+        if restated:
+            changed.append((ref, code, year, value, version, moment, by))
+        if source == KOLADA_SOURCE:
+            kolada.append((ref, code, year))
+    restatements = []
+    for ref, code, year, value, version, moment, by in changed:
+        earlier = sorted(history[(ref, code, year)], key=lambda item: item[0])
+        # what the last report's reader saw: the newest version recorded by then; else the one before
+        seen = [
+            item
+            for item in earlier
+            if cutoff is not None and item[2] is not None and item[2] <= cutoff
+        ]
+        old = (seen or [item for item in earlier if item[0] < version] or [(0, None, None)])[-1][1]
+        restatements.append(
+            {
+                "loan": ref,
+                "indicator": code,
+                "year": year,
+                "old": old,
+                "new": value,
+                "at": _stamp(moment) if moment is not None else "",
+                "by": by,
+            }
+        )
+    frame = pl.DataFrame(
+        current,
+        schema={
+            "loan": pl.String,
+            "indicator": pl.String,
+            "year": pl.Int64,
+            "value": VALUE,
+            "estimated": pl.Boolean,
+            "restated": pl.Boolean,
+            "group": pl.String,
+        },
+        orient="row",
+    )
+    return _Values(frame, restatements, kolada)
+
+
+def _other_bonds_nominal_sek(
+    session: Session, bond: SocialBond, report_date: date, fx: FxRate
+) -> Decimal:
+    """Nominal (SEK) of the other outstanding bonds sharing at least one loan of this pool."""
+    assert bond.id is not None
+    shared = select(BondPoolEntry.bond_id).where(
+        col(BondPoolEntry.loan_id).in_(_pool_ids(bond.id)), BondPoolEntry.bond_id != bond.id
+    )
+    rows = session.exec(
+        select(SocialBond.isin, SocialBond.currency, SocialBond.nominal_amount).where(
+            col(SocialBond.id).in_(shared),
+            col(SocialBond.issue_date) <= report_date,
+            col(SocialBond.maturity_date) > report_date,
+        )
+    ).all()
+    total = Decimal(0)
+    for isin, currency, nominal in rows:
+        if currency == "SEK":
+            total += nominal
+        elif currency == fx.currency:
+            total += (nominal * fx.sek_per_unit).quantize(Decimal("0.01"))
+        else:
+            raise ReportError(
+                "fx_other_bond",
+                f"Obligationen {isin} delar poolen men är i {currency}; ingen kurs finns.",
+                f"Bond {isin} shares the pool but is in {currency}; there is no rate for it.",
+            )
+    return total
+
+
+def build_inputs(
+    *,
+    session: Session,
+    bond: SocialBond,
+    report_date: date,
+    fx: FxRate | None,
+    lang: str,
+    lookback_months: int = 24,
+) -> ReportInputs:
+    """The report's inputs for ``bond`` at ``report_date`` from the database (one query per table).
+
+    ``fx`` None means the bond's own currency at rate 1 (SEK bonds only). Values restated since the
+    bond's previous published report are flagged and listed; Kolada values label their data source.
+    """
+    inputs, _kolada = _inputs(
+        session=session,
+        bond=bond,
+        report_date=report_date,
+        fx=fx,
+        lang=lang,
+        lookback_months=lookback_months,
+    )
+    return inputs
+
+
+def _inputs(
+    *,
+    session: Session,
+    bond: SocialBond,
+    report_date: date,
+    fx: FxRate | None,
+    lang: str,
+    lookback_months: int,
+) -> tuple[ReportInputs, list[tuple[str, str, int]]]:
+    """``build_inputs`` and the (loan, indicator, year) of the values that came from Kolada."""
+    assert bond.id is not None
+    lang = _lang(lang)
+    fx = fx or make_fx(bond, report_date=report_date)
+    if fx.currency != bond.currency:
+        raise ReportError(
+            "fx_currency",
+            f"Kursen gäller {fx.currency}, obligationen är i {bond.currency}.",
+            f"The rate is for {fx.currency}, the bond is in {bond.currency}.",
+        )
+    cutoff = previous_publication(session, bond, report_date)
+    values = _measurements(session, bond.id, report_date.year, cutoff)
+    loan_indicators = _loan_indicators_frame(session, bond.id)
+    if values.kolada:
+        # the values came from Kolada: say so where the reader meets them, in the data source
+        pairs = pl.DataFrame(
+            sorted({(ref, code) for ref, code, _ in values.kolada}),
+            schema=["loan", "indicator"],
+            orient="row",
+        ).with_columns(kolada=pl.lit(True))
+        loan_indicators = (
+            loan_indicators.join(pairs, on=["loan", "indicator"], how="left")
+            .with_columns(
+                data_source=pl.when(pl.col("kolada").fill_null(False))
+                .then(
+                    pl.when(
+                        pl.col("data_source").fill_null("").str.contains(KOLADA_LABEL, literal=True)
+                        | (pl.col("data_source").fill_null("") == "")
+                    )
+                    .then(pl.lit(KOLADA_LABEL))
+                    .otherwise(pl.col("data_source") + pl.lit(f"; {KOLADA_LABEL}"))
+                )
+                .otherwise(pl.col("data_source"))
+            )
+            .drop("kolada")
+        )
+    inputs = ReportInputs(
+        bond=_bond_info(bond),
+        report_date=report_date,
+        fx=fx,
+        loans=_loans_frame(session, bond.id),
+        indicators=_indicators_frame(session, bond.id),
+        loan_indicators=loan_indicators,
+        measurements=values.frame,
+        other_bonds_nominal_sek=_other_bonds_nominal_sek(session, bond, report_date, fx),
+        all_loans_total_sek=None,
+        lookback_months=lookback_months,
+        restatements=values.restatements,
+        lang=lang,
+    )
+    return inputs, values.kolada
+
+
+def _kolada_section(kolada: list[tuple[str, str, int]]) -> dict[str, Any]:
+    years: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for ref, code, year in kolada:
+        years[(ref, code)].append(year)
+    listed = "; ".join(
+        f"{ref} {code} ({', '.join(str(y) for y in sorted(ys))})"
+        for (ref, code), ys in sorted(years.items())
+    )
+    return {
+        "key": "kolada",
+        "title": {"sv": KOLADA_LABEL, "en": "Source: Kolada"},
+        "text": {
+            "sv": f"{KOLADA_LABEL}. Dessa värden hämtades från Kolada (RKA) och är märkta "
+            f"i datakällan per lån: {listed}.",
+            "en": f"{KOLADA_LABEL} (Source: Kolada). These values were fetched from Kolada (RKA) "
+            f"and are labelled in each loan's data source: {listed}.",
+        },
+    }
+
+
+def _comparison(session: Session, bond_id: int) -> dict[str, list[dict[str, Any]]]:
+    """DiD sections (both languages) for the pool loans that report a comparison unit."""
+    refs = session.exec(
+        select(Loan.reference)
+        .join(LoanIndicator, col(LoanIndicator.loan_id) == col(Loan.id))
+        .join(Measurement, col(Measurement.loan_indicator_id) == col(LoanIndicator.id))
+        .where(
+            col(Loan.id).in_(_pool_ids(bond_id)),
+            Measurement.group_name != "",
+            col(Measurement.is_current),
+        )
+        .distinct()
+        .order_by(col(Loan.reference))
+    ).all()
+    return {lang: comparison_for_report(session, list(refs), lang=lang) for lang in LANGS}
+
+
+def _report_dict(
+    *,
+    session: Session,
+    bond: SocialBond,
+    report_date: date,
+    fx: FxRate | None,
+    lang: str,
+    lookback_months: int,
+) -> dict[str, Any]:
+    assert bond.id is not None
+    inputs, kolada = _inputs(
+        session=session,
+        bond=bond,
+        report_date=report_date,
+        fx=fx,
+        lang=lang,
+        lookback_months=lookback_months,
+    )
+    data = report_to_dict(compute_report(inputs))
+    if kolada:
+        methodology = data["methodology"]
+        if KOLADA_LABEL not in methodology["data_sources"]:
+            methodology["data_sources"] = sorted([*methodology["data_sources"], KOLADA_LABEL])
+        methodology["sections"].append(_kolada_section(kolada))
+    data["impact"]["comparison"] = _comparison(session, bond.id)
+    return data
+
+
+def draft_report(
+    *,
+    session: Session,
+    bond: SocialBond,
+    report_date: date,
+    fx: FxRate | None = None,
+    lang: str = "en",
+    lookback_months: int = 24,
+) -> dict[str, Any]:
+    """The report dict for ``bond`` at ``report_date``, computed live (not stored)."""
+    return _report_dict(
+        session=session,
+        bond=bond,
+        report_date=report_date,
+        fx=fx,
+        lang=lang,
+        lookback_months=lookback_months,
+    )
+
+
+def _lock_bond(session: Session, bond: SocialBond) -> None:
+    """Serialise publishes of one bond: a row lock on PostgreSQL, the database write lock on SQLite."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE social_bond SET id = id WHERE id = :id"), {"id": bond.id})
+    else:
+        session.exec(
+            select(SocialBond.id).where(SocialBond.id == bond.id).with_for_update()
+        ).first()
+
+
+def _already_published(bond: SocialBond, report_date: date) -> ReportError:
+    return ReportError(
+        "already_published",
+        f"Rapporten för {bond.isin} per {report_date.isoformat()} är redan publicerad; "
+        "en publicerad rapport ändras aldrig.",
+        f"The report of {bond.isin} as of {report_date.isoformat()} is already published; "
+        "a published report never changes.",
+    )
+
+
+def publish_report(
+    *,
+    session: Session,
+    bond: SocialBond,
+    report_date: date,
+    fx: FxRate | None,
+    actor: str,
+    lang: str = "en",
+    lookback_months: int = 24,
+) -> Report:
+    """Compute, freeze and publish the report of ``bond`` at ``report_date``.
+
+    The report dict is stored as canonical JSON bytes (``render_json``) with their SHA-256; the
+    caller commits. Raises ``ReportError("already_published")`` when that date is published already,
+    also when another publish of it wins a race.
+    """
+    assert bond.id is not None
+    _lock_bond(session, bond)
+    existing = session.exec(
+        select(Report).where(Report.bond_id == bond.id, Report.reporting_date == report_date)
+    ).first()
+    if existing is not None and existing.status == PUBLISHED:
+        raise _already_published(bond, report_date)
+    data = _report_dict(
+        session=session,
+        bond=bond,
+        report_date=report_date,
+        fx=fx,
+        lang=lang,
+        lookback_months=lookback_months,
+    )
+    payload = render_json(data)
+    digest = hashlib.sha256(payload).hexdigest()
+    report = existing or Report(bond_id=bond.id, reporting_date=report_date)
+    report.fx_rate = Decimal(data["fx"]["sek_per_unit"])
+    report.fx_source = str(data["fx"]["source"])[:200]
+    report.status = PUBLISHED
+    report.frozen_data = payload.decode("utf-8")
+    report.sha256 = digest
+    report.published_at = utcnow()
+    report.published_by = actor
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        raise _already_published(bond, report_date) from None
+    summary = data["allocation"]["summary"]
+    audit.record(
+        session,
+        actor=actor,
+        action="report.publish",
+        entity="report",
+        entity_id=report.id or "",
+        after={
+            "isin": bond.isin,
+            "reporting_date": report_date.isoformat(),
+            "sha256": digest,
+            "fx": data["fx"],
+            "allocated": summary["allocated"],
+            "unallocated": summary["unallocated"],
+            "restatements": len(data["restatements"]),
+        },
+    )
+    return report
+
+
+def published_reports(session: Session, bond: SocialBond) -> list[Report]:
+    """The bond's published reports, newest reporting date first."""
+    return list(
+        session.exec(
+            select(Report)
+            .where(Report.bond_id == bond.id, Report.status == PUBLISHED)
+            .order_by(col(Report.reporting_date).desc())
+        ).all()
+    )
+
+
+def published_report(session: Session, bond: SocialBond, report_date: date) -> Report | None:
+    """The bond's published report for ``report_date``, or None."""
+    return session.exec(
+        select(Report).where(
+            Report.bond_id == bond.id,
+            Report.reporting_date == report_date,
+            Report.status == PUBLISHED,
+        )
+    ).first()
+
+
+def frozen_bytes(report: Report) -> bytes:
+    """The published report's frozen JSON bytes, after checking them against the stored SHA-256."""
+    if report.frozen_data is None or report.sha256 is None:
+        raise ReportError(
+            "not_frozen", "Rapporten är inte publicerad.", "The report is not published."
+        )
+    payload = report.frozen_data.encode("utf-8")
+    if hashlib.sha256(payload).hexdigest() != report.sha256:
+        raise ReportError(
+            "hash_mismatch",
+            "Den publicerade rapportens data stämmer inte med dess SHA-256: den har ändrats.",
+            "The published report's data does not match its SHA-256: it has been altered.",
+        )
+    return payload
+
+
+def load_published(session: Session, bond: SocialBond, report_date: date) -> dict[str, Any] | None:
+    """The frozen dict of the bond's published report for ``report_date`` (None when there is none).
+
+    Raises ``ReportError("hash_mismatch")`` when the stored data no longer matches its SHA-256.
+    """
+    report = published_report(session, bond, report_date)
+    if report is None:
+        return None
+    data: dict[str, Any] = json.loads(frozen_bytes(report))
+    return data
+
+
+def _comparison_html(data: dict[str, Any], lang: str) -> str:
+    """The DiD sections as an HTML ``<section>`` (empty when the pool has no comparison)."""
+    items = (data["impact"].get("comparison") or {}).get(lang) or []
+    if not items:
+        return ""
+    flat = []
+    for loan in items:
+        for item in loan["indicators"]:
+            flat.append({**item, "chart_html": comparison_chart_html(item)})
+    title = {"sv": "Jämförelsegrupper", "en": "Comparison groups"}[lang]
+    body = build_environment().get_template("evaluation/_comparison.html").render(comparison=flat)
+    return f'<section id="comparison">\n<h2>{title}</h2>\n{body}</section>\n\n'
+
+
+def render(
+    data: dict[str, Any],
+    *,
+    fmt: str,
+    lang: str | None = None,
+    plotly_js: str = "url:/static/plotly.min.js",
+) -> bytes:
+    """``data`` as ``html``, ``xlsx`` or ``json`` bytes; the same dict always gives the same bytes.
+
+    The HTML adds the comparison groups' sections before the methodology.
+    """
+    lang = _lang(lang or data["methodology"]["lang"])
+    if fmt == "json":
+        return render_json(data)
+    if fmt == "xlsx":
+        return render_xlsx(data, lang=lang)
+    if fmt == "html":
+        page = render_html(data, plotly_js=plotly_js, lang=lang)
+        extra = _comparison_html(data, lang)
+        if extra:
+            marker = '<section id="methodology">'
+            page = page.replace(marker, extra + marker, 1)
+        return page.encode("utf-8")
+    raise ReportError("bad_format", f"Okänt format: {fmt}", f"Unknown format: {fmt}")
