@@ -95,6 +95,41 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/admin/audit"): Rule(ADMIN_ONLY_GET),
     # --- add rows for new routes below this line ---
+    # --- Kolada (issue 10): staff every loan, a borrower its own; the API answers 400 here because
+    # the test world's borrowers have no municipality code ---
+    ("POST", "/loans/{reference:str}/kolada"): Rule(
+        {
+            "anonymous": 401,
+            "investor": 403,
+            "analyst": 200,
+            "admin": 200,
+            "borrower": {"own": 200, "other": 404},
+        },
+        {"own": "/loans/{own_loan}/kolada", "other": "/loans/{other_loan}/kolada"},
+        form={},
+    ),
+    ("POST", "/loans/{reference:str}/kolada/import"): Rule(
+        {
+            "anonymous": 401,
+            "investor": 403,
+            "analyst": 200,
+            "admin": 200,
+            "borrower": {"own": 200, "other": 404},
+        },
+        {"own": "/loans/{own_loan}/kolada/import", "other": "/loans/{other_loan}/kolada/import"},
+        form={},
+    ),
+    ("POST", "/api/loans/{reference:str}/kolada"): Rule(
+        {
+            "anonymous": 401,
+            "investor": 403,
+            "analyst": 400,
+            "admin": 400,
+            "borrower": {"own": 400, "other": 404},
+        },
+        {"own": "/api/loans/{own_loan}/kolada", "other": "/api/loans/{other_loan}/kolada"},
+        form={},
+    ),
     # --- imports (issue 5) ---
     ("GET", "/imports"): Rule({**REPORTERS_GET}),
     ("POST", "/imports"): Rule(

@@ -24,6 +24,7 @@ from lanportfolj.db import make_engine
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
 from lanportfolj.paths import templates_dir
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
+from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
 
@@ -51,6 +52,7 @@ def route_handlers() -> list[Any]:
         *applications.ROUTES,
         *kolada_web.ROUTES,
         *imports_web.ROUTES,
+        *evaluation_web.ROUTES,
     ]
 
 
