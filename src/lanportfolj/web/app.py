@@ -27,6 +27,7 @@ from lanportfolj.web import access, admin, api_loans, applications, auth, errors
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
+from lanportfolj.web.security import SecurityMiddleware, body_limit
 
 
 def provide_session(state: State) -> Iterator[Session]:
@@ -134,6 +135,7 @@ def create_app(
         guards=[access.access_guard],
         # outermost first: language, then the session it may need, CSRF, and finally who is asking
         middleware=[
+            DefineMiddleware(SecurityMiddleware, max_body_bytes=body_limit(settings)),
             DefineMiddleware(
                 i18n.LanguageMiddleware,
                 default=settings.default_language,
