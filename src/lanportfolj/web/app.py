@@ -27,6 +27,7 @@ from lanportfolj.web import access, admin, api_loans, applications, auth, errors
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
+from lanportfolj.web import reports as reports_web
 from lanportfolj.web.security import SecurityMiddleware, body_limit
 
 
@@ -53,6 +54,7 @@ def route_handlers() -> list[Any]:
         *applications.ROUTES,
         *kolada_web.ROUTES,
         *imports_web.ROUTES,
+        *reports_web.ROUTES,
         *evaluation_web.ROUTES,
     ]
 

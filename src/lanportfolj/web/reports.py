@@ -1,0 +1,285 @@
+"""The bond reports on the web: investors read published reports, analysts preview drafts and publish.
+
+* ``GET /reports``: every bond with its published reports (and, for staff, a draft form);
+* ``GET /reports/{isin}/{date}``: the published report page, rendered from its frozen data only;
+  ``…/report.html``, ``…/report.xlsx`` and ``…/report.json`` are the downloads;
+* ``GET /reports/{isin}/draft?date=``: the live draft (staff; investors get 404, they never see
+  drafts), with ``format=html|xlsx|json`` for the bare report or a download;
+* ``POST /reports/{isin}/publish``: first a confirmation page, then (``confirm=yes``) the publication.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST
+from sqlmodel import Session, col, select
+
+from lanportfolj.config import Settings
+from lanportfolj.models import Report, SocialBond
+from lanportfolj.services import reports
+from lanportfolj.services.reports import ReportError
+from lanportfolj.web.access import CurrentUser, allow
+from lanportfolj.web.auth import flash
+from lanportfolj.web.i18n import get_language
+from lanportfolj.web.i18n import gettext as _
+
+READERS = allow("investor", "analyst", "admin")
+STAFF = allow("analyst", "admin")
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _bond_or_404(db: Session, isin: str) -> SocialBond:
+    bond = reports.get_bond(db, isin)
+    if bond is None:
+        raise NotFoundException("There is no such bond.")
+    return bond
+
+
+def _date_or_404(raw: str) -> date:
+    try:
+        return reports.parse_report_date(raw)
+    except ReportError:
+        raise NotFoundException("There is no such report.") from None
+
+
+def _download(content: bytes, fmt: str, filename: str, *, attachment: bool) -> Response[bytes]:
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if attachment else {}
+    return Response(content=content, media_type=reports.FORMATS[fmt], headers=headers)
+
+
+@get("/reports", opt=READERS, sync_to_thread=True, include_in_schema=False)
+def reports_page(db: Session, user: CurrentUser) -> Template:
+    """Every bond and its published reports, newest first; staff also get the draft form."""
+    bonds = db.exec(select(SocialBond).order_by(col(SocialBond.issue_date))).all()
+    published: dict[int, list[Report]] = {}
+    for report in db.exec(
+        select(Report)
+        .where(Report.status == reports.PUBLISHED)
+        .order_by(col(Report.reporting_date).desc())
+    ).all():
+        published.setdefault(report.bond_id, []).append(report)
+    return Template(
+        "reports/list.html",
+        context={
+            "bonds": [(bond, published.get(bond.id or 0, [])) for bond in bonds],
+            "is_staff": user.is_staff,
+            "today": date.today().isoformat(),
+        },
+    )
+
+
+def _published_data(
+    db: Session, isin: str, raw_date: str
+) -> tuple[SocialBond, date, dict[str, Any]]:
+    bond = _bond_or_404(db, isin)
+    when = _date_or_404(raw_date)
+    data = reports.load_published(db, bond, when)
+    if data is None:
+        raise NotFoundException("There is no published report for that date.")
+    return bond, when, data
+
+
+def _published(
+    db: Session, isin: str, raw_date: str, fmt: str, *, attachment: bool
+) -> Response[bytes]:
+    bond, when, data = _published_data(db, isin, raw_date)
+    lang = get_language()
+    if fmt == "json":
+        report = reports.published_report(db, bond, when)
+        assert report is not None
+        content = reports.frozen_bytes(report)  # the stored bytes themselves
+    else:
+        content = reports.render(data, fmt=fmt, lang=lang)
+    return _download(content, fmt, f"{bond.isin}-{when.isoformat()}.{fmt}", attachment=attachment)
+
+
+@get(
+    "/reports/{isin:str}/{report_date:str}",
+    opt=READERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def report_page(db: Session, isin: str, report_date: str) -> Response[bytes]:
+    """The published report: its HTML, rendered from the frozen data in the reader's language."""
+    return _published(db, isin, report_date, "html", attachment=False)
+
+
+@get(
+    "/reports/{isin:str}/{report_date:str}/report.html",
+    opt=READERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def report_html(db: Session, isin: str, report_date: str) -> Response[bytes]:
+    """The published report as a downloadable HTML file (plotly.js from this site)."""
+    return _published(db, isin, report_date, "html", attachment=True)
+
+
+@get(
+    "/reports/{isin:str}/{report_date:str}/report.xlsx",
+    opt=READERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def report_xlsx(db: Session, isin: str, report_date: str) -> Response[bytes]:
+    """The published report as an Excel workbook."""
+    return _published(db, isin, report_date, "xlsx", attachment=True)
+
+
+@get(
+    "/reports/{isin:str}/{report_date:str}/report.json",
+    opt=READERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def report_json(db: Session, isin: str, report_date: str) -> Response[bytes]:
+    """The published report's frozen JSON, byte for byte as stored (its SHA-256 is checked)."""
+    return _published(db, isin, report_date, "json", attachment=True)
+
+
+def _fx(bond: SocialBond, when: date, fx_rate: str | None, fx_source: str | None) -> Any:
+    return reports.make_fx(bond, report_date=when, rate=fx_rate or None, source=fx_source or None)
+
+
+def _error_page(bond: SocialBond | None, message: str) -> Template:
+    return Template(
+        "reports/confirm.html",
+        context={"bond": bond, "error": message, "form": None, "summary": None},
+        status_code=HTTP_400_BAD_REQUEST,
+    )
+
+
+@get("/reports/{isin:str}/draft", opt=READERS, sync_to_thread=True, include_in_schema=False)
+def draft_page(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    isin: str,
+) -> Response[Any]:
+    """The live draft for staff: the page with the publish form, or the bare report / a download
+    with ``format``. Investors never see drafts (404)."""
+    if not user.is_staff:
+        raise NotFoundException("There is no such report.")
+    bond = _bond_or_404(db, isin)
+    query = request.query_params
+    raw_date = query.get("date") or date.today().isoformat()
+    fmt = query.get("format") or "page"
+    fx_rate, fx_source = query.get("fx_rate") or "", query.get("fx_source") or ""
+    lang = get_language()
+    try:
+        when = reports.parse_report_date(raw_date)
+        fx = _fx(bond, when, fx_rate, fx_source)
+        data = reports.draft_report(
+            session=db,
+            bond=bond,
+            report_date=when,
+            fx=fx,
+            lang=lang,
+            lookback_months=_settings(request).lookback_months,
+        )
+    except ReportError as exc:
+        return _error_page(bond, exc.message(lang))
+    if fmt in reports.FORMATS:
+        content = reports.render(data, fmt=fmt, lang=lang)
+        name = f"{bond.isin}-{when.isoformat()}-draft.{fmt}"
+        return _download(content, fmt, name, attachment=fmt != "html")
+    form = {"date": when.isoformat(), "fx_rate": fx_rate, "fx_source": fx_source}
+    return Template(
+        "reports/draft.html",
+        context={
+            "bond": bond,
+            "form": form,
+            "summary": data["allocation"]["summary"],
+            "restatements": data["restatements"],
+            "published": reports.published_report(db, bond, when),
+        },
+    )
+
+
+@post("/reports/{isin:str}/publish", opt=STAFF, sync_to_thread=True, include_in_schema=False)
+def publish(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    isin: str,
+    data: Annotated[dict[str, str], FORM],
+) -> Response[Any]:
+    """Publish the draft: without ``confirm=yes`` show what will be frozen and ask; then publish."""
+    bond = _bond_or_404(db, isin)
+    lang = get_language()
+    form = {
+        "date": str(data.get("date", "")),
+        "fx_rate": str(data.get("fx_rate", "")),
+        "fx_source": str(data.get("fx_source", "")),
+    }
+    settings = _settings(request)
+    try:
+        when = reports.parse_report_date(form["date"])
+        fx = _fx(bond, when, form["fx_rate"], form["fx_source"])
+        if reports.published_report(db, bond, when) is not None:
+            flash(
+                request,
+                _("This report is already published; a published report never changes."),
+                "error",
+            )
+            return Redirect("/reports")
+        if data.get("confirm") != "yes":
+            draft = reports.draft_report(
+                session=db,
+                bond=bond,
+                report_date=when,
+                fx=fx,
+                lang=lang,
+                lookback_months=settings.lookback_months,
+            )
+            return Template(
+                "reports/confirm.html",
+                context={
+                    "bond": bond,
+                    "form": form,
+                    "summary": draft["allocation"]["summary"],
+                    "restatements": draft["restatements"],
+                    "error": None,
+                },
+            )
+        report = reports.publish_report(
+            session=db,
+            bond=bond,
+            report_date=when,
+            fx=fx,
+            actor=user.email,
+            lang=lang,
+            lookback_months=settings.lookback_months,
+        )
+        db.commit()
+    except ReportError as exc:
+        db.rollback()
+        if exc.code == "already_published":
+            flash(request, exc.message(lang), "error")
+            return Redirect("/reports")
+        return _error_page(bond, exc.message(lang))
+    flash(request, _("Published. SHA-256: %(sha)s", sha=report.sha256 or ""))
+    return Redirect("/reports")
+
+
+ROUTES = [
+    reports_page,
+    draft_page,
+    publish,
+    report_page,
+    report_html,
+    report_xlsx,
+    report_json,
+]
