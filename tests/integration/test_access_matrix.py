@@ -95,6 +95,51 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/admin/audit"): Rule(ADMIN_ONLY_GET),
     # --- add rows for new routes below this line ---
+    # --- bond reports (issue 6): investors and staff read published reports; drafts and publishing
+    # are staff only, and an investor asking for a draft gets 404 (drafts do not exist for them); the
+    # world has no published report, so every published-report URL is 404 ---
+    ("GET", "/reports"): Rule({"anonymous": 302, "borrower": 403, ANY: 200}),
+    ("GET", "/reports/{isin:str}/draft"): Rule(
+        {
+            "anonymous": 302,
+            "borrower": 403,
+            "investor": 404,
+            "analyst": {"bond": 200, "missing": 404},
+            "admin": {"bond": 200, "missing": 404},
+        },
+        {
+            "bond": "/reports/SE0000000001/draft?date=2025-12-31",
+            "missing": "/reports/SE0000000000/draft?date=2025-12-31",
+        },
+    ),
+    # without confirm=yes the answer is the confirmation page: nothing is published here
+    ("POST", "/reports/{isin:str}/publish"): Rule(
+        {
+            "anonymous": 401,
+            "borrower": 403,
+            "investor": 403,
+            "analyst": {"bond": 200, "missing": 404},
+            "admin": {"bond": 200, "missing": 404},
+        },
+        {"bond": "/reports/SE0000000001/publish", "missing": "/reports/SE0000000000/publish"},
+        form={"date": "2025-12-31"},
+    ),
+    ("GET", "/reports/{isin:str}/{report_date:str}"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000001/2025-12-31", "bad": "/reports/SE0000000001/x"},
+    ),
+    ("GET", "/reports/{isin:str}/{report_date:str}/report.html"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000001/2025-12-31/report.html"},
+    ),
+    ("GET", "/reports/{isin:str}/{report_date:str}/report.xlsx"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000001/2025-12-31/report.xlsx"},
+    ),
+    ("GET", "/reports/{isin:str}/{report_date:str}/report.json"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000001/2025-12-31/report.json"},
+    ),
     # --- Kolada (issue 10): staff every loan, a borrower its own; the API answers 400 here because
     # the test world's borrowers have no municipality code ---
     ("POST", "/loans/{reference:str}/kolada"): Rule(
