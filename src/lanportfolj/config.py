@@ -48,6 +48,17 @@ class Settings:
     """Failed logins in a row before an account is locked for ``login_lock_minutes``."""
 
     login_lock_minutes: int = 15
+    """Minutes an account stays locked after ``login_max_failures`` failed logins."""
+
+    kolada_base_url: str = "https://api.kolada.se/v3"
+    """Kolada's API (v3, no key needed); official key figures for municipalities and regions."""
+
+    kolada_timeout: float = 10.0
+    """Seconds to wait for one Kolada response before retrying, then falling back to cached responses."""
+
+    kolada_fixtures: str = ""
+    """A folder of recorded Kolada JSON to answer from instead of the network (demo, tests, no network).
+    Empty: ask the live API at ``kolada_base_url``."""
 
     def __post_init__(self) -> None:
         if self.default_language not in ("sv", "en"):
@@ -63,6 +74,8 @@ def _coerce(name: str, raw: Any) -> Any:
         )
     if kind == "int":
         return int(raw)
+    if kind == "float":
+        return float(raw)
     if kind == "Decimal":
         return Decimal(str(raw))
     return str(raw)

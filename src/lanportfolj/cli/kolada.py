@@ -7,7 +7,6 @@ Every listing of Kolada values ends with the source line "Källa: Kolada".
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -24,13 +23,12 @@ from lanportfolj.cli.common import (
     print_table,
     state,
 )
+from lanportfolj.config import Settings
 from lanportfolj.db import session_scope
 from lanportfolj.kolada.cache import DatabaseCache, list_cached
 from lanportfolj.kolada.client import KoladaClient, KoladaError
 from lanportfolj.kolada.fetch import CompareChoice, import_plan, parse_years, plan_fetch
 from lanportfolj.kolada.offline import OfflineKolada
-
-FIXTURES_ENV = "LANPORTFOLJ_KOLADA_FIXTURES"
 
 kolada_app = typer.Typer(help="Official key figures from Kolada.", no_args_is_help=True)
 cache_app = typer.Typer(help="Kolada responses kept in the database.", no_args_is_help=True)
@@ -39,12 +37,26 @@ app.add_typer(kolada_app, name="kolada")
 
 
 def make_client(
-    cache: DatabaseCache, fixtures: str | None, *, mode: str = "online"
+    cache: DatabaseCache,
+    settings: Settings,
+    fixtures: str | Path | None = None,
+    *,
+    mode: str = "online",
 ) -> KoladaClient:
-    """The client: Kolada itself, or the offline stand-in when a fixture folder is named."""
-    folder = fixtures or os.environ.get(FIXTURES_ENV)
-    transport = OfflineKolada(Path(folder)).transport() if folder else None
-    return KoladaClient(transport=transport, cache=cache, mode=mode)
+    """The client per the settings: Kolada at ``kolada_base_url``, or the offline stand-in answering
+    from recorded JSON when ``fixtures`` (else the setting ``kolada_fixtures``) names a folder."""
+    folder = str(fixtures or settings.kolada_fixtures or "")
+    base_url = settings.kolada_base_url
+    transport = (
+        OfflineKolada(Path(folder), base_url=base_url).transport() if folder.strip() else None
+    )
+    return KoladaClient(
+        base_url=base_url,
+        transport=transport,
+        timeout=settings.kolada_timeout,
+        cache=cache,
+        mode=mode,
+    )
 
 
 @kolada_app.command("fetch")
@@ -63,7 +75,7 @@ def fetch(
     offline_fixtures: str | None = typer.Option(
         None,
         "--offline-fixtures",
-        help=f"Answer from recorded JSON in this folder (or ${FIXTURES_ENV}).",
+        help="Answer from recorded JSON in this folder (default: the setting kolada_fixtures).",
     ),
 ) -> None:
     """Fetch the loan's Kolada-mapped indicators for its municipality and import the new values."""
@@ -80,7 +92,7 @@ def fetch(
         with session_scope(engine) as session:
             plan = plan_fetch(
                 session=session,
-                client=make_client(DatabaseCache(session), offline_fixtures),
+                client=make_client(DatabaseCache(session), settings, offline_fixtures),
                 loan_reference=loan,
                 years=year_range,
                 compare=choice,

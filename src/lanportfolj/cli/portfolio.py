@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from lanportfolj.cli import app
@@ -19,7 +22,12 @@ from lanportfolj.cli.common import (
     print_table,
     state,
 )
+from lanportfolj.config import Settings
 from lanportfolj.db import session_scope, upgrade
+from lanportfolj.kolada.cache import DatabaseCache
+from lanportfolj.kolada.client import KoladaClient, KoladaError
+from lanportfolj.kolada.fetch import CompareChoice, KoladaPlan, import_plan, plan_fetch
+from lanportfolj.kolada.offline import OfflineKolada
 from lanportfolj.library import (
     check_library,
     default_library_dir,
@@ -29,6 +37,7 @@ from lanportfolj.library import (
 from lanportfolj.paths import demo_dir
 from lanportfolj.services.indicators import sync_library
 from lanportfolj.services.loans import list_bonds, list_loans, loan_detail
+from lanportfolj.services.measurements import ImportResult
 from lanportfolj.services.portfolio import PortfolioError, load_portfolio
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -138,10 +147,112 @@ def _load(ctx: typer.Context, path: Path, as_json: bool) -> None:
     )
 
 
+#: The demo's Botkyrka loan whose Kolada-mapped indicators (school results, perceived safety)
+#: ``demo load`` fetches. SH-2023-003 is left out on purpose: its ``population`` is Alby and Fittja's,
+#: which Kolada's municipal population neither equals nor is a fair comparison for.
+DEMO_KOLADA_LOANS = ("SH-2023-001",)
+#: The demo loans' baseline year: nothing earlier is asked for.
+DEMO_KOLADA_FIRST_YEAR = 2022
+
+
+@dataclass(frozen=True)
+class DemoKoladaResult:
+    """What the demo's Kolada step did for one loan: the side-by-side plan and the import."""
+
+    plan: KoladaPlan
+    result: ImportResult
+
+
+def load_demo_kolada(
+    *,
+    engine: Engine,
+    settings: Settings,
+    folder: Path | None = None,
+    loans: tuple[str, ...] = DEMO_KOLADA_LOANS,
+    current_year: int | None = None,
+) -> list[DemoKoladaResult]:
+    """Fetch the demo loans' Kolada figures from the recorded answers in ``folder`` (default
+    ``data/demo/kolada``), for the borrower's municipality and its similar municipalities, and import
+    the new values through the ordinary import path (source ``kolada``).
+
+    Idempotent: the recorded answers are cached on the first run and reused ("cache-first"), values
+    already stored are left alone, and a value that differs from a stored one is never imported (it
+    waits for a person on the loan's Kolada page). Raises :class:`KoladaError` when a fetch cannot be
+    done; nothing of that loan is stored then.
+    """
+    source = folder or demo_dir() / "kolada"
+    this_year = current_year or date.today().year
+    years = range(DEMO_KOLADA_FIRST_YEAR, this_year + 1)
+    done = []
+    for reference in loans:
+        with session_scope(engine) as session:
+            client = KoladaClient(
+                base_url=settings.kolada_base_url,
+                transport=OfflineKolada(source, base_url=settings.kolada_base_url).transport(),
+                timeout=settings.kolada_timeout,
+                cache=DatabaseCache(session),
+                mode="cache-first",
+            )
+            plan = plan_fetch(
+                session=session,
+                client=client,
+                loan_reference=reference,
+                years=years,
+                compare=CompareChoice(similar_area="övergripande"),
+                current_year=this_year,
+            )
+            result = import_plan(
+                session=session,
+                settings=settings,
+                plan=plan,
+                uploaded_by="demo load (Kolada)",
+                current_year=this_year,
+            )
+            if not result.accepted:
+                # one loan's values go in together or not at all; the caller names the errors
+                session.rollback()
+        done.append(DemoKoladaResult(plan, result))
+    return done
+
+
+def _demo_kolada_line(done: list[DemoKoladaResult]) -> str:
+    """One line for the terminal: what came in per loan, and the source with its fetch date."""
+    parts = []
+    for d in done:
+        differing = len(d.plan.of_status("different"))
+        part = f"{d.plan.loan} {d.result.inserted} new"
+        if differing:
+            part += f", {differing} differing from stored values (left for a person)"
+        parts.append(part)
+    dates = sorted({day for d in done for day in d.plan.fetched_dates})
+    fetched = f", hämtad {', '.join(day.isoformat() for day in dates)}" if dates else ""
+    return (
+        f"Kolada figures (illustrative, data/demo/kolada): {'; '.join(parts)}. "
+        f"Källa: Kolada{fetched}"
+    )
+
+
 @demo_app.command("load")
 def demo_load(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Load the demo portfolio (data/demo). Safe to run again: it changes nothing the second time."""
+    """Load the demo portfolio (data/demo) and the Botkyrka loans' Kolada figures (data/demo/kolada).
+
+    Safe to run again: it changes nothing the second time.
+    """
     _load(ctx, demo_dir(), as_json)
+    try:
+        done = load_demo_kolada(engine=migrated_engine(ctx), settings=state(ctx).settings)
+    except KoladaError as exc:
+        fail(exc.issue.message_en + "\n" + exc.issue.message_sv)
+    refused = [d for d in done if not d.result.accepted]
+    for d in refused:
+        for error in d.result.errors:
+            err_console.print(f"[red]✗[/red] {d.plan.loan}: {error.to_dict('en')}", highlight=False)
+    # JSON stays the only thing on stdout with --json
+    (err_console if as_json else console).print(
+        _demo_kolada_line(done), highlight=False, soft_wrap=True
+    )
+    if refused:
+        raise typer.Exit(EXIT_REJECTED)
     from lanportfolj.cli.users import create_demo_users
 
     create_demo_users(ctx, quiet=as_json)
@@ -324,7 +435,9 @@ def serve(
         # one key for every worker, or a cookie signed by one worker is refused by the next
         os.environ["LANPORTFOLJ_SECRET_KEY"] = st.settings.secret_key
         if workers > 1:
-            err_console.print("warning: LANPORTFOLJ_SECRET_KEY is not set; sessions end when the server stops")
+            err_console.print(
+                "warning: LANPORTFOLJ_SECRET_KEY is not set; sessions end when the server stops"
+            )
     console.print(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run(
         "lanportfolj.web.app:app_from_environment",

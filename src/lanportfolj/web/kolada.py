@@ -8,7 +8,6 @@ the same as JSON (``?import=1`` to import). Every page and JSON answer carries "
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,19 +33,30 @@ from lanportfolj.kolada.fetch import (
 from lanportfolj.kolada.offline import OfflineKolada
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 
-FIXTURES_ENV = "LANPORTFOLJ_KOLADA_FIXTURES"
 ROLES = allow("analyst", "admin", "borrower")
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
-def _client(db: Session, mode: str) -> KoladaClient:
-    # the demo and the tests answer from recorded JSON; production asks Kolada
-    folder = os.environ.get(FIXTURES_ENV)
-    transport = OfflineKolada(Path(folder)).transport() if folder else None
-    return KoladaClient(transport=transport, cache=DatabaseCache(db), mode=mode)
+def _client(db: Session, settings: Settings, mode: str) -> KoladaClient:
+    # the setting kolada_fixtures names recorded JSON (demo without network, tests); empty asks Kolada
+    folder = settings.kolada_fixtures.strip()
+    transport = (
+        OfflineKolada(Path(folder), base_url=settings.kolada_base_url).transport()
+        if folder
+        else None
+    )
+    return KoladaClient(
+        base_url=settings.kolada_base_url,
+        transport=transport,
+        timeout=settings.kolada_timeout,
+        cache=DatabaseCache(db),
+        mode=mode,
+    )
 
 
-def _plan(db: Session, reference: str, form: dict[str, Any], mode: str) -> KoladaPlan:
+def _plan(
+    db: Session, settings: Settings, reference: str, form: dict[str, Any], mode: str
+) -> KoladaPlan:
     this_year = date.today().year
     try:
         years = parse_years(str(form.get("years") or "") or None, current_year=this_year)
@@ -55,7 +65,7 @@ def _plan(db: Session, reference: str, form: dict[str, Any], mode: str) -> Kolad
         raise ValidationException(str(exc)) from exc
     return plan_fetch(
         session=db,
-        client=_client(db, mode),
+        client=_client(db, settings, mode),
         loan_reference=reference,
         years=years,
         compare=compare,
@@ -69,12 +79,16 @@ def _page(context: dict[str, Any]) -> Template:
 
 @post("/loans/{reference:str}/kolada", opt=ROLES, sync_to_thread=True, include_in_schema=False)
 def fetch_page(
-    db: Session, user: CurrentUser, reference: str, data: Annotated[dict[str, Any], FORM]
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    reference: str,
+    data: Annotated[dict[str, Any], FORM],
 ) -> Template:
     """Fetch and show the values next to the stored ones; nothing is imported yet."""
     require_loan_access(db, user, reference)
     try:
-        plan = _plan(db, reference, data, "online")
+        plan = _plan(db, request.app.state.settings, reference, data, "online")
     except KoladaError as exc:
         db.rollback()
         return _page({"reference": reference, "error": exc.issue, "plan": None})
@@ -106,7 +120,7 @@ def import_page(
     settings: Settings = request.app.state.settings
     accept = [k.removeprefix("accept:") for k in data if k.startswith("accept:")]
     try:
-        plan = _plan(db, reference, data, "cache-first")
+        plan = _plan(db, settings, reference, data, "cache-first")
     except KoladaError as exc:
         db.rollback()
         return _page({"reference": reference, "error": exc.issue, "plan": None})
@@ -152,7 +166,7 @@ def fetch_api(
     loan = require_loan_access(db, user, reference)
     form = {"years": years, "compare": compare}
     try:
-        plan = _plan(db, reference, form, "online")
+        plan = _plan(db, request.app.state.settings, reference, form, "online")
     except KoladaError as exc:
         db.rollback()
         raise ValidationException(exc.issue.text(lang), extra=exc.issue.to_dict(lang)) from exc
