@@ -10,13 +10,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy import text
 from sqlmodel import Session
 
+from lanportfolj.services.applications import discount_at_risk
 from lanportfolj.services.loans import list_loans, loan_detail
 from lanportfolj.web.access import (
     PUBLIC,
@@ -64,14 +66,30 @@ def visible_loans(db: Session, user: CurrentUser) -> list[dict[str, Any]]:
     return []
 
 
+def today() -> date:
+    """The day the overview judges overdue reports by (a seam for tests)."""
+    return date.today()
+
+
 @get("/", opt=allow(PUBLIC), sync_to_thread=True, include_in_schema=False)
-def index(db: Session, maybe_user: CurrentUser | None) -> Template:
-    """The start page: the landing page for visitors, the loans the user may see for everyone else."""
+def index(request: Request[Any, Any, Any], db: Session, maybe_user: CurrentUser | None) -> Template:
+    """The start page: the landing page for visitors, the loans the user may see for everyone else.
+
+    Staff also see which active loans have their discount at risk because a yearly report is overdue;
+    that is the lender's follow-up, so borrowers and investors never see the flag.
+    """
     if maybe_user is None:
         return Template("public/landing.html")
+    at_risk: list[str] = []
+    if maybe_user.is_staff:
+        at_risk = discount_at_risk(db, today(), request.app.state.settings.report_deadline)
     return Template(
         "public/index.html",
-        context={"loans": visible_loans(db, maybe_user), "public_view": is_public_view(maybe_user)},
+        context={
+            "loans": visible_loans(db, maybe_user),
+            "public_view": is_public_view(maybe_user),
+            "at_risk": set(at_risk),
+        },
     )
 
 
