@@ -129,7 +129,9 @@ def test_a_submitted_application_is_approved_and_the_loan_shows_its_discount(
     expect(page.locator("#status")).to_have_attribute("data-status", "submitted")
     # everything the form asked passes; the three judgement criteria wait for the analyst
     for cid in ("E9", "E10", "E11"):
-        expect(page.locator(f"#criterion-{cid}")).to_have_attribute("data-result", "needs_judgement")
+        expect(page.locator(f"#criterion-{cid}")).to_have_attribute(
+            "data-result", "needs_judgement"
+        )
     for cid in ("E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8"):
         expect(page.locator(f"#criterion-{cid}")).to_have_attribute("data-result", "pass")
     _sign_out(page, base)
