@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,9 @@ from litestar.response import Template
 from sqlalchemy import text
 from sqlmodel import Session
 
+from lanportfolj.kolada.client import SOURCE_LINE, SOURCE_LINE_EN
+from lanportfolj.kolada.fetch import MEAN_UNIT
+from lanportfolj.kolada.fetch import SOURCE as KOLADA_SOURCE
 from lanportfolj.services.applications import discount_at_risk
 from lanportfolj.services.loans import list_loans, loan_detail
 from lanportfolj.web.access import (
@@ -44,6 +48,98 @@ PUBLIC_LOAN_FIELDS = (
     "sdgs",
     "illustrative",
 )
+
+
+#: Texts of the loan page's Kolada section, in both languages.
+KOLADA_TEXT: dict[str, dict[str, str]] = {
+    "title": {"sv": "Officiell statistik från Kolada", "en": "Official statistics from Kolada"},
+    "intro": {
+        "sv": "Nyckeltal för låntagarens kommun och för liknande kommuner, hämtade från Kolada. "
+        "De jämförs med lånets egna värden i utvärderingen.",
+        "en": "Key figures for the borrower's municipality and for similar municipalities, fetched "
+        "from Kolada. The evaluation compares them with the loan's own values.",
+    },
+    "unit": {"sv": "Enhet", "en": "Unit"},
+    "own": {"sv": "Lånets egna värden", "en": "This loan's own values"},
+    "derived": {
+        "sv": "egen bearbetning av data från Kolada, inte Koladas värde",
+        "en": "computed here from Kolada's data, not Kolada's own value",
+    },
+    "marked": {"sv": "värde hämtat från Kolada", "en": "value fetched from Kolada"},
+    "fetch_hint": {
+        "sv": "Hämtar lånets Kolada-kopplade indikatorer för kommunen och liknande kommuner. "
+        "Inget sparas förrän du har sett värdena bredvid de lagrade.",
+        "en": "Fetches the loan's Kolada-mapped indicators for the municipality and similar "
+        "municipalities. Nothing is stored until you have seen the values next to the stored ones.",
+    },
+}
+_FETCHED_RE = re.compile(r"hämtad (\d{4}-\d{2}-\d{2})")
+
+
+def kolada_source_line(dates: list[str], lang: str) -> str:
+    """The source line with the fetch dates, as Kolada's terms ask wherever its figures are shown."""
+    when = ", ".join(dates)
+    if lang == "sv":
+        return SOURCE_LINE + (f", hämtad {when}" if when else "")
+    return f"{SOURCE_LINE} ({SOURCE_LINE_EN}" + (f", fetched {when})" if when else ")")
+
+
+def kolada_view(detail: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """The loan's current values that came from Kolada, per indicator and unit, for the loan page.
+
+    Rows: the loan's own series first, then the municipalities, then the similar municipalities'
+    mean, which this system computed and so is labelled as derived, not as Kolada's. None when the
+    loan holds no Kolada values.
+    """
+    lang = "sv" if lang == "sv" else "en"
+    dates: set[str] = set()
+    indicators = []
+    for ind in detail["indicators"]:
+        current = [m for m in ind["measurements"] if m["current"] and m["source"] == KOLADA_SOURCE]
+        if not current:
+            continue
+        years = sorted({m["year"] for m in current})
+        by_unit: dict[str, dict[int, Any]] = {}
+        for m in current:
+            by_unit.setdefault(m["group"], {})[m["year"]] = m["value"]
+            found = _FETCHED_RE.search(m["comment"] or "")
+            if found:
+                dates.add(found.group(1))
+        order = sorted(by_unit, key=lambda g: (g != "", g == MEAN_UNIT, g.casefold()))
+        indicators.append(
+            {
+                "code": ind["code"],
+                "name": ind["name_sv"] if lang == "sv" else ind["name_en"],
+                "unit": ind["unit"],
+                "years": years,
+                "rows": [
+                    {
+                        "unit": group or KOLADA_TEXT["own"][lang],
+                        "derived": group == MEAN_UNIT,
+                        "cells": [by_unit[group].get(y) for y in years],
+                    }
+                    for group in order
+                ],
+            }
+        )
+    if not indicators:
+        return None
+    return {
+        "indicators": indicators,
+        # the loan's own series holds Kolada values: the indicator table marks them
+        "own_values": any(
+            row["unit"] == KOLADA_TEXT["own"][lang] for i in indicators for row in i["rows"]
+        ),
+        "source": kolada_source_line(sorted(dates), lang),
+        "text": {key: texts[lang] for key, texts in KOLADA_TEXT.items()},
+    }
+
+
+def may_fetch_kolada(user: CurrentUser, borrower_id: int | None) -> bool:
+    """Staff, and the borrower's own users, may fetch a loan's Kolada figures (the routes agree)."""
+    return user.is_staff or (
+        user.role == "borrower" and borrower_id is not None and user.borrower_id == borrower_id
+    )
 
 
 @get("/health", opt=allow(PUBLIC), sync_to_thread=True, tags=["system"])
@@ -96,7 +192,7 @@ def index(request: Request[Any, Any, Any], db: Session, maybe_user: CurrentUser 
 @get("/loans/{reference:str}", opt=allow(*SIGNED_IN), sync_to_thread=True, include_in_schema=False)
 def loan_page(db: Session, user: CurrentUser, reference: str) -> Template:
     """One loan: everything for staff and its own borrower, the published fields for investors."""
-    require_loan_access(db, user, reference, public_ok=True)
+    loan = require_loan_access(db, user, reference, public_ok=True)
     detail = loan_detail(db, reference)
     assert detail is not None  # require_loan_access found it
     if is_public_view(user):
@@ -110,8 +206,22 @@ def loan_page(db: Session, user: CurrentUser, reference: str) -> Template:
     from lanportfolj.services.progress_view import loan_progress_with_charts
     from lanportfolj.web.i18n import get_language
 
-    progress = loan_progress_with_charts(db, reference, lang=get_language())
-    return Template("public/loan.html", context={"loan": detail, "progress": progress})
+    lang = get_language()
+    progress = loan_progress_with_charts(db, reference, lang=lang)
+    kolada = kolada_view(detail, lang)
+    fetch = may_fetch_kolada(user, loan.borrower_id)
+    return Template(
+        "public/loan.html",
+        context={
+            "loan": detail,
+            "progress": progress,
+            "kolada": kolada,
+            "kolada_fetch": fetch,
+            # the fetch form's hint and the source line are shown even before anything is fetched
+            "kolada_text": {key: texts[lang] for key, texts in KOLADA_TEXT.items()},
+            "kolada_source": kolada["source"] if kolada else "",
+        },
+    )
 
 
 ROUTES = [health, index, loan_page]
