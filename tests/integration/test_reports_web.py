@@ -62,7 +62,7 @@ def test_investor_sees_published_reports_only_and_never_a_draft(app_and_engine) 
 
     listing = investor.get("/reports")
     assert listing.status_code == 200
-    assert "No report has been published for this bond yet." in listing.text
+    assert "Ingen rapport har publicerats för den här obligationen ännu." in listing.text  # sv default
     assert "/draft" not in listing.text  # no draft form for investors
     assert investor.get(f"/reports/{ISIN}/draft?date={DAY}").status_code == 404
     assert investor.get(f"/reports/{ISIN}/draft?date={DAY}&format=json").status_code == 404
@@ -70,7 +70,7 @@ def test_investor_sees_published_reports_only_and_never_a_draft(app_and_engine) 
 
     # the analyst's draft preview works, and stores nothing
     draft = analyst.get(f"/reports/{ISIN}/draft?date={DAY}")
-    assert draft.status_code == 200 and "Publish…" in draft.text
+    assert draft.status_code == 200 and "Publicera …" in draft.text
     bare = analyst.get(f"/reports/{ISIN}/draft?date={DAY}&format=html")
     assert bare.status_code == 200 and 'id="allocation"' in bare.text
     with Session(engine) as db:

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from datetime import date
 from typing import Annotated, Any
 
@@ -80,28 +83,50 @@ def reports_page(db: Session, user: CurrentUser) -> Template:
     )
 
 
-def _published_data(
-    db: Session, isin: str, raw_date: str
-) -> tuple[SocialBond, date, dict[str, Any]]:
-    bond = _bond_or_404(db, isin)
-    when = _date_or_404(raw_date)
-    data = reports.load_published(db, bond, when)
-    if data is None:
-        raise NotFoundException("There is no published report for that date.")
-    return bond, when, data
+class _RenderCache:
+    """Rendered published reports by (SHA-256, format, language): a published report never changes,
+    so its HTML (seconds of plotly work for the demo) is rendered once per process."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> bytes | None:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+            return self.items.get(key)
+
+    def put(self, key: tuple[str, str, str], content: bytes) -> None:
+        with self.lock:
+            self.items[key] = content
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_RENDERED = _RenderCache()
 
 
 def _published(
     db: Session, isin: str, raw_date: str, fmt: str, *, attachment: bool
 ) -> Response[bytes]:
-    bond, when, data = _published_data(db, isin, raw_date)
+    bond = _bond_or_404(db, isin)
+    when = _date_or_404(raw_date)
+    report = reports.published_report(db, bond, when)
+    if report is None:
+        raise NotFoundException("There is no published report for that date.")
     lang = get_language()
+    frozen = reports.frozen_bytes(report)  # checks the SHA-256 on every request
     if fmt == "json":
-        report = reports.published_report(db, bond, when)
-        assert report is not None
-        content = reports.frozen_bytes(report)  # the stored bytes themselves
+        content = frozen  # the stored bytes themselves
     else:
-        content = reports.render(data, fmt=fmt, lang=lang)
+        key = (report.sha256 or "", fmt, lang)
+        cached = _RENDERED.get(key)
+        if cached is None:
+            cached = reports.render(json.loads(frozen), fmt=fmt, lang=lang)
+            _RENDERED.put(key, cached)
+        content = cached
     return _download(content, fmt, f"{bond.isin}-{when.isoformat()}.{fmt}", attachment=attachment)
 
 
