@@ -31,6 +31,7 @@ from typing import Any, Final
 
 import polars as pl
 from sqlalchemy import or_, text
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -249,24 +250,24 @@ def _eligible_ids(session: Session, bond_id: int) -> set[int]:
 
 def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
     eligible = _eligible_ids(session, bond_id)
-    rows = session.exec(
-        select(
-            Loan.id,
-            Loan.reference,
-            Borrower.name,
-            Borrower.orgnr,
-            Loan.title,
-            Loan.programme_category,
-            Loan.icma_category,
-            Loan.sdgs,
-            Loan.currency,
-            Loan.amount,
-            Loan.disbursed_amount,
-            Loan.outstanding_amount,
-            Loan.total_project_cost,
-            Loan.disbursement_date,
-            Loan.maturity_date,
-            Loan.status,
+    rows = session.execute(
+        sa_select(
+            col(Loan.id),
+            col(Loan.reference),
+            col(Borrower.name),
+            col(Borrower.orgnr),
+            col(Loan.title),
+            col(Loan.programme_category),
+            col(Loan.icma_category),
+            col(Loan.sdgs),
+            col(Loan.currency),
+            col(Loan.amount),
+            col(Loan.disbursed_amount),
+            col(Loan.outstanding_amount),
+            col(Loan.total_project_cost),
+            col(Loan.disbursement_date),
+            col(Loan.maturity_date),
+            col(Loan.status),
         )
         .join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
         .where(col(Loan.id).in_(_pool_ids(bond_id)))
@@ -297,17 +298,17 @@ def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
 
 
 def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
-    rows = session.exec(
-        select(
-            IndicatorDefinition.code,
-            IndicatorDefinition.name_en,
-            IndicatorDefinition.name_sv,
-            IndicatorDefinition.unit,
-            IndicatorDefinition.kind,
-            IndicatorDefinition.direction,
-            IndicatorDefinition.aggregation,
-            IndicatorDefinition.numerator,
-            IndicatorDefinition.denominator,
+    rows = session.execute(
+        sa_select(
+            col(IndicatorDefinition.code),
+            col(IndicatorDefinition.name_en),
+            col(IndicatorDefinition.name_sv),
+            col(IndicatorDefinition.unit),
+            col(IndicatorDefinition.kind),
+            col(IndicatorDefinition.direction),
+            col(IndicatorDefinition.aggregation),
+            col(IndicatorDefinition.numerator),
+            col(IndicatorDefinition.denominator),
         )
         .where(
             or_(
@@ -337,15 +338,15 @@ def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
 
 
 def _loan_indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
-    rows = session.exec(
-        select(
-            Loan.reference,
-            IndicatorDefinition.code,
-            LoanIndicator.baseline_value,
-            LoanIndicator.baseline_year,
-            LoanIndicator.target_value,
-            LoanIndicator.target_year,
-            LoanIndicator.data_source,
+    rows = session.execute(
+        sa_select(
+            col(Loan.reference),
+            col(IndicatorDefinition.code),
+            col(LoanIndicator.baseline_value),
+            col(LoanIndicator.baseline_year),
+            col(LoanIndicator.target_value),
+            col(LoanIndicator.target_year),
+            col(LoanIndicator.data_source),
         )
         .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
@@ -379,32 +380,32 @@ def _measurements(
 ) -> _Values:
     """The current intervention values up to ``report_year``, flagged restated when their current
     version was recorded after ``cutoff`` (the previous publication; any restatement for the first)."""
-    rows = session.exec(
-        select(
-            Loan.reference,
-            IndicatorDefinition.code,
-            Measurement.year,
-            Measurement.value,
-            Measurement.estimated,
-            Measurement.version,
-            Measurement.is_current,
-            Measurement.source,
-            Measurement.recorded_at,
-            Measurement.recorded_by,
+    rows = session.execute(
+        sa_select(
+            col(Loan.reference),
+            col(IndicatorDefinition.code),
+            col(Measurement.year),
+            col(Measurement.value),
+            col(Measurement.estimated),
+            col(Measurement.version),
+            col(Measurement.is_current),
+            col(Measurement.source),
+            col(Measurement.recorded_at),
+            col(Measurement.recorded_by),
         )
         .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
         .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
         .where(
             col(LoanIndicator.loan_id).in_(_pool_ids(bond_id)),
-            Measurement.group_name == "",
+            col(Measurement.group_name) == "",
             col(Measurement.year) <= report_year,
         )
         .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
     ).all()
     current: list[tuple[Any, ...]] = []
-    history: dict[tuple[str, str, int], list[tuple[int, Decimal, datetime | None]]] = defaultdict(
-        list
+    history: dict[tuple[str, str, int], list[tuple[int, Decimal | None, datetime | None]]] = (
+        defaultdict(list)
     )
     changed: list[tuple[Any, ...]] = []
     kolada: list[tuple[str, str, int]] = []
@@ -464,8 +465,10 @@ def _other_bonds_nominal_sek(
     shared = select(BondPoolEntry.bond_id).where(
         col(BondPoolEntry.loan_id).in_(_pool_ids(bond.id)), BondPoolEntry.bond_id != bond.id
     )
-    rows = session.exec(
-        select(SocialBond.isin, SocialBond.currency, SocialBond.nominal_amount).where(
+    rows = session.execute(
+        sa_select(
+            col(SocialBond.isin), col(SocialBond.currency), col(SocialBond.nominal_amount)
+        ).where(
             col(SocialBond.id).in_(shared),
             col(SocialBond.issue_date) <= report_date,
             col(SocialBond.maturity_date) > report_date,
@@ -573,7 +576,9 @@ def _inputs(
     return inputs, values.kolada
 
 
-def _kolada_section(kolada: list[tuple[str, str, int]]) -> dict[str, Any]:
+def _kolada_section(
+    kolada: list[tuple[str, str, int]], compared: list[tuple[str, str]]
+) -> dict[str, Any]:
     years: dict[tuple[str, str], list[int]] = defaultdict(list)
     for ref, code, year in kolada:
         years[(ref, code)].append(year)
@@ -581,16 +586,52 @@ def _kolada_section(kolada: list[tuple[str, str, int]]) -> dict[str, Any]:
         f"{ref} {code} ({', '.join(str(y) for y in sorted(ys))})"
         for (ref, code), ys in sorted(years.items())
     )
+    text_sv = text_en = ""
+    if listed:
+        text_sv = f"Dessa värden hämtades från Kolada (RKA) och är märkta i datakällan per lån: {listed}. "
+        text_en = (
+            f"These values were fetched from Kolada (RKA) and are labelled in each loan's data "
+            f"source: {listed}. "
+        )
+    if compared:
+        # issue 10: the comparison municipalities' figures in the comparison section are Kolada's too;
+        # their mean is computed here, so it is named as our own processing, not as Kolada's
+        pairs = "; ".join(f"{ref} {code}" for ref, code in compared)
+        text_sv += (
+            f"Jämförelseenheternas värden i jämförelseavsnittet är hämtade från Kolada: {pairs}. "
+            "Medelvärdet för liknande kommuner är egen bearbetning av data från Kolada."
+        )
+        text_en += (
+            f"The comparison units' values in the comparison section were fetched from Kolada: "
+            f"{pairs}. The similar municipalities' mean is our own processing of Kolada's data."
+        )
     return {
         "key": "kolada",
         "title": {"sv": KOLADA_LABEL, "en": "Source: Kolada"},
         "text": {
-            "sv": f"{KOLADA_LABEL}. Dessa värden hämtades från Kolada (RKA) och är märkta "
-            f"i datakällan per lån: {listed}.",
-            "en": f"{KOLADA_LABEL} (Source: Kolada). These values were fetched from Kolada (RKA) "
-            f"and are labelled in each loan's data source: {listed}.",
+            "sv": f"{KOLADA_LABEL}. {text_sv.strip()}",
+            "en": f"{KOLADA_LABEL} (Source: Kolada). {text_en.strip()}",
         },
     }
+
+
+def _kolada_compared(session: Session, bond_id: int) -> list[tuple[str, str]]:
+    """(loan, indicator) of pool loans whose comparison units hold values fetched from Kolada."""
+    rows = session.exec(
+        select(Loan.reference, IndicatorDefinition.code)
+        .join(LoanIndicator, col(LoanIndicator.loan_id) == col(Loan.id))
+        .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
+        .join(Measurement, col(Measurement.loan_indicator_id) == col(LoanIndicator.id))
+        .where(
+            col(Loan.id).in_(_pool_ids(bond_id)),
+            Measurement.group_name != "",
+            Measurement.source == KOLADA_SOURCE,
+            col(Measurement.is_current),
+        )
+        .distinct()
+        .order_by(col(Loan.reference), col(IndicatorDefinition.code))
+    ).all()
+    return [(ref, code) for ref, code in rows]
 
 
 def _comparison(session: Session, bond_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -629,11 +670,12 @@ def _report_dict(
         lookback_months=lookback_months,
     )
     data = report_to_dict(compute_report(inputs))
-    if kolada:
+    compared = _kolada_compared(session, bond.id)
+    if kolada or compared:
         methodology = data["methodology"]
         if KOLADA_LABEL not in methodology["data_sources"]:
             methodology["data_sources"] = sorted([*methodology["data_sources"], KOLADA_LABEL])
-        methodology["sections"].append(_kolada_section(kolada))
+        methodology["sections"].append(_kolada_section(kolada, compared))
     data["impact"]["comparison"] = _comparison(session, bond.id)
     return data
 
