@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from lanportfolj.kolada.fetch import MEAN_UNIT
 from lanportfolj.models import IndicatorDefinition, Loan, LoanIndicator, Measurement
 from lanportfolj.paths import demo_dir
 from lanportfolj.services.evaluation import comparison_section
+from lanportfolj.services.reports import draft_report, get_bond
 from lanportfolj.web.app import create_app
 
 pytestmark = pytest.mark.unit
@@ -290,3 +292,32 @@ def test_cli_fetch_asks_where_the_settings_say(demo_settings: Settings, tmp_path
     urls = [row["url"] for row in json.loads(listing.stdout)]
     assert urls
     assert all(u.startswith("https://kolada.example/v3/") for u in urls)
+
+
+def test_the_bond_report_methodology_names_kolada_for_the_comparison(
+    demo_with_kolada: Engine,
+) -> None:
+    with Session(demo_with_kolada) as session:
+        bond = get_bond(session, "SE0021150208")
+        assert bond is not None
+        data = draft_report(session=session, bond=bond, report_date=date(2026, 3, 31), lang="sv")
+    methodology = data["methodology"]
+    assert "Källa: Kolada" in methodology["data_sources"]
+    (section,) = [s for s in methodology["sections"] if s["key"] == "kolada"]
+    assert section["text"]["sv"].startswith("Källa: Kolada.")
+    assert "SH-2023-001 school_eligibility_upper_secondary_share" in section["text"]["sv"]
+    assert "egen bearbetning" in section["text"]["sv"]
+
+
+def test_without_kolada_values_the_methodology_does_not_name_kolada(
+    demo_settings: Settings,
+) -> None:
+    engine = make_engine(demo_settings)
+    try:
+        with Session(engine) as session:
+            bond = get_bond(session, "SE0021150208")
+            assert bond is not None
+            data = draft_report(session=session, bond=bond, report_date=date(2026, 3, 31))
+    finally:
+        engine.dispose()
+    assert "Källa: Kolada" not in data["methodology"]["data_sources"]
