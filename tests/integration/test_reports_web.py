@@ -62,7 +62,9 @@ def test_investor_sees_published_reports_only_and_never_a_draft(app_and_engine) 
 
     listing = investor.get("/reports")
     assert listing.status_code == 200
-    assert "Ingen rapport har publicerats för den här obligationen ännu." in listing.text  # sv default
+    assert (
+        "Ingen rapport har publicerats för den här obligationen ännu." in listing.text
+    )  # sv default
     assert "/draft" not in listing.text  # no draft form for investors
     assert investor.get(f"/reports/{ISIN}/draft?date={DAY}").status_code == 404
     assert investor.get(f"/reports/{ISIN}/draft?date={DAY}&format=json").status_code == 404
