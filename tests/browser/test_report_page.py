@@ -42,8 +42,7 @@ def test_an_investor_opens_the_published_report_and_every_chart_is_drawn(page, l
     problems: list[str] = []
 
     def on_console(message: Any) -> None:
-        # the application has no favicon (the shell's business); every other error counts
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+        if message.type == "error":
             problems.append(f"{message.text} {message.location}")
 
     page.on("console", on_console)

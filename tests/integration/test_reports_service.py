@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import defaultdict
 from datetime import date
@@ -246,3 +247,15 @@ def test_kolada_values_are_labelled_and_named_in_the_methodology(demo_session: S
     ]
     assert len(labelled) == 1
     assert labelled[0]["loan"] in section["text"]["sv"]
+
+
+def test_the_demo_report_matches_the_documented_json_schema(demo_session: Session) -> None:
+    from report_schema_check import load_schema, validate
+
+    data = reports.draft_report(session=demo_session, bond=_bond(demo_session), report_date=DAY)
+    document = json.loads(reports.render(data, fmt="json"))
+    schema = load_schema()
+    assert document["impact"]["comparison"]["en"], (
+        "the demo's comparison school should be in the report"
+    )
+    assert validate(document, schema, schema, "$") == []
