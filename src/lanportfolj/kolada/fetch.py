@@ -98,6 +98,10 @@ class CompareChoice:
             area = text.partition(":")[2].strip() or DEFAULT_AREA
             return cls(similar_area=area)
         codes = tuple(c.strip() for c in text.split(",") if c.strip())
+        # the codes become part of Kolada's URL path: only ids such as 0126 or G33998 may pass
+        bad = [c for c in codes if not c.isascii() or not c.isalnum()]
+        if bad:
+            raise ValueError(f"municipality codes look like 0126, not {bad[0]!r}")
         return cls(codes=codes)
 
     def text(self) -> str:
