@@ -6,7 +6,6 @@ saving. Also: a draft that does not validate keeps every typed value."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -54,31 +53,6 @@ INDICATORS = [
     ("dwellings_renovated", "0", "2025", "40", "2032", "Company records"),
     ("reported_crimes", "120", "2025", "90", "2032", "Police"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """This module's own Chromium (same binary and flags as conftest's), stopped when the module ends.
-
-    test_import_flow.py starts its own sync Playwright, which refuses to run while another one is alive
-    in the same thread; conftest's session-wide browser, started here first, would break it.
-    """
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 def _sign_in(page: Any, base: str, email: str) -> None:

@@ -5,10 +5,6 @@ Chromium through Playwright."""
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -21,52 +17,31 @@ from lanportfolj.services import users
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "ekonomi@botkyrkabyggen.example", "correct horse battery"
 LOAN = "SH-2023-001"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def server(demo_settings) -> Iterator[str]:
-    import uvicorn
-
-    from lanportfolj.web.app import create_app
-
-    engine = make_engine(demo_settings)
+def server(live_server) -> str:
+    """The shared live server, plus a borrower user of the organisation that owns LOAN."""
+    engine = make_engine(live_server.settings)
     with session_scope(engine) as db:
         owner = db.exec(select(Loan.borrower_id).where(Loan.reference == LOAN)).one()
         users.create_user(
             db, email=EMAIL, role="borrower", password=PASSWORD, borrower_id=owner, language="en"
         )
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(demo_settings, engine=engine), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
     engine.dispose()
+    return live_server.url
 
 
-def test_borrower_reports_a_value_and_sees_it_on_the_loan_page(server: str, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_borrower_reports_a_value_and_sees_it_on_the_loan_page(
+    server: str, browser, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_context(accept_downloads=True).new_page()
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
         page.goto(f"{server}/login?lang=en")
         page.fill("#email", EMAIL)
         page.fill("#password", PASSWORD)
@@ -106,4 +81,5 @@ def test_borrower_reports_a_value_and_sees_it_on_the_loan_page(server: str, tmp_
         expect(section).to_contain_text("4,321")
         expect(section.locator(".plotly-graph-div")).to_be_visible()
         expect(page.get_by_test_id("restatements")).to_contain_text("4,321")
-        browser.close()
+    finally:
+        context.close()

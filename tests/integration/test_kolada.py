@@ -4,6 +4,7 @@ through the ordinary import path, cached, and shown by the CLI and the web pages
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -424,7 +425,6 @@ def web(loans: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> o
     from lanportfolj.services import users
     from lanportfolj.web.app import create_app
 
-    monkeypatch.setenv("LANPORTFOLJ_KOLADA_FIXTURES", str(FIXTURES))
     with session_scope(loans) as session:
         kommun = session.exec(select(Borrower).where(Borrower.name == "Botkyrka kommun")).one()
         company = session.exec(select(Borrower).where(Borrower.name == "Botkyrkabyggen AB")).one()
@@ -443,7 +443,9 @@ def web(loans: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> o
             password="correct horse 1",
             borrower_id=company.id,
         )
-    with TestClient(app=create_app(settings, engine=loans)) as client:
+    with TestClient(
+        app=create_app(replace(settings, kolada_fixtures=str(FIXTURES)), engine=loans)
+    ) as client:
         yield client
 
 
