@@ -21,7 +21,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/lanportfolj db upgrade
 	$(BIN)/lanportfolj demo load
-	$(BIN)/lanportfolj serve --host $(HOST) --port $(PORT)
+	# the demo runs over plain HTTP on loopback: development mode lets the session cookie work there
+	LANPORTFOLJ_DEVELOPMENT=true $(BIN)/lanportfolj serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
