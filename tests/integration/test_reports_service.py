@@ -62,9 +62,12 @@ def test_demo_allocation_reconciles(demo_session: Session) -> None:
 
     # impact: attributed per-loan values of summable indicators add up to categories and the bond
     totals: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
-    for row in data["impact"]["values"]:
-        if row["aggregation"] == "sum" and row["attributed"] is not None:
-            totals[(row["indicator"], row["year"])] += Decimal(row["attributed"])
+    for series in data["impact"]["values"]:  # one series per loan and indicator
+        if series["aggregation"] != "sum":
+            continue
+        for year, attributed in zip(series["years"], series["attributed"], strict=True):
+            if attributed is not None:
+                totals[(series["indicator"], year)] += Decimal(attributed)
     bond_rows = {
         (row["indicator"], row["year"]): Decimal(row["attributed"])
         for row in data["impact"]["bond"]
@@ -120,8 +123,14 @@ def test_publish_freezes_the_report_and_the_next_one_lists_later_restatements(
         for r in nxt["restatements"]
     ]
     assert listed == [(VARA, VISITS, 2025, "431", "440", "vara@test")]
-    flagged = [v for v in nxt["impact"]["values"] if v["restated"] and v["loan"] == VARA]
-    assert [(v["indicator"], v["year"]) for v in flagged] == [(VISITS, 2025)]
+    flagged = [
+        (series["indicator"], year)
+        for series in nxt["impact"]["values"]
+        if series["loan"] == VARA
+        for year, restated in zip(series["years"], series["restated"], strict=True)
+        if restated
+    ]
+    assert flagged == [(VISITS, 2025)]
     # the demo's own earlier restatement (Botkyrkabyggen) was in the first report and is not repeated
     assert all(r["loan"] != "SH-2023-001" for r in nxt["restatements"])
     assert any(r["loan"] == "SH-2023-001" for r in again["restatements"])

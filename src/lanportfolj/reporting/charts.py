@@ -1,26 +1,43 @@
 """The report's plotly charts, built from the report dict and embedded as ``<div>`` snippets.
 
+Figures are plain plotly.js dicts (traces and layout) serialised straight to JSON: building
+``go.Figure`` objects validates every property and embeds plotly's ~7 kB theme template in every
+figure, which made the demo report's ~90 charts take seconds to render and Chromium seconds more to
+draw. Trajectories are one figure per LOAN with its indicators as small multiples, not one figure per
+loan indicator.
+
 Every figure gets a fixed div id and no plotly.js of its own (the page loads plotly.js once), so the
 same dict always renders the same HTML. Charts take floats; the tables keep the exact decimals.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from decimal import Decimal
 from typing import Any, Final
 
-import plotly.graph_objects as go
-import plotly.io as pio
+from markupsafe import escape
 
 from lanportfolj.domain.categories import PROGRAMME_CATEGORIES, label
 
 _CONFIG: Final[dict[str, Any]] = {"displaylogo": False, "responsive": True}
-_LAYOUT: Final[dict[str, Any]] = {
-    "height": 340,
-    "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
-    "template": "plotly_white",
+_HEIGHT: Final = 340
+_AXIS: Final[dict[str, Any]] = {
+    "gridcolor": "#e5ecf6",
+    "zerolinecolor": "#c8d4e3",
+    "automargin": True,
 }
+_LAYOUT: Final[dict[str, Any]] = {
+    "height": _HEIGHT,
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "font": {"family": "system-ui, sans-serif", "size": 12},
+}
+#: small multiples: columns per row and the height of one row of panels
+_PANEL_COLUMNS: Final = 3
+_PANEL_HEIGHT: Final = 230
 
 _TEXT: Final[dict[str, dict[str, str]]] = {
     "allocation": {"sv": "Allokering per kategori", "en": "Allocation by category"},
@@ -46,67 +63,86 @@ def div_id(*parts: str) -> str:
     return "chart-" + "-".join(re.sub(r"[^A-Za-z0-9]+", "-", part).strip("-") for part in parts)
 
 
-def _html(fig: go.Figure, ident: str) -> str:
-    """The figure as a ``<div>`` with id ``ident`` and no plotly.js."""
-    return str(
-        pio.to_html(
-            fig,
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=ident,
-            config=_CONFIG,
-            validate=False,
-        )
+def figure_html(ident: str, traces: list[dict[str, Any]], layout: dict[str, Any]) -> str:
+    """A plotly figure as a ``<div>`` with id ``ident`` and the script that draws it.
+
+    The JSON goes inside a ``<script>``, so ``<``, ``>`` and ``&`` are escaped as JSON unicode escapes
+    (a borrower's text can never close the script element).
+    """
+    payload = json.dumps([traces, layout, _CONFIG], ensure_ascii=False, separators=(",", ":"))
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    height = int(layout.get("height", _HEIGHT))
+    return (
+        f'<div id="{escape(ident)}" class="plotly-graph-div" style="height:{height}px;width:100%">'
+        f"</div><script>Plotly.newPlot({json.dumps(ident)},...{payload});</script>"
     )
 
 
 def _number(value: str | None) -> float | None:
-    return None if value is None else float(Decimal(value))
+    # float() of the decimal string is the nearest double, as float(Decimal(value)) would be
+    return None if value is None else float(value)
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    """The common layout with ``title`` and plain white axes."""
+    return {
+        **_LAYOUT,
+        "title": {"text": title},
+        "xaxis": dict(_AXIS),
+        "yaxis": dict(_AXIS),
+        **extra,
+    }
 
 
 def allocation_by_category(data: dict[str, Any], lang: str) -> tuple[str, str]:
     """A bar per programme category: outstanding in the bond's currency. Returns (id, html)."""
     rows = data["allocation"]["by_category"]
     currency = data["bond"]["currency"]
-    fig = go.Figure(
-        go.Bar(
-            x=[label(PROGRAMME_CATEGORIES, r["programme_category"], lang) for r in rows],
-            y=[_number(r["outstanding"]) for r in rows],
-            name=currency,
-        )
-    )
-    fig.update_layout(title=text("allocation", lang), yaxis_title=currency, **_LAYOUT)
+    trace = {
+        "type": "bar",
+        "x": [label(PROGRAMME_CATEGORIES, r["programme_category"], lang) for r in rows],
+        "y": [_number(r["outstanding"]) for r in rows],
+        "name": currency,
+    }
+    layout = _layout(text("allocation", lang))
+    layout["yaxis"]["title"] = {"text": currency}
     ident = div_id("allocation", "category")
-    return ident, _html(fig, ident)
+    return ident, figure_html(ident, [trace], layout)
 
 
 def financing_split(data: dict[str, Any], lang: str) -> tuple[str, str]:
     """Financing against refinancing, in the bond's currency. Returns (id, html)."""
     rows = data["allocation"]["financing"]
-    fig = go.Figure(
-        go.Pie(
-            labels=[text(r["funding"] + "_kind", lang) for r in rows],
-            values=[_number(r["outstanding"]) for r in rows],
-            sort=False,
-        )
-    )
-    fig.update_layout(title=text("financing", lang), **_LAYOUT)
+    trace = {
+        "type": "pie",
+        "labels": [text(r["funding"] + "_kind", lang) for r in rows],
+        "values": [_number(r["outstanding"]) for r in rows],
+        "sort": False,
+    }
     ident = div_id("financing")
-    return ident, _html(fig, ident)
+    return ident, figure_html(
+        ident, [trace], {**_LAYOUT, "title": {"text": text("financing", lang)}}
+    )
+
+
+def indicator_names(data: dict[str, Any], lang: str) -> dict[str, str]:
+    """Every indicator's name in ``lang`` with its unit, by code."""
+    names = {}
+    for row in data["impact"]["indicators"]:
+        name = row["name_sv" if lang == "sv" else "name_en"] or row["code"]
+        names[row["code"]] = f"{name} ({row['unit']})" if row.get("unit") else name
+    return names
 
 
 def indicator_name(data: dict[str, Any], code: str, lang: str) -> str:
     """The indicator's name in ``lang`` and its unit."""
-    for row in data["impact"]["indicators"]:
-        if row["code"] == code:
-            name = row["name_sv" if lang == "sv" else "name_en"] or code
-            return f"{name} ({row['unit']})" if row.get("unit") else name
-    return code
+    return indicator_names(data, lang).get(code, code)
 
 
 def attributed_by_category(data: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     """Per summable indicator: full and attributed totals by category in the report year."""
     year = int(data["report_date"][:4])
+    names = indicator_names(data, lang)
     charts = []
     rows = [
         r
@@ -115,66 +151,120 @@ def attributed_by_category(data: dict[str, Any], lang: str) -> list[tuple[str, s
     ]
     for code in sorted({r["indicator"] for r in rows}):
         mine = [r for r in rows if r["indicator"] == code]
-        names = [label(PROGRAMME_CATEGORIES, r["programme_category"], lang) for r in mine]
-        fig = go.Figure(
-            [
-                go.Bar(x=names, y=[_number(r["value"]) for r in mine], name=text("full", lang)),
-                go.Bar(
-                    x=names,
-                    y=[_number(r["attributed"]) for r in mine],
-                    name=text("attributed_short", lang),
-                ),
-            ]
-        )
-        fig.update_layout(
-            title=f"{text('attributed', lang)}: {indicator_name(data, code, lang)}, {year}",
-            barmode="group",
-            **_LAYOUT,
+        categories = [label(PROGRAMME_CATEGORIES, r["programme_category"], lang) for r in mine]
+        traces = [
+            {
+                "type": "bar",
+                "x": categories,
+                "y": [_number(r["value"]) for r in mine],
+                "name": text("full", lang),
+            },
+            {
+                "type": "bar",
+                "x": categories,
+                "y": [_number(r["attributed"]) for r in mine],
+                "name": text("attributed_short", lang),
+            },
+        ]
+        layout = _layout(
+            f"{text('attributed', lang)}: {names.get(code, code)}, {year}", barmode="group"
         )
         ident = div_id("attributed", code)
-        charts.append((ident, _html(fig, ident)))
+        charts.append((ident, figure_html(ident, traces, layout)))
     return charts
 
 
-def trajectory(
-    data: dict[str, Any], lang: str, summary: dict[str, Any], values: list[dict[str, Any]]
+def loan_trajectories(
+    loan: str,
+    items: list[tuple[dict[str, Any], dict[str, Any]]],
+    names: dict[str, str],
+    lang: str,
 ) -> tuple[str, str]:
-    """One loan's indicator over the years against the straight path from baseline to target.
+    """One loan's indicators over the years, each in its own panel against its path to the target.
 
-    Estimated values are drawn as open markers.
+    ``items`` are (per-loan row, value series) pairs of the loan's indicators. Estimated values are
+    drawn as open markers; the dashed line is the straight path from baseline to target.
     """
-    years = [v["year"] for v in values]
-    fig = go.Figure(
-        go.Scatter(
-            x=years,
-            y=[_number(v["value"]) for v in values],
-            mode="lines+markers",
-            name=text("value", lang),
-            marker={
-                "symbol": ["circle-open" if v["estimated"] else "circle" for v in values],
-                "size": 9,
-            },
-        )
-    )
-    if None not in (
-        summary["baseline_year"],
-        summary["baseline_value"],
-        summary["target_year"],
-        summary["target_value"],
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=[summary["baseline_year"], summary["target_year"]],
-                y=[_number(summary["baseline_value"]), _number(summary["target_value"])],
-                mode="lines+markers",
-                line={"dash": "dash"},
-                name=text("target", lang),
-            )
-        )
-    fig.update_layout(
-        title=f"{summary['loan']}: {indicator_name(data, summary['indicator'], lang)}",
-        xaxis={"dtick": 1},
+    columns = min(_PANEL_COLUMNS, len(items))
+    rows = math.ceil(len(items) / columns)
+    gap_x, gap_y = 0.06, 0.5 / (rows + 1) if rows > 1 else 0.0
+    traces: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {
         **_LAYOUT,
-    )
-    ident = div_id("trajectory", summary["loan"], summary["indicator"])
-    return ident, _html(fig, ident)
+        "height": 70 + _PANEL_HEIGHT * rows,
+        "margin": {"l": 50, "r": 20, "t": 70, "b": 30},
+        "title": {"text": loan},
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        "annotations": [],
+    }
+    for index, (summary, series) in enumerate(items):
+        row, column = divmod(index, columns)
+        suffix = "" if index == 0 else str(index + 1)
+        left = column / columns + (gap_x / 2 if column else 0)
+        right = (column + 1) / columns - (gap_x / 2 if column < columns - 1 else 0)
+        top = 1 - row / rows - (gap_y / 2 if row else 0)
+        bottom = 1 - (row + 1) / rows + (gap_y / 2 if row < rows - 1 else 0)
+        layout["xaxis" + suffix] = {
+            **_AXIS,
+            "domain": [left, right],
+            "anchor": "y" + suffix,
+            "dtick": 1,
+        }
+        layout["yaxis" + suffix] = {**_AXIS, "domain": [bottom, top], "anchor": "x" + suffix}
+        layout["annotations"].append(
+            {
+                "text": names.get(summary["indicator"], summary["indicator"]),
+                "xref": "paper",
+                "yref": "paper",
+                "x": (left + right) / 2,
+                "y": top,
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 11},
+            }
+        )
+        first = index == 0
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": series["years"],
+                "y": [_number(v) for v in series["values"]],
+                "name": text("value", lang),
+                "legendgroup": "value",
+                "showlegend": first,
+                "line": {"color": "#1f77b4"},
+                "marker": {
+                    "symbol": ["circle-open" if e else "circle" for e in series["estimated"]],
+                    "size": 8,
+                    "color": "#1f77b4",
+                },
+                "xaxis": "x" + suffix,
+                "yaxis": "y" + suffix,
+            }
+        )
+        path = (
+            summary["baseline_year"],
+            summary["baseline_value"],
+            summary["target_year"],
+            summary["target_value"],
+        )
+        if None not in path:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "x": [path[0], path[2]],
+                    "y": [_number(path[1]), _number(path[3])],
+                    "name": text("target", lang),
+                    "legendgroup": "target",
+                    "showlegend": first,
+                    "line": {"dash": "dash", "color": "#ff7f0e"},
+                    "marker": {"color": "#ff7f0e"},
+                    "xaxis": "x" + suffix,
+                    "yaxis": "y" + suffix,
+                }
+            )
+    ident = div_id("trajectory", loan)
+    return ident, figure_html(ident, traces, layout)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from lanportfolj.reporting.model import value_series
+
 #: Column kinds → Excel number format (``None``: not a number).
 EXCEL_FORMATS: Final[dict[str, str | None]] = {
     "text": None,
@@ -58,7 +60,7 @@ class Table:
     title_en: str
     path: tuple[str, ...]
     columns: tuple[Column, ...]
-    #: rows at ``path`` are loan × indicator × year; show one row per loan and indicator instead
+    #: rows at ``path`` are the yearly value series; show one row per loan and indicator
     by_year: bool = False
 
     def title(self, lang: str) -> str:
@@ -67,39 +69,31 @@ class Table:
 
     def rows(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """This table's rows in the report dict."""
+        if self.by_year:
+            return _by_year(data)
         node: Any = data
         for part in self.path:
             node = node[part]
-        if self.by_year:
-            return _by_year(node)
         return list(node)
 
 
-def _by_year(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Long rows (sorted by loan, indicator, year) as one row per loan and indicator.
+def _by_year(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The yearly value series as one row per loan and indicator.
 
     The value of each year goes to the column ``y<year>``; the years whose value is estimated or
     restated are listed, so every flag survives the pivot.
     """
     out: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for row in rows:
-        if current is None or (current["loan"], current["indicator"]) != (
-            row["loan"],
-            row["indicator"],
-        ):
-            current = {key: row[key] for key in _WIDE_KEYS}
-            current["estimated_years"] = []
-            current["restated_years"] = []
-            out.append(current)
-        current[f"y{row['year']}"] = row["value"]
-        if row["estimated"]:
-            current["estimated_years"].append(str(row["year"]))
-        if row["restated"]:
-            current["restated_years"].append(str(row["year"]))
-    for wide in out:
-        wide["estimated_years"] = ", ".join(wide["estimated_years"]) or None
-        wide["restated_years"] = ", ".join(wide["restated_years"]) or None
+    for series in value_series(data):
+        wide = {key: series[key] for key in _WIDE_KEYS}
+        years = series["years"]
+        for year, value in zip(years, series["values"], strict=True):
+            wide[f"y{year}"] = value
+        estimated = [str(y) for y, e in zip(years, series["estimated"], strict=True) if e]
+        restated = [str(y) for y, r in zip(years, series["restated"], strict=True) if r]
+        wide["estimated_years"] = ", ".join(estimated) or None
+        wide["restated_years"] = ", ".join(restated) or None
+        out.append(wide)
     return out
 
 
@@ -289,7 +283,7 @@ def values_by_year(data: dict[str, Any]) -> Table:
     A long table (one row per year) would pass Excel's 1 048 576 rows for a large pool; the JSON keeps
     the long form.
     """
-    years = sorted({row["year"] for row in data["impact"]["values"]})
+    years = sorted({year for series in value_series(data) for year in series["years"]})
     return Table(
         "impact_values",
         "Impact values",

@@ -33,6 +33,7 @@ from lanportfolj.reporting.columns import (
     Table,
     values_by_year,
 )
+from lanportfolj.reporting.model import value_series
 
 _NUMERIC_KINDS: Final = ("money", "value", "percent", "share", "int", "year")
 
@@ -61,10 +62,16 @@ UI: Final[dict[str, dict[str, str]]] = {
     "financing": {"sv": "Finansiering", "en": "Financing"},
     "refinancing": {"sv": "Refinansiering", "en": "Refinancing"},
     "more_charts": {
-        "sv": "Diagram visas för de första {shown} av {total} indikatorer per lån; alla värden finns "
-        "i tabellerna, Excel-filen och JSON-filen.",
-        "en": "Charts are shown for the first {shown} of {total} loan indicators; every value is in "
-        "the tables, the Excel workbook and the JSON file.",
+        "sv": "Diagram visas för de första {shown} av {total} lånen; alla värden finns i "
+        "Excel-filen och JSON-filen.",
+        "en": "Charts are shown for the first {shown} of {total} loans; every value is in the Excel "
+        "workbook and the JSON file.",
+    },
+    "more_rows": {
+        "sv": "Tabellen visar de första {shown} av {total} raderna; alla rader finns i Excel-filen "
+        "och JSON-filen.",
+        "en": "The table shows the first {shown} of {total} rows; every row is in the Excel workbook "
+        "and the JSON file.",
     },
     "values_elsewhere": {
         "sv": "Värdena per år ({rows} rader) finns i Excel-filen och JSON-filen.",
@@ -120,11 +127,21 @@ def format_cell(value: Any, column: Column, lang: str) -> str:
     return str(value)
 
 
-def _table(table: Table, data: dict[str, Any], lang: str) -> dict[str, Any]:
-    """A table ready for ``_table.html``: headers and formatted cells, numbers right-aligned."""
+def _table(table: Table, data: dict[str, Any], lang: str, max_rows: int) -> dict[str, Any]:
+    """A table ready for ``_table.html``: headers and formatted cells, numbers right-aligned.
+
+    At most ``max_rows`` rows are formatted; ``note`` then says where the rest are.
+    """
     currency = data["bond"]["currency"]
     columns = table.columns
     numeric = [column.kind in _NUMERIC_KINDS for column in columns]
+    rows = table.rows(data)
+    shown = rows[:max_rows]
+    note = (
+        UI["more_rows"][lang].format(shown=len(shown), total=len(rows))
+        if len(shown) < len(rows)
+        else ""
+    )
     return {
         "id": table.key.replace("_", "-"),
         "title": table.title(lang),
@@ -134,25 +151,31 @@ def _table(table: Table, data: dict[str, Any], lang: str) -> dict[str, Any]:
                 (format_cell(row.get(c.key), c, lang), n)
                 for c, n in zip(columns, numeric, strict=True)
             ]
-            for row in table.rows(data)
+            for row in shown
         ],
+        "note": note,
     }
 
 
-def _trajectories(data: dict[str, Any], lang: str, limit: int) -> list[tuple[str, Markup]]:
-    """Trajectory charts for the first ``limit`` loan indicators that have values."""
-    by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in data["impact"]["values"]:
-        by_pair.setdefault((row["loan"], row["indicator"]), []).append(row)
-    out: list[tuple[str, Markup]] = []
+def _trajectories(
+    data: dict[str, Any], lang: str, limit: int
+) -> tuple[list[tuple[str, Markup]], int]:
+    """One small-multiples figure per loan for the first ``limit`` loans that have values.
+
+    Returns the charts and the number of loans that have values.
+    """
+    by_pair = {(s["loan"], s["indicator"]): s for s in value_series(data)}
+    by_loan: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for summary in data["impact"]["per_loan"]:
-        if len(out) >= limit:
-            break
-        values = by_pair.get((summary["loan"], summary["indicator"]))
-        if values:
-            ident, html = charts.trajectory(data, lang, summary, values)
-            out.append((ident, Markup(html)))
-    return out
+        series = by_pair.get((summary["loan"], summary["indicator"]))
+        if series and series["years"]:
+            by_loan.setdefault(summary["loan"], []).append((summary, series))
+    names = charts.indicator_names(data, lang)
+    out = []
+    for loan, items in list(by_loan.items())[:limit]:
+        ident, html = charts.loan_trajectories(loan, items, names, lang)
+        out.append((ident, Markup(html)))
+    return out, len(by_loan)
 
 
 def _plotly_script(plotly_js: str) -> Markup:
@@ -182,14 +205,18 @@ def render_html(
     plotly_js: str = "inline",
     lang: str | None = None,
     templates_dir: Path | None = None,
-    max_trajectory_charts: int = 60,
+    max_trajectory_charts: int = 20,
     max_value_rows: int = 5000,
+    max_table_rows: int = 1000,
 ) -> str:
     """The report dict as a standalone HTML document.
 
     ``plotly_js`` is ``"inline"`` or ``"url:<path>"``; ``lang`` defaults to the report's language.
-    At most ``max_trajectory_charts`` per-loan trajectory charts are drawn and the yearly values table
-    is shown when it has at most ``max_value_rows`` rows (both are complete in XLSX and JSON).
+    Trajectories are drawn for the first ``max_trajectory_charts`` loans (one figure per loan, its
+    indicators as small multiples), the yearly values table is shown when it has at most
+    ``max_value_rows`` rows, and every other table shows its first ``max_table_rows`` rows with a
+    note; XLSX and JSON are always complete. An investor's browser draws a few dozen figures and a
+    few thousand rows quickly, not tens of thousands.
     """
     lang = lang or data["methodology"]["lang"]
     if lang not in ("sv", "en"):
@@ -198,8 +225,8 @@ def render_html(
     ui = {key: texts[lang] for key, texts in UI.items()}
     currency = data["bond"]["currency"]
     summary = data["allocation"]["summary"]
-    trajectories = _trajectories(data, lang, max_trajectory_charts)
-    value_rows = len(data["impact"]["values"])
+    trajectories, charted_loans = _trajectories(data, lang, max_trajectory_charts)
+    value_rows = len(value_series(data))
     allocation_charts = [
         charts.allocation_by_category(data, lang),
         charts.financing_split(data, lang),
@@ -221,23 +248,26 @@ def render_html(
         ],
         "allocation_charts": [(i, Markup(h)) for i, h in allocation_charts],
         "allocation_tables": [
-            _table(t, data, lang) for t in (ALLOCATION_BY_CATEGORY, ALLOCATION_BY_ICMA, FINANCING)
+            _table(t, data, lang, max_table_rows)
+            for t in (ALLOCATION_BY_CATEGORY, ALLOCATION_BY_ICMA, FINANCING)
         ],
-        "loans_table": _table(LOANS, data, lang),
+        "loans_table": _table(LOANS, data, lang, max_table_rows),
         "impact_charts": [(i, Markup(h)) for i, h in charts.attributed_by_category(data, lang)],
-        "impact_tables": [_table(t, data, lang) for t in (IMPACT_BY_CATEGORY, IMPACT_BOND)],
-        "per_loan_table": _table(IMPACT_PER_LOAN, data, lang),
+        "impact_tables": [
+            _table(t, data, lang, max_table_rows) for t in (IMPACT_BY_CATEGORY, IMPACT_BOND)
+        ],
+        "per_loan_table": _table(IMPACT_PER_LOAN, data, lang, max_table_rows),
         "trajectories": trajectories,
-        "trajectory_note": ui["more_charts"].format(
-            shown=len(trajectories), total=len(data["impact"]["per_loan"])
-        )
-        if len(trajectories) < len(data["impact"]["per_loan"])
+        "trajectory_note": ui["more_charts"].format(shown=len(trajectories), total=charted_loans)
+        if len(trajectories) < charted_loans
         else "",
         "values_table": (
-            _table(values_by_year(data), data, lang) if value_rows <= max_value_rows else None
+            _table(values_by_year(data), data, lang, max_value_rows)
+            if value_rows <= max_value_rows
+            else None
         ),
         "values_note": ui["values_elsewhere"].format(rows=value_rows),
-        "restatements_table": _table(RESTATEMENTS, data, lang),
+        "restatements_table": _table(RESTATEMENTS, data, lang, max_table_rows),
         "methodology": [
             (section["key"], section["title"][lang], section["text"][lang])
             for section in data["methodology"]["sections"]

@@ -20,7 +20,7 @@ from lanportfolj.reporting.columns import SUMMARY, Column, tables
 from lanportfolj.reporting.excel import render_xlsx
 from lanportfolj.reporting.html import render_html
 from lanportfolj.reporting.json import render_json
-from lanportfolj.reporting.model import compute_report, report_to_dict
+from lanportfolj.reporting.model import compute_report, report_to_dict, value_rows
 
 pytestmark = pytest.mark.unit
 
@@ -229,15 +229,55 @@ def test_html_is_a_standalone_document_with_every_chart(data: dict[str, Any]) ->
         "chart-attributed-DWELL",
         "chart-attributed-STOCK",
         "chart-attributed-VISITS",
-        "chart-trajectory-SH-2023-001-DWELL",
-        "chart-trajectory-SH-2023-001-SAFETY",
-        "chart-trajectory-SH-2022-002-EMPL-RATE",
+        "chart-trajectory-SH-2023-001",
+        "chart-trajectory-SH-2022-002",
     } <= charts
+    # one figure per loan, each of its indicators with values in its own panel
+    traces, layout, _config = _figure(html, "chart-trajectory-SH-2023-001")
+    panels = [a["text"] for a in layout["annotations"]]
+    assert panels[0] == "Dwellings renovated (dwellings)" and "=Safety index (index)" in panels
+    dwell = traces[0]
+    assert (dwell["x"], dwell["y"]) == ([2024, 2025], [40.0, 60.0])
+    assert dwell["marker"]["symbol"] == ["circle", "circle-open"]  # 2025 is estimated
+    assert {t["xaxis"] for t in traces} == {"x"} | {f"x{i}" for i in range(2, len(panels) + 1)}
     for section in ("summary", "allocation", "loans", "impact-by-category", "impact-per-loan",
                     "methodology", "restatements"):  # fmt: skip
         assert section in page.ids
     for table in ("table-loans", "table-impact-per-loan", "table-impact-by-category"):
         assert table in page.ids
+
+
+def _figure(html: str, ident: str) -> list[Any]:
+    """The [traces, layout, config] plotly draws in the div ``ident``."""
+    start = html.index(f'Plotly.newPlot("{ident}",...') + len(f'Plotly.newPlot("{ident}",...')
+    end = html.index(");</script>", start)
+    figure: list[Any] = json.loads(html[start:end])
+    return figure
+
+
+def test_html_caps_charts_and_long_tables_and_says_where_the_rest_is(
+    data: dict[str, Any],
+) -> None:
+    html = render_html(
+        data, plotly_js="url:/static/plotly.min.js", max_trajectory_charts=1, max_table_rows=2
+    )
+    page = _parse(html)
+    assert [i for i in page.ids if i.startswith("chart-trajectory-")] == [
+        "chart-trajectory-SH-2021-003"
+    ]
+    assert "Charts are shown for the first 1 of 4 loans" in html
+    loans = html[html.index('id="table-loans"') : html.index('<section id="impact-by-category"')]
+    assert loans.count("<tr>") == 1 + 2  # the header and two loans
+    assert "The table shows the first 2 of 4 rows" in loans
+    assert "The table shows" not in render_html(data, plotly_js="url:/static/plotly.min.js")
+
+
+def test_chart_text_cannot_close_its_script(data: dict[str, Any]) -> None:
+    data["impact"]["indicators"][0]["name_en"] = "</script><script>alert(1)</script>"
+    html = render_html(data, plotly_js="url:/static/plotly.min.js")
+    assert "<script>alert(1)" not in html
+    _traces, layout, _config = _figure(html, "chart-attributed-DWELL")
+    assert layout["title"]["text"].startswith("Attributed by category: </script>")
 
 
 def test_html_escapes_borrower_text(data: dict[str, Any]) -> None:
@@ -274,3 +314,18 @@ def test_html_lists_restatements_and_marks_estimates(data: dict[str, Any]) -> No
 def test_html_rejects_an_unknown_plotly_source(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="plotly_js"):
         render_html(data, plotly_js="cdn")
+
+
+def test_a_report_frozen_with_one_object_per_year_still_renders_the_same(
+    data: dict[str, Any],
+) -> None:
+    # schema version 1 stored the yearly values as one object per loan, indicator and year
+    old = json.loads(render_json(data))
+    old["impact"]["values"] = value_rows(data)
+    assert len(old["impact"]["values"]) == sum(len(s["years"]) for s in data["impact"]["values"])
+    assert {"loan": "SH-2023-001", "indicator": "DWELL", "year": 2025, "value": "60.0000"}.items() <= (
+        next(r for r in old["impact"]["values"] if r["year"] == 2025 and r["indicator"] == "DWELL"
+             and r["loan"] == "SH-2023-001").items()
+    )  # fmt: skip
+    assert render_xlsx(old) == render_xlsx(data)
+    assert render_html(old) == render_html(data)
