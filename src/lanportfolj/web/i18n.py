@@ -27,9 +27,8 @@ _current: ContextVar[str] = ContextVar("lanportfolj_lang", default="sv")
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    """All translations for ``lang`` (English is the message ids themselves)."""
-    if lang == "en":
-        return {}
+    """All translations for ``lang``. English is mostly the message ids themselves; its small catalogue
+    only turns code-like ids (``not_eligible``, ``under_review``) into words."""
     merged: dict[str, str] = {}
     folder = resources.files("lanportfolj") / "locale" / lang / "LC_MESSAGES"
     if not folder.is_dir():
