@@ -132,7 +132,8 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
     """The loan's reporting template as XLSX bytes (deterministic for a given spec)."""
     lang = _lang(spec.lang)
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # strings_to_formulas off: a loan title or borrower name starting with "=" must stay text
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     workbook.set_properties(
         {
             "title": f"{spec.loan} {spec.loan_title}",
