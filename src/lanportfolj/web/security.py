@@ -10,10 +10,14 @@ it differs per response. Two ways exist to allow it:
 
 Hashing whatever script a page happens to contain would also allow an injected one, so only a script that is
 *provably* a plotly figure call is hashed: its text must be exactly plotly's wrapper
-(``window.PLOTLYENV=…; if (document.getElementById("ID")) { Plotly.newPlot("ID", …) };``) and the arguments must
-parse as JSON — data, which cannot run. Anything else inline (an injected ``<script>alert(1)</script>``, an
+(``window.PLOTLYENV=…; if (document.getElementById("ID")) { Plotly.newPlot("ID", …) };``), or the report
+renderer's ``Plotly.newPlot("ID",...[…]);``, and the arguments must parse as JSON — data, which cannot run. Anything else inline (an injected ``<script>alert(1)</script>``, an
 ``onerror=`` attribute) gets no hash and the browser refuses it. The inline full plotly.js library (the
 stand-alone report file's mode) is allowed by the hash of the library text that ships with plotly.
+
+**Framing.** No page may be framed (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``) except the
+bond reports under ``/reports/``, which the draft page shows in an ``<iframe>`` of its own: those may be
+framed by this site only (``'self'``, ``SAMEORIGIN``), never by another.
 
 ``style-src`` keeps ``'unsafe-inline'``: plotly's HTML carries ``style=`` attributes and plotly.js writes
 ``<style>`` elements at run time. Inline style cannot run code; script is what the policy guards.
@@ -46,7 +50,6 @@ MULTIPART_OVERHEAD = 64 * 1024
 #: Headers every response carries (the CSP is added per response: its hashes depend on the page).
 STATIC_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
     # our URLs name loans and submissions: never tell another site where a user came from
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -59,6 +62,10 @@ _PLOTLY_CALL = re.compile(
     r'if \(document\.getElementById\("(?P<id>[A-Za-z0-9_-]+)"\)\) \{\s*'
     r'Plotly\.newPlot\(\s*"(?P=id)",\s*(?P<args>.*)\)\s*\};\s*',
     re.DOTALL,
+)
+#: The report renderer's own compact form (``reporting.charts.figure_html``): one spread JSON array.
+_PLOTLY_SPREAD = re.compile(
+    r'\s*Plotly\.newPlot\("[A-Za-z0-9_-]+",\.\.\.(?P<args>\[.*\])\);\s*', re.DOTALL
 )
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -95,12 +102,15 @@ def csp_hash(script_text: str) -> str:
 
 
 def is_plotly_figure_call(script_text: str) -> bool:
-    """True when ``script_text`` is exactly plotly's figure wrapper with JSON (data-only) arguments."""
-    match = _PLOTLY_CALL.fullmatch(script_text)
-    if match is None:
+    """True when ``script_text`` is exactly a plotly figure call whose arguments are JSON (data only)."""
+    if match := _PLOTLY_CALL.fullmatch(script_text):
+        arguments = f"[{match.group('args')}]"
+    elif match := _PLOTLY_SPREAD.fullmatch(script_text):
+        arguments = match.group("args")
+    else:
         return False
     try:
-        args = json.loads(f"[{match.group('args')}]")
+        args = json.loads(arguments)
     except ValueError:
         return False
     return (
@@ -135,7 +145,13 @@ def allowed_script_hashes(page: str) -> list[str]:
     return sorted(set(hashes))
 
 
-def content_security_policy(script_hashes: list[str] | tuple[str, ...] = ()) -> str:
+#: Paths whose pages this site itself may frame (the draft report page embeds the bare report).
+SAME_ORIGIN_FRAMES: tuple[str, ...] = ("/reports/",)
+
+
+def content_security_policy(
+    script_hashes: list[str] | tuple[str, ...] = (), *, frameable_by_self: bool = False
+) -> str:
     """The policy for a response whose allowed inline scripts have ``script_hashes``."""
     script_src = " ".join(["'self'", *script_hashes])
     return "; ".join(
@@ -147,7 +163,7 @@ def content_security_policy(script_hashes: list[str] | tuple[str, ...] = ()) -> 
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            "frame-ancestors 'self'" if frameable_by_self else "frame-ancestors 'none'",
         ]
     )
 
@@ -185,9 +201,15 @@ def _wants_json(scope: Scope) -> bool:
 class SecurityMiddleware:
     """Adds the security headers to every response; refuses oversized and malformed requests early."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = body_limit(Settings())) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int = body_limit(Settings()),
+        same_origin_frames: tuple[str, ...] = SAME_ORIGIN_FRAMES,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.same_origin_frames = same_origin_frames
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -200,6 +222,7 @@ class SecurityMiddleware:
 
         held: list[Message] = []
         body = bytearray()
+        framed = str(scope.get("path", "")).startswith(self.same_origin_frames)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -207,11 +230,15 @@ class SecurityMiddleware:
                 for name, value in STATIC_HEADERS.items():
                     if name not in headers:
                         headers[name] = value
+                if "x-frame-options" not in headers:
+                    headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
                 if (headers.get("content-type") or "").startswith("text/html"):
                     held.append(message)  # the policy waits for the page: its hashes come from it
                     return
                 if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = content_security_policy()
+                    headers["Content-Security-Policy"] = content_security_policy(
+                        frameable_by_self=framed
+                    )
                 await send(message)
             elif message["type"] == "http.response.body" and held:
                 body.extend(message.get("body", b""))
@@ -222,7 +249,7 @@ class SecurityMiddleware:
                 if "content-security-policy" not in headers:
                     page = bytes(body).decode("utf-8", errors="replace")
                     headers["Content-Security-Policy"] = content_security_policy(
-                        allowed_script_hashes(page)
+                        allowed_script_hashes(page), frameable_by_self=framed
                     )
                 await send(start)
                 await send({"type": "http.response.body", "body": bytes(body), "more_body": False})
@@ -252,6 +279,7 @@ class SecurityMiddleware:
             # the body was not read: close rather than leave it in the connection
             (b"connection", b"close"),
             (b"content-security-policy", content_security_policy().encode()),
+            (b"x-frame-options", b"DENY"),
             *((k.lower().encode(), v.encode()) for k, v in STATIC_HEADERS.items()),
         ]
         start: dict[str, Any] = {
