@@ -161,20 +161,26 @@ def _string_columns(frame: pl.DataFrame) -> pl.DataFrame:
 def value_series_rows(values: pl.DataFrame) -> list[dict[str, Any]]:
     """The yearly values (sorted by loan, indicator, year) as series objects (module docstring).
 
-    Grouped in polars, so only one Python object per loan and indicator is built.
+    Each column leaves polars once as a flat list and the series are slices of it: converting nested
+    list columns row by row is several times slower.
     """
     if values.height == 0:
         return []
-    grouped = (
-        _string_columns(values)
-        .group_by("loan", "indicator", maintain_order=True)
-        .agg(
-            *(pl.col(key).first() for key in SERIES_KEYS if key not in ("loan", "indicator")),
-            *(pl.col(column).alias(name) for column, name in SERIES_ARRAYS),
-        )
-        .select(*SERIES_KEYS, *(name for _, name in SERIES_ARRAYS))
+    strings = _string_columns(values)
+    new_series = (pl.col("loan") != pl.col("loan").shift()) | (
+        pl.col("indicator") != pl.col("indicator").shift()
     )
-    return grouped.to_dicts()
+    starts: list[int] = strings.select(new_series.fill_null(True).arg_true())["loan"].to_list()
+    ends = [*starts[1:], strings.height]
+    fixed = {key: strings[key].to_list() for key in SERIES_KEYS}
+    arrays = {name: strings[column].to_list() for column, name in SERIES_ARRAYS}
+    out = []
+    for begin, end in zip(starts, ends, strict=True):
+        series: dict[str, Any] = {key: column[begin] for key, column in fixed.items()}
+        for name, column in arrays.items():
+            series[name] = column[begin:end]
+        out.append(series)
+    return out
 
 
 def value_series(data: dict[str, Any]) -> list[dict[str, Any]]:
