@@ -220,7 +220,7 @@ class SecurityMiddleware:
             await self._refuse(scope, send, *refusal)
             return
 
-        held: list[Message] = []
+        held: list[Any] = []  # the response start, while the page it heads is collected
         body = bytearray()
         framed = str(scope.get("path", "")).startswith(self.same_origin_frames)
 
