@@ -44,7 +44,6 @@ CURRENT_YEAR = 2026
 KILL_AT = (0.15, 0.35, 0.55, 0.75, 0.9, 1.05)
 #: Fractions of a whole ``report publish`` run (mostly start-up) at which the command is killed.
 PUBLISH_KILL_AT = (0.5, 0.65, 0.8, 0.9)
-BUDGET_SECONDS = 85
 CLI = [sys.executable, "-c", "from lanportfolj.cli import app; app()"]
 ANALYST = "analys@demo.lanportfolj.se"
 
@@ -328,7 +327,6 @@ def test_sigkill_during_imports_loses_nothing_acknowledged(demo_settings, tmp_pa
             if outcome.get("status") == 200:
                 acknowledged.add(name)
             assert outcome.get("status") in (None, 200), outcome
-            assert time.monotonic() - started < BUDGET_SECONDS, "over the time budget"
         # the restarted server still answers, reads and writes
         health = httpx.get(f"{server.url}/health", timeout=5)
         assert health.status_code == 200
@@ -354,4 +352,3 @@ def test_sigkill_during_imports_loses_nothing_acknowledged(demo_settings, tmp_pa
     assert publish_faults >= 2, "the publish runs ended before the faults"
     assert "krasch-0.csv" in landed
     assert faults == len(KILL_AT)
-    assert time.monotonic() - started < BUDGET_SECONDS + 5
