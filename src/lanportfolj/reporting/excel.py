@@ -16,8 +16,10 @@ import io
 from datetime import date, datetime
 from typing import Any, Final
 
+import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from lanportfolj.reporting.columns import EXCEL_FORMATS, SUMMARY, Column, Table, tables
@@ -84,36 +86,134 @@ class _Writer:
             self.text(sheet, row, col, str(value))
 
 
-def _write_rows(
-    sheet: Worksheet, writer: _Writer, columns: tuple[Column, ...], rows: list[dict[str, Any]]
-) -> None:
-    """The table's cells, row by row; the numeric columns (most of the cells) take a fast path.
+class _TableSheet(Worksheet):
+    """A worksheet whose body (every row after the header) is sheet XML made in polars.
 
-    A big report writes millions of cells, so the per-cell work is kept to one float() and one
-    xlsxwriter call for numbers; every other kind goes through ``_Writer.cell``.
+    xlsxwriter spends tens of microseconds of Python on each cell; the big sheets have millions of
+    cells, so their ``<row>`` elements are built column-wise in polars and streamed into the sheet
+    file after the header row that xlsxwriter writes. Text goes in as inline strings, so nothing in
+    a body cell is ever a formula.
     """
-    write_number = sheet.write_number
-    plan = [
-        (index, column.key, column.kind, writer.formats.get(column.kind))
-        for index, column in enumerate(columns)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body: pl.DataFrame | None = None
+        self.body_xml: pl.Expr | None = None
+
+    def set_body(self, body: pl.DataFrame, row_xml: pl.Expr, last_col: int) -> None:
+        """Rows ``1..body.height`` of the sheet: ``row_xml`` evaluated on ``body``."""
+        self.body, self.body_xml = body, row_xml
+        self._check_dimensions(body.height, last_col)
+
+    def _write_rows(self) -> None:
+        if self.body is None or self.body_xml is None:
+            super()._write_rows()
+            return
+        # xlsxwriter writes its own cells (the header row) only; the body follows in chunks so the
+        # XML of a whole sheet is never in memory at once
+        dim_rowmax, self.dim_rowmax = self.dim_rowmax, 0
+        try:
+            super()._write_rows()
+        finally:
+            self.dim_rowmax = dim_rowmax
+        for start in range(0, self.body.height, _CHUNK_ROWS):
+            chunk = self.body.slice(start, _CHUNK_ROWS).select(self.body_xml.alias("xml"))
+            self.fh.write("".join(chunk["xml"].to_list()))
+
+
+_CHUNK_ROWS: Final = 20_000
+#: the characters XML 1.0 cannot hold; Excel's own escape for them is ``_xHHHH_``
+_CONTROL: Final = [chr(code) for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))]
+_EXCEL_EPOCH: Final = date(1899, 12, 30)
+
+
+def _column_values(rows: list[dict[str, Any]], column: Column) -> pl.Series:
+    """One column of ``rows`` as a polars series typed for its kind."""
+    values = [row.get(column.key) for row in rows]
+    kind = column.kind
+    if kind in ("int", "year"):
+        return pl.Series(column.key, values, dtype=pl.Int64, strict=False)
+    if kind == "bool":
+        return pl.Series(column.key, values, dtype=pl.Boolean, strict=False)
+    if kind == "list":
+        joined = [None if v is None else ", ".join(str(item) for item in v) for v in values]
+        return pl.Series(column.key, joined, dtype=pl.String)
+    # numbers stay the report's decimal strings: Excel reads "1234.50" as the nearest double,
+    # the same number float() would give, and no float is formatted back to text here
+    return pl.Series(column.key, values, dtype=pl.String, strict=False)
+
+
+def _xml_text(value: pl.Expr) -> pl.Expr:
+    """Text escaped for XML element content (control characters as Excel's ``_xHHHH_``)."""
+    value = (
+        value.str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+    )
+    return value
+
+
+def _cell_xml(column: Column, index: int, writer: _Writer, escape_control: bool) -> pl.Expr:
+    """The ``<c>`` element of ``column`` for each row, or "" where the cell is empty."""
+    ref = pl.concat_str([pl.lit(f'<c r="{xl_col_to_name(index)}'), pl.col("__row")])
+    value = pl.col(column.key)
+    kind = column.kind
+    fmt = writer.formats.get(kind)
+    style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+    if kind in _NUMERIC or kind in ("int", "year"):
+        cell = pl.concat_str(
+            [ref, pl.lit(f'"{style}><v>'), value.cast(pl.String), pl.lit("</v></c>")]
+        )
+    elif kind == "bool":
+        flag = pl.when(value).then(pl.lit("1")).otherwise(pl.lit("0"))
+        cell = pl.concat_str([ref, pl.lit('" t="b"><v>'), flag, pl.lit("</v></c>")])
+    elif kind == "date":
+        serial = (value.str.to_date() - pl.lit(_EXCEL_EPOCH)).dt.total_days().cast(pl.String)
+        cell = pl.concat_str([ref, pl.lit(f'"{style}><v>'), serial, pl.lit("</v></c>")])
+    else:
+        # text that reads as Excel's escape is escaped itself, as xlsxwriter's shared strings do
+        text = value.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
+        if escape_control:
+            # rare (pasted text); only then pay for the extra passes
+            for char in _CONTROL:
+                text = text.str.replace_all(char, f"_x{ord(char):04X}_", literal=True)
+        quoted = f' s="{writer.quoted._get_xf_index()}"'
+        attrs = (
+            pl.when(
+                value.str.starts_with("=")
+                | value.str.starts_with("+")
+                | value.str.starts_with("-")
+                | value.str.starts_with("@")
+            )
+            .then(pl.lit(quoted + ' t="inlineStr"><is><t xml:space="preserve">'))
+            .otherwise(pl.lit(' t="inlineStr"><is><t xml:space="preserve">'))
+        )
+        cell = pl.concat_str([ref, pl.lit('"'), attrs, _xml_text(text), pl.lit("</t></is></c>")])
+        # an empty string is no cell, as xlsxwriter's write_string("") writes none
+        cell = pl.when(value == "").then(pl.lit("")).otherwise(cell)
+    return cell.fill_null("")
+
+
+def _set_body(
+    sheet: _TableSheet, writer: _Writer, columns: tuple[Column, ...], rows: list[dict[str, Any]]
+) -> None:
+    """The table's rows as the sheet's body, every column converted and formatted once."""
+    if not rows:
+        return
+    body = pl.DataFrame([_column_values(rows, column) for column in columns])
+    texts = [c.key for c in columns if c.kind not in (*_NUMERIC, "int", "year", "bool", "date")]
+    control = "[" + "".join(f"\\x{ord(c):02x}" for c in _CONTROL) + "]"
+    escape_control = bool(texts) and bool(
+        body.select(pl.any_horizontal(pl.col(texts).str.contains(control).any())).item()
+    )
+    body = body.with_columns(__row=pl.int_range(2, body.height + 2).cast(pl.String))
+    cells = [
+        _cell_xml(column, index, writer, escape_control) for index, column in enumerate(columns)
     ]
-    numbers = [(i, key, fmt) for i, key, kind, fmt in plan if kind in _NUMERIC]
-    integers = [(i, key, fmt) for i, key, kind, fmt in plan if kind in ("int", "year")]
-    others = [(i, key, kind) for i, key, kind, _ in plan if kind not in (*_NUMERIC, "int", "year")]
-    cell = writer.cell
-    for row_index, row in enumerate(rows, start=1):
-        # cells of a row are written in column order only within a kind: constant_memory keeps
-        # the whole current row until the next one starts, so the order within a row is free
-        for index, key, fmt in numbers:
-            value = row.get(key)
-            if value is not None:
-                write_number(row_index, index, float(value), fmt)
-        for index, key, fmt in integers:
-            value = row.get(key)
-            if value is not None:
-                write_number(row_index, index, int(value), fmt)
-        for index, key, kind in others:
-            cell(sheet, row_index, index, row.get(key), kind)
+    row_xml = pl.concat_str(
+        [pl.lit('<row r="'), pl.col("__row"), pl.lit('">'), *cells, pl.lit("</row>")]
+    )
+    sheet.set_body(body, row_xml, len(columns) - 1)
 
 
 def _table_sheet(
@@ -121,7 +221,7 @@ def _table_sheet(
 ) -> None:
     """One table on its own sheet: labelled header, frozen and filterable, typed cells."""
     currency = data["bond"]["currency"]
-    sheet = book.add_worksheet(table.sheet)
+    sheet = book.add_worksheet(table.sheet, worksheet_class=_TableSheet)
     columns = table.columns
     for index, column in enumerate(columns):
         sheet.set_column(index, index, column.width)
@@ -129,7 +229,7 @@ def _table_sheet(
     rows = table.rows(data)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(1, len(rows)), len(columns) - 1)
-    _write_rows(sheet, writer, columns, rows)
+    _set_body(sheet, writer, columns, rows)
 
 
 def _summary_sheet(
@@ -191,8 +291,6 @@ def render_xlsx(data: dict[str, Any], *, lang: str | None = None) -> bytes:
     book = xlsxwriter.Workbook(
         buffer,
         {
-            # rows are written in order, so the big sheets can stream to disk
-            "constant_memory": True,
             "strings_to_formulas": False,
             "strings_to_numbers": False,
             "strings_to_urls": False,
