@@ -23,6 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from lanportfolj.reporting.columns import EXCEL_FORMATS, SUMMARY, Column, Table, tables
+from lanportfolj.reporting.model import bulk_conversion
 
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@")
 _NUMERIC: Final = ("money", "value", "percent", "share")
@@ -307,8 +308,9 @@ def render_xlsx(data: dict[str, Any], *, lang: str | None = None) -> bytes:
     )
     writer = _Writer(book)
     _summary_sheet(book, writer, data, lang)
-    for table in tables(data):
-        _table_sheet(book, writer, table, data, lang)
+    with bulk_conversion():
+        for table in tables(data):
+            _table_sheet(book, writer, table, data, lang)
     _methodology_sheet(book, writer, data, lang)
     book.close()
     return buffer.getvalue()
