@@ -186,7 +186,9 @@ def _cell_xml(column: Column, index: int, writer: _Writer, escape_control: bool)
         flag = pl.when(value).then(pl.lit("1")).otherwise(pl.lit("0"))
         cell = pl.concat_str([ref, pl.lit('" t="b"><v>'), flag, pl.lit("</v></c>")])
     elif kind == "date":
-        serial = (value.str.to_date() - pl.lit(_EXCEL_EPOCH)).dt.total_days().cast(pl.String)
+        # a timestamp (a restatement's "at") shows as its day, the column's format being a date
+        day = value.str.slice(0, 10).str.to_date("%Y-%m-%d")
+        serial = (day - pl.lit(_EXCEL_EPOCH)).dt.total_days().cast(pl.String)
         cell = pl.concat_str([ref, pl.lit(f'"{style}><v>'), serial, pl.lit("</v></c>")])
     else:
         # text that reads as Excel's escape is escaped itself, as xlsxwriter's shared strings do
