@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,20 @@ from lanportfolj.web import reports as reports_web
 from lanportfolj.web.security import SecurityMiddleware, body_limit
 
 
-def provide_session(state: State) -> Iterator[Session]:
-    """One database session per request; handlers commit explicitly through the services."""
+async def provide_session(state: State) -> AsyncIterator[Session]:
+    """One database session per request; handlers commit explicitly through the services.
+
+    An async generator on purpose: its clean-up (closing the session, which returns the connection to the
+    pool) then runs on the event loop. A sync generator's clean-up is queued on the same thread pool as the
+    handlers, so under load every thread could wait for a pooled connection that only a queued clean-up
+    would return — the server deadlocked at 30 concurrent requests until the pool timed out.
+    """
     engine: Engine = state.engine
-    with Session(engine, expire_on_commit=False) as session:
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        session.close()
 
 
 def _static_dir() -> Path:
