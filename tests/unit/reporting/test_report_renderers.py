@@ -329,3 +329,11 @@ def test_a_report_frozen_with_one_object_per_year_still_renders_the_same(
     )  # fmt: skip
     assert render_xlsx(old) == render_xlsx(data)
     assert render_html(old) == render_html(data)
+
+
+def test_xlsx_restatement_timestamp_is_shown_as_its_day(data: dict[str, Any]) -> None:
+    frozen = json.loads(render_json(data))
+    frozen["restatements"][0]["at"] = "2026-02-01T14:30:00"
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(frozen)), read_only=True)
+    rows = list(book["Restatements"].iter_rows(values_only=True))
+    assert rows[1][-1] == datetime(2026, 2, 1)
