@@ -167,9 +167,34 @@ def today() -> date:
     return date.today()
 
 
+PAGE_SIZE = 50
+
+
+def page_of(
+    rows: list[dict[str, Any]], page: int, size: int = PAGE_SIZE
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One page of ``rows`` and where it stands: a national portfolio has thousands of loans."""
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * size
+    return rows[start : start + size], {
+        "page": page,
+        "pages": pages,
+        "total": len(rows),
+        "first": start + 1,
+    }
+
+
 @get("/", opt=allow(PUBLIC), sync_to_thread=True, include_in_schema=False)
-def index(request: Request[Any, Any, Any], db: Session, maybe_user: CurrentUser | None) -> Template:
-    """The start page: the landing page for visitors, the loans the user may see for everyone else.
+def index(
+    request: Request[Any, Any, Any],
+    db: Session,
+    maybe_user: CurrentUser | None,
+    page: int = 1,
+    q: str = "",
+) -> Template:
+    """The start page: the landing page for visitors, the loans the user may see for everyone else,
+    fifty at a time, optionally narrowed by a search on reference, borrower or title.
 
     Staff also see which active loans have their discount at risk because a yearly report is overdue;
     that is the lender's follow-up, so borrowers and investors never see the flag.
@@ -179,10 +204,21 @@ def index(request: Request[Any, Any, Any], db: Session, maybe_user: CurrentUser 
     at_risk: list[str] = []
     if maybe_user.is_staff:
         at_risk = discount_at_risk(db, today(), request.app.state.settings.report_deadline)
+    loans = visible_loans(db, maybe_user)
+    needle = q.strip().casefold()
+    if needle:
+        loans = [
+            r
+            for r in loans
+            if needle in f"{r['reference']} {r.get('borrower', '')} {r.get('title', '')}".casefold()
+        ]
+    shown, pager = page_of(loans, page)
     return Template(
         "public/index.html",
         context={
-            "loans": visible_loans(db, maybe_user),
+            "loans": shown,
+            "pager": pager,
+            "q": q.strip(),
             "public_view": is_public_view(maybe_user),
             "at_risk": set(at_risk),
         },
