@@ -113,6 +113,8 @@ def main() -> None:
     env = dict(os.environ)
     env["LANPORTFOLJ_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
     env["LANPORTFOLJ_SECRET_KEY"] = "bench-" + "0" * 58
+    # plain HTTP on loopback (production sits behind a TLS proxy): cookies without the Secure flag
+    env["LANPORTFOLJ_DEVELOPMENT"] = "true"
     _run(env, "db", "upgrade")
     _run(env, "demo", "load")
     _run(env, "demo", "synth", "--loans", str(args.loans), "--years", "10")
