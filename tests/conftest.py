@@ -44,7 +44,9 @@ def _load_demo(settings: Settings) -> None:
     engine = make_engine(settings)
     try:
         with session_scope(engine) as session:
-            load_portfolio(session=session, settings=settings, path=demo_dir(), current_year=DEMO_YEAR)
+            load_portfolio(
+                session=session, settings=settings, path=demo_dir(), current_year=DEMO_YEAR
+            )
     finally:
         engine.dispose()
 

@@ -31,7 +31,9 @@ def test_db_upgrade_on_a_new_sqlite_file(tmp_path):
 
 
 def test_commands_on_an_unmigrated_database_say_what_to_do(tmp_path):
-    result = runner.invoke(app, ["--database-url", f"sqlite:///{tmp_path / 'x.db'}", "loans", "list"])
+    result = runner.invoke(
+        app, ["--database-url", f"sqlite:///{tmp_path / 'x.db'}", "loans", "list"]
+    )
     assert result.exit_code == 2
     assert "db upgrade" in result.output
 
@@ -85,7 +87,9 @@ def test_library_check_on_the_shipped_library_and_a_broken_one():
     ok = runner.invoke(app, ["library", "check"])
     assert ok.exit_code == 0, ok.output
     assert "no problems" in ok.output
-    broken = runner.invoke(app, ["library", "check", str(FIXTURES / "library_bad" / "ratio_missing_part"), "--json"])
+    broken = runner.invoke(
+        app, ["library", "check", str(FIXTURES / "library_bad" / "ratio_missing_part"), "--json"]
+    )
     assert broken.exit_code == 1
     report = json.loads(broken.stdout)
     assert report["ok"] is False

@@ -30,15 +30,32 @@ LOANS = [f"SH-2024-{i:03d}" for i in range(1, 11)]
 
 def _setup(engine) -> None:
     with session_scope(engine) as s:
-        borrower = Borrower(orgnr="212000-0142", name="Stockholms stad", kind="municipality", member=True)
+        borrower = Borrower(
+            orgnr="212000-0142", name="Stockholms stad", kind="municipality", member=True
+        )
         s.add(borrower)
         s.flush()
-        ind = s.exec(select(IndicatorDefinition).where(IndicatorDefinition.code == "dwellings_renovated")).one()
+        ind = s.exec(
+            select(IndicatorDefinition).where(IndicatorDefinition.code == "dwellings_renovated")
+        ).one()
         for ref in LOANS:
-            loan = Loan(reference=ref, borrower_id=borrower.id, title=ref, amount=Decimal("1000000"), status="active")
+            loan = Loan(
+                reference=ref,
+                borrower_id=borrower.id,
+                title=ref,
+                amount=Decimal("1000000"),
+                status="active",
+            )
             s.add(loan)
             s.flush()
-            s.add(LoanIndicator(loan_id=loan.id, indicator_id=ind.id, baseline_value=Decimal(0), baseline_year=2022))
+            s.add(
+                LoanIndicator(
+                    loan_id=loan.id,
+                    indicator_id=ind.id,
+                    baseline_value=Decimal(0),
+                    baseline_year=2022,
+                )
+            )
 
 
 def _upload(settings, ref: str, value: int) -> tuple[int, int]:

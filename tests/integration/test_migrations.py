@@ -24,7 +24,9 @@ def test_migrated_schema_matches_the_models(engine):
 
 
 def _loan(session: Session) -> LoanIndicator:
-    borrower = Borrower(orgnr="212000-0142", name="Stockholms stad", kind="municipality", member=True)
+    borrower = Borrower(
+        orgnr="212000-0142", name="Stockholms stad", kind="municipality", member=True
+    )
     session.add(borrower)
     session.flush()
     loan = Loan(reference="SH-2024-001", borrower_id=borrower.id, title="t", amount=Decimal("1"))
@@ -40,7 +42,14 @@ def _loan(session: Session) -> LoanIndicator:
 def test_loan_reference_is_unique(session):
     li = _loan(session)
     loan = session.get(Loan, li.loan_id)
-    session.add(Loan(reference="SH-2024-001", borrower_id=loan.borrower_id, title="again", amount=Decimal("2")))
+    session.add(
+        Loan(
+            reference="SH-2024-001",
+            borrower_id=loan.borrower_id,
+            title="again",
+            amount=Decimal("2"),
+        )
+    )
     with pytest.raises(IntegrityError):
         session.flush()
 
@@ -50,7 +59,11 @@ def test_one_current_measurement_per_loan_indicator_and_year(session):
     session.add(Measurement(loan_indicator_id=li.id, year=2024, value=Decimal("10")))
     session.flush()
     # a retired version beside the current one is how restatements are kept
-    session.add(Measurement(loan_indicator_id=li.id, year=2024, value=Decimal("9"), version=2, is_current=False))
+    session.add(
+        Measurement(
+            loan_indicator_id=li.id, year=2024, value=Decimal("9"), version=2, is_current=False
+        )
+    )
     session.flush()
     session.add(Measurement(loan_indicator_id=li.id, year=2024, value=Decimal("11"), version=3))
     with pytest.raises(IntegrityError):
@@ -58,7 +71,15 @@ def test_one_current_measurement_per_loan_indicator_and_year(session):
 
 
 def test_foreign_keys_are_enforced(session):
-    session.add(Loan(reference="SH-2024-009", borrower_id=999, title="orphan", amount=Decimal("1"), disbursement_date=date(2024, 1, 1)))
+    session.add(
+        Loan(
+            reference="SH-2024-009",
+            borrower_id=999,
+            title="orphan",
+            amount=Decimal("1"),
+            disbursement_date=date(2024, 1, 1),
+        )
+    )
     with pytest.raises(IntegrityError):
         session.flush()
 

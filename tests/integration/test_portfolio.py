@@ -79,17 +79,55 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ("old", "new", "record", "field", "message"),
     [
         ('orgnr = "212000-0142"', 'orgnr = "212000-0143"', "borrower #1", "orgnr", "check digit"),
-        ('programme_category = "housing"', 'programme_category = "castles"', "loan SH-2023-001", "programme_category", "castles"),
-        ('code = "reported_crimes"', 'code = "no_such_indicator"', "loan SH-2023-001 indicator #2", "code", "unknown indicator"),
+        (
+            'programme_category = "housing"',
+            'programme_category = "castles"',
+            "loan SH-2023-001",
+            "programme_category",
+            "castles",
+        ),
+        (
+            'code = "reported_crimes"',
+            'code = "no_such_indicator"',
+            "loan SH-2023-001 indicator #2",
+            "code",
+            "unknown indicator",
+        ),
         ('amount = "3800000000"', 'amount = "-5"', "loan SH-2023-001", "amount", "negative"),
-        ("maturity_date = 2032-12-31", "maturity_date = 2020-01-01", "loan SH-2023-001", "maturity_date", "after the disbursement"),
+        (
+            "maturity_date = 2032-12-31",
+            "maturity_date = 2020-01-01",
+            "loan SH-2023-001",
+            "maturity_date",
+            "after the disbursement",
+        ),
         ('kind = "municipal_company"', 'kind = "ministry"', "borrower #2", "kind", "ministry"),
-        ('amount = "3800000000"', "amount = 3800000000.5", "loan SH-2023-001", "amount", "binary floats"),
-        ('pool = ["SH-2023-001"]', 'pool = ["SH-1999-999"]', "bond SE0000000001", "pool", "SH-1999-999"),
-        ('indicators = ["dwellings_renovated"]', 'indicators = ["reported_crime"]', "loan SH-2023-001 goal #1", "indicators", "reported_crime"),
+        (
+            'amount = "3800000000"',
+            "amount = 3800000000.5",
+            "loan SH-2023-001",
+            "amount",
+            "binary floats",
+        ),
+        (
+            'pool = ["SH-2023-001"]',
+            'pool = ["SH-1999-999"]',
+            "bond SE0000000001",
+            "pool",
+            "SH-1999-999",
+        ),
+        (
+            'indicators = ["dwellings_renovated"]',
+            'indicators = ["reported_crime"]',
+            "loan SH-2023-001 goal #1",
+            "indicators",
+            "reported_crime",
+        ),
     ],
 )
-def test_bad_records_are_named_and_nothing_is_written(settings, engine, tmp_path, old, new, record, field, message):
+def test_bad_records_are_named_and_nothing_is_written(
+    settings, engine, tmp_path, old, new, record, field, message
+):
     path = _broken(tmp_path, old, new)
     with pytest.raises(PortfolioError) as info:
         _load(settings, engine, path)

@@ -739,7 +739,9 @@ def load_portfolio(
             )
         if result.submission_id is not None:
             summary.submissions += 1
-            owners = {loans_by_ref[c.loan].borrower_id for c in result.changes if c.loan in loans_by_ref}
+            owners = {
+                loans_by_ref[c.loan].borrower_id for c in result.changes if c.loan in loans_by_ref
+            }
             if len(owners) == 1:
                 # a file about one organisation's loans is that organisation's submission
                 submission = session.get(Submission, result.submission_id)
