@@ -213,7 +213,10 @@ def synthesise(
                 "total_project_cost": total_cost,
                 "application_date": disbursed - timedelta(days=90),
                 "disbursement_date": disbursed,
-                "maturity_date": disbursed.replace(year=disbursed.year + rng.choice((5, 7, 10))),
+                # day 28 at most: a 29 February disbursement has no anniversary in most years
+                "maturity_date": disbursed.replace(
+                    year=disbursed.year + rng.choice((5, 7, 10)), day=min(disbursed.day, 28)
+                ),
                 "margin_bp": Decimal(rng.choice((15, 20, 25, 30))),
                 "discount_bp": Decimal(2),
                 "programme_category": category,
