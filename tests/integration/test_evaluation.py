@@ -463,3 +463,36 @@ def test_demo_orebro_page_shows_the_did_in_both_languages(
         en = _text(client.get(f"/loans/{OREBRO}/evaluation?lang=en").text)
         assert "+5.60 percentage points" in en
         assert "Only one year before the intervention" in en
+
+
+def test_the_loan_page_shows_the_comparison_school_with_its_did(demo_settings) -> None:
+    """The demo's Örebro loan page carries the comparison section (issue 7), in both languages."""
+    from litestar.testing import TestClient
+
+    from lanportfolj.db import make_engine, session_scope
+    from lanportfolj.services import users
+    from lanportfolj.web.app import create_app
+
+    engine = make_engine(demo_settings)
+    with session_scope(engine) as db:
+        users.ensure_demo_users(db)
+    with TestClient(create_app(demo_settings, engine=engine)) as client:
+        client.get("/login")
+        client.post(
+            "/login",
+            data={
+                "email": "analys@demo.lanportfolj.se",
+                "password": "demo-lanportfolj",
+                "next": "/",
+                "_csrf_token": client.cookies.get("csrftoken", ""),
+            },
+        )
+        english = client.get("/loans/SH-2024-002?lang=en")
+        swedish = client.get("/loans/SH-2024-002?lang=sv")
+    engine.dispose()
+    assert english.status_code == 200
+    assert 'id="comparison"' in english.text
+    assert "Jämförelseskola Väster" in english.text
+    assert "Comparison groups" in english.text
+    assert "Jämförelsegrupper" in swedish.text
+    assert 'class="did-estimate"' in english.text

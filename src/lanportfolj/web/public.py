@@ -246,11 +246,19 @@ def loan_page(db: Session, user: CurrentUser, reference: str) -> Template:
     progress = loan_progress_with_charts(db, reference, lang=lang)
     kolada = kolada_view(detail, lang)
     fetch = may_fetch_kolada(user, loan.borrower_id)
+    # issue 7: comparison units with difference-in-differences, for templates/evaluation/_comparison.html
+    from lanportfolj.services.evaluation import comparison_chart_html, comparison_section
+
+    comparison = [
+        item | {"chart_html": comparison_chart_html(item)}
+        for item in comparison_section(db, loan_ref=reference, lang=lang)
+    ]
     return Template(
         "public/loan.html",
         context={
             "loan": detail,
             "progress": progress,
+            "comparison": comparison,
             "kolada": kolada,
             "kolada_fetch": fetch,
             # the fetch form's hint and the source line are shown even before anything is fetched
