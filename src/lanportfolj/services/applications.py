@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
@@ -1220,26 +1221,24 @@ def assessment_summary(
 # --- the analyst's overview ------------------------------------------------------------------------
 
 
-def _first_due_year(loan: Loan) -> int | None:
-    start = loan.disbursement_date or loan.application_date
-    return start.year if start else None
+def last_reported_years(session: Session, loan_ids: Sequence[int] | None = None) -> dict[int, int]:
+    """The latest year with a current value (for the intervention itself) per loan id.
 
-
-def last_reported_years(session: Session, loan_ids: Sequence[int]) -> dict[int, int]:
-    """The latest year with a current value (for the intervention itself) per loan id."""
-    if not loan_ids:
-        return {}
-    rows = session.exec(
-        select(LoanIndicator.loan_id, Measurement.year)
+    One grouped query: a national portfolio has millions of values, none of which need to leave the database.
+    ``loan_ids`` None means every loan.
+    """
+    stmt = (
+        select(LoanIndicator.loan_id, func.max(Measurement.year))
         .join(Measurement, col(Measurement.loan_indicator_id) == col(LoanIndicator.id))
-        .where(col(LoanIndicator.loan_id).in_(list(loan_ids)))
         .where(col(Measurement.is_current))
         .where(Measurement.group_name == "")
-    ).all()
-    found: dict[int, int] = {}
-    for loan_id, year in rows:
-        found[loan_id] = max(found.get(loan_id, year), year)
-    return found
+        .group_by(col(LoanIndicator.loan_id))
+    )
+    if loan_ids is not None:
+        if not loan_ids:
+            return {}
+        stmt = stmt.where(col(LoanIndicator.loan_id).in_(list(loan_ids)))
+    return {loan_id: year for loan_id, year in session.exec(stmt).all()}
 
 
 def discount_at_risk(session: Session, as_of: date, deadline: str = "04-30") -> list[str]:
@@ -1249,21 +1248,23 @@ def discount_at_risk(session: Session, as_of: date, deadline: str = "04-30") -> 
     its disbursement (or application). Any current value for a year counts as that year reported.
     """
     loans = session.exec(
-        select(Loan).where(Loan.status == "active").order_by(col(Loan.reference))
+        select(Loan.id, Loan.reference, Loan.disbursement_date, Loan.application_date)
+        .where(Loan.status == "active")
+        .order_by(col(Loan.reference))
     ).all()
-    reported = last_reported_years(session, [loan.id for loan in loans if loan.id is not None])
+    reported = last_reported_years(session)
     flagged = []
-    for loan in loans:
-        first = _first_due_year(loan)
-        if first is None:
+    for loan_id, reference, disbursed, applied in loans:
+        start = disbursed or applied
+        if start is None:
             continue
         if report_overdue(
-            last_reported_year=reported.get(loan.id or 0),
-            first_due_year=first,
+            last_reported_year=reported.get(loan_id or 0),
+            first_due_year=start.year,
             as_of=as_of,
             deadline=deadline,
         ):
-            flagged.append(loan.reference)
+            flagged.append(reference)
     return flagged
 
 

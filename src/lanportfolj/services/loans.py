@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from lanportfolj.domain.case import Case, GoalCase, IndicatorUse
@@ -40,22 +42,53 @@ CASE_TEXT_FIELDS = (
 )
 
 
+def _loan_filters(
+    stmt: Any,
+    *,
+    borrower_id: int | None,
+    statuses: tuple[str, ...] | None,
+    references: Collection[str] | None,
+    search: str | None,
+) -> Any:
+    if borrower_id is not None:
+        stmt = stmt.where(Loan.borrower_id == borrower_id)
+    if statuses:
+        stmt = stmt.where(col(Loan.status).in_(statuses))
+    if references is not None:
+        stmt = stmt.where(col(Loan.reference).in_(sorted(references)))
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Loan.reference).like(pattern),
+                func.lower(Loan.title).like(pattern),
+                func.lower(Borrower.name).like(pattern),
+            )
+        )
+    return stmt
+
+
 def list_loans(
     session: Session,
     *,
     borrower_id: int | None = None,
     statuses: tuple[str, ...] | None = None,
+    references: Collection[str] | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """One summary row per loan, ordered by reference."""
+    """Summary rows of the loans that pass the filters, ordered by reference; a page when ``limit`` is set."""
     stmt = (
         select(Loan, Borrower)
         .join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
         .order_by(col(Loan.reference))
     )
-    if borrower_id is not None:
-        stmt = stmt.where(Loan.borrower_id == borrower_id)
-    if statuses:
-        stmt = stmt.where(col(Loan.status).in_(statuses))
+    stmt = _loan_filters(
+        stmt, borrower_id=borrower_id, statuses=statuses, references=references, search=search
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
     return [
         {
             "reference": loan.reference,
@@ -76,6 +109,26 @@ def list_loans(
         }
         for loan, borrower in session.exec(stmt).all()
     ]
+
+
+def count_loans(
+    session: Session,
+    *,
+    borrower_id: int | None = None,
+    statuses: tuple[str, ...] | None = None,
+    references: Collection[str] | None = None,
+    search: str | None = None,
+) -> int:
+    """How many loans ``list_loans`` would give without a limit."""
+    stmt = (
+        select(func.count())
+        .select_from(Loan)
+        .join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
+    )
+    stmt = _loan_filters(
+        stmt, borrower_id=borrower_id, statuses=statuses, references=references, search=search
+    )
+    return int(session.exec(stmt).one())
 
 
 def get_loan(session: Session, reference: str) -> Loan | None:

@@ -23,7 +23,7 @@ from lanportfolj.kolada.client import SOURCE_LINE, SOURCE_LINE_EN
 from lanportfolj.kolada.fetch import MEAN_UNIT
 from lanportfolj.kolada.fetch import SOURCE as KOLADA_SOURCE
 from lanportfolj.services.applications import discount_at_risk
-from lanportfolj.services.loans import list_loans, loan_detail
+from lanportfolj.services.loans import count_loans, list_loans, loan_detail
 from lanportfolj.web.access import (
     PUBLIC,
     SIGNED_IN,
@@ -149,17 +149,19 @@ def health(db: Session) -> dict[str, Any]:
     return {"status": "ok", "database": "ok"}
 
 
-def visible_loans(db: Session, user: CurrentUser) -> list[dict[str, Any]]:
-    """The loan list ``user`` may see (summary rows as ``list_loans`` gives them)."""
+def loan_scope(db: Session, user: CurrentUser) -> dict[str, Any] | None:
+    """The ``list_loans`` filters for what ``user`` may see; None when they may see nothing."""
     if user.is_staff:
-        return list_loans(db)
+        return {}
     if user.role == "borrower":
-        return list_loans(db, borrower_id=user.borrower_id) if user.borrower_id else []
+        return {"borrower_id": user.borrower_id} if user.borrower_id else None
     if user.role == "investor":
-        published = pool_loan_references(db)
-        rows = [r for r in list_loans(db) if r["reference"] in published]
-        return [{k: r[k] for k in PUBLIC_LOAN_FIELDS if k in r} | {"status": ""} for r in rows]
-    return []
+        return {"references": pool_loan_references(db)}
+    return None
+
+
+def _public_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: r[k] for k in PUBLIC_LOAN_FIELDS if k in r} | {"status": ""} for r in rows]
 
 
 def today() -> date:
@@ -170,19 +172,11 @@ def today() -> date:
 PAGE_SIZE = 50
 
 
-def page_of(
-    rows: list[dict[str, Any]], page: int, size: int = PAGE_SIZE
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """One page of ``rows`` and where it stands: a national portfolio has thousands of loans."""
-    pages = max(1, -(-len(rows) // size))
+def pager_for(total: int, page: int, size: int = PAGE_SIZE) -> dict[str, int]:
+    """Where page ``page`` of ``total`` rows stands (clamped to the pages there are)."""
+    pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    start = (page - 1) * size
-    return rows[start : start + size], {
-        "page": page,
-        "pages": pages,
-        "total": len(rows),
-        "first": start + 1,
-    }
+    return {"page": page, "pages": pages, "total": total, "first": (page - 1) * size + 1}
 
 
 @get("/", opt=allow(PUBLIC), sync_to_thread=True, include_in_schema=False)
@@ -194,7 +188,8 @@ def index(
     q: str = "",
 ) -> Template:
     """The start page: the landing page for visitors, the loans the user may see for everyone else,
-    fifty at a time, optionally narrowed by a search on reference, borrower or title.
+    fifty at a time (paged in the database), optionally narrowed by a search on reference, borrower or
+    title.
 
     Staff also see which active loans have their discount at risk because a yearly report is overdue;
     that is the lender's follow-up, so borrowers and investors never see the flag.
@@ -204,19 +199,19 @@ def index(
     at_risk: list[str] = []
     if maybe_user.is_staff:
         at_risk = discount_at_risk(db, today(), request.app.state.settings.report_deadline)
-    loans = visible_loans(db, maybe_user)
-    needle = q.strip().casefold()
-    if needle:
-        loans = [
-            r
-            for r in loans
-            if needle in f"{r['reference']} {r.get('borrower', '')} {r.get('title', '')}".casefold()
-        ]
-    shown, pager = page_of(loans, page)
+    scope = loan_scope(db, maybe_user)
+    search = q.strip() or None
+    loans: list[dict[str, Any]] = []
+    pager = pager_for(0, 1)
+    if scope is not None:
+        pager = pager_for(count_loans(db, search=search, **scope), page)
+        loans = list_loans(db, search=search, limit=PAGE_SIZE, offset=pager["first"] - 1, **scope)
+        if maybe_user.role == "investor":
+            loans = _public_rows(loans)
     return Template(
         "public/index.html",
         context={
-            "loans": shown,
+            "loans": loans,
             "pager": pager,
             "q": q.strip(),
             "public_view": is_public_view(maybe_user),
