@@ -126,58 +126,57 @@ CHART_LABELS = {
 def progress_chart_html(item: dict[str, Any], *, loan_ref: str, lang: str = "sv") -> str:
     """A plotly chart of one indicator (an item of :func:`loan_progress`): the baseline point, the
     reported values and the straight line from baseline to target, as an HTML fragment without plotly.js
-    (the page loads ``/static/plotly.min.js`` once)."""
-    import plotly.graph_objects as go
-    import plotly.io as pio
+    (the page loads ``/static/plotly.min.js`` once).
+
+    The figure is written as plain trace and layout dicts (``reporting.charts.figure_html``): building
+    ``go.Figure`` objects cost most of a loan page's time.
+    """
+    from lanportfolj.reporting.charts import figure_html
 
     labels = CHART_LABELS["sv" if lang == "sv" else "en"]
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     base, target = item["baseline"], item["target"]
     # plotly takes floats: the chart only draws, every figure shown as text stays exact
     if base["value"] is not None and base["year"] is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[base["year"]],
-                y=[float(base["value"])],
-                mode="markers",
-                marker={"size": 10, "symbol": "diamond"},
-                name=labels["baseline"],
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [base["year"]],
+                "y": [float(base["value"])],
+                "mode": "markers",
+                "marker": {"size": 10, "symbol": "diamond"},
+                "name": labels["baseline"],
+            }
         )
     if item["years"]:
-        fig.add_trace(
-            go.Scatter(
-                x=[y["year"] for y in item["years"]],
-                y=[float(y["value"]) for y in item["years"]],
-                mode="lines+markers",
-                name=labels["values"],
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [y["year"] for y in item["years"]],
+                "y": [float(y["value"]) for y in item["years"]],
+                "mode": "lines+markers",
+                "name": labels["values"],
+            }
         )
     if None not in (base["value"], base["year"], target["value"], target["year"]):
-        fig.add_trace(
-            go.Scatter(
-                x=[base["year"], target["year"]],
-                y=[float(base["value"]), float(target["value"])],
-                mode="lines",
-                line={"dash": "dash"},
-                name=labels["target"],
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [base["year"], target["year"]],
+                "y": [float(base["value"]), float(target["value"])],
+                "mode": "lines",
+                "line": {"dash": "dash"},
+                "name": labels["target"],
+            }
         )
-    fig.update_layout(
-        title=f"{item['name']} ({item['unit']})",
-        height=300,
-        margin={"l": 40, "r": 10, "t": 40, "b": 30},
-        xaxis={"dtick": 1, "title": labels["year"]},
-        legend={"orientation": "h"},
-    )
-    html: str = pio.to_html(
-        fig,
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=f"progress-{loan_ref}-{item['code']}",
-        config={"displayModeBar": False},
-    )
-    return html
+    layout = {
+        "title": {"text": f"{item['name']} ({item['unit']})"},
+        "height": 300,
+        "margin": {"l": 40, "r": 10, "t": 40, "b": 30},
+        "xaxis": {"dtick": 1, "title": {"text": labels["year"]}},
+        "legend": {"orientation": "h"},
+    }
+    return figure_html(f"progress-{loan_ref}-{item['code']}", traces, layout)
 
 
 def loan_progress_with_charts(
