@@ -80,13 +80,16 @@ async def _load(
         while queue and time.perf_counter() - started < TIME_LIMIT_S:
             queue.pop()
             t0 = time.perf_counter()
-            if method == "GET":
-                r = await client.get(path)
-            else:
-                r = await client.post(path, **(body or {}))
+            try:
+                if method == "GET":
+                    r = await client.get(path)
+                else:
+                    r = await client.post(path, **(body or {}))
+                failed = r.status_code >= 400
+            except httpx.HTTPError:
+                failed = True  # a time-out counts as an error, and its wait as its latency
             latencies.append((time.perf_counter() - t0) * 1000)
-            if r.status_code >= 400:
-                errors += 1
+            errors += failed
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
@@ -121,7 +124,8 @@ def main() -> None:
     token = _run(env, "tokens", "create", ANALYST[0]).strip().split()[-1]
     # the report page serves a published (frozen) report: publish the synthetic bond's first
     bonds = _run(env, "bonds", "list", "--json")
-    isin = re.findall(r'"isin": "([A-Z0-9]+)"', bonds)[-1]
+    # the synthetic bond (its ISIN starts XS) holds the whole synthetic pool
+    isin = next(i for i in re.findall(r'"isin": "([A-Z0-9]+)"', bonds) if i.startswith("XS"))
     started = time.perf_counter()
     _run(env, "report", "publish", isin, "--date", args.report_date, "--yes")
     publish_s = time.perf_counter() - started
@@ -195,7 +199,11 @@ def main() -> None:
         print(f"server peak RSS MiB (all processes): {_rss_mib(server.pid):.0f}")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
 
 
 if __name__ == "__main__":
