@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
@@ -1227,18 +1227,25 @@ def last_reported_years(session: Session, loan_ids: Sequence[int] | None = None)
     One grouped query: a national portfolio has millions of values, none of which need to leave the database.
     ``loan_ids`` None means every loan.
     """
-    stmt = (
-        select(LoanIndicator.loan_id, func.max(Measurement.year))
-        .join(Measurement, col(Measurement.loan_indicator_id) == col(LoanIndicator.id))
-        .where(col(Measurement.is_current))
-        .where(Measurement.group_name == "")
-        .group_by(col(LoanIndicator.loan_id))
+    # per loan indicator, the newest current year found through the partial unique index on
+    # (loan_indicator_id, group_name, year) where is_current: index seeks, never a scan of every value
+    # (``= true()`` renders as the index's own ``is_current = 1`` on SQLite, so the planner can use it)
+    latest = (
+        select(func.max(Measurement.year))
+        .where(
+            col(Measurement.loan_indicator_id) == col(LoanIndicator.id),
+            Measurement.group_name == "",
+            col(Measurement.is_current) == true(),
+        )
+        .correlate(LoanIndicator)
+        .scalar_subquery()
     )
+    stmt = select(LoanIndicator.loan_id, func.max(latest)).group_by(col(LoanIndicator.loan_id))
     if loan_ids is not None:
         if not loan_ids:
             return {}
         stmt = stmt.where(col(LoanIndicator.loan_id).in_(list(loan_ids)))
-    return {loan_id: year for loan_id, year in session.exec(stmt).all()}
+    return {loan_id: year for loan_id, year in session.exec(stmt).all() if year is not None}
 
 
 def discount_at_risk(session: Session, as_of: date, deadline: str = "04-30") -> list[str]:
