@@ -33,6 +33,7 @@ import polars as pl
 from sqlalchemy import or_, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from lanportfolj.domain.allocation import FX_MAX_SCALE
@@ -799,9 +800,15 @@ def published_reports(session: Session, bond: SocialBond) -> list[Report]:
 
 
 def published_report(session: Session, bond: SocialBond, report_date: date) -> Report | None:
-    """The bond's published report for ``report_date``, or None."""
+    """The bond's published report for ``report_date``, or None.
+
+    Its frozen data (tens of megabytes for a national pool) is read only when it is used, so a page
+    served from the render cache never loads it.
+    """
     return session.exec(
-        select(Report).where(
+        select(Report)
+        .options(defer(Report.frozen_data))  # type: ignore[arg-type]
+        .where(
             Report.bond_id == bond.id,
             Report.reporting_date == report_date,
             Report.status == PUBLISHED,

@@ -117,14 +117,17 @@ def _published(
     if report is None:
         raise NotFoundException("There is no published report for that date.")
     lang = get_language()
-    frozen = reports.frozen_bytes(report)  # checks the SHA-256 on every request
     if fmt == "json":
-        content = frozen  # the stored bytes themselves
+        content = reports.frozen_bytes(
+            report
+        )  # the stored bytes themselves, checked against the hash
     else:
+        # keyed by the stored hash: the frozen data is read and checked against it whenever a rendering
+        # is made; a cached rendering was made from data that passed that check
         key = (report.sha256 or "", fmt, lang)
         cached = _RENDERED.get(key)
         if cached is None:
-            cached = reports.render(json.loads(frozen), fmt=fmt, lang=lang)
+            cached = reports.render(json.loads(reports.frozen_bytes(report)), fmt=fmt, lang=lang)
             _RENDERED.put(key, cached)
         content = cached
     return _download(content, fmt, f"{bond.isin}-{when.isoformat()}.{fmt}", attachment=attachment)
