@@ -118,9 +118,10 @@ def live_server(demo_settings: Settings) -> Iterator[LiveServer]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for the whole run."""
+    """One Chromium per browser test module. Not per session: Playwright's sync API keeps an
+    event loop running in the main thread while it lives, and tests after this folder use asyncio.run."""
     if not Path(CHROMIUM).exists():
         pytest.skip(SKIP_MESSAGE)
     from playwright.sync_api import sync_playwright
