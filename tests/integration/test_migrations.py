@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan, LoanIndicator, Measurement
 
@@ -32,7 +32,9 @@ def _loan(session: Session) -> LoanIndicator:
     loan = Loan(reference="SH-2024-001", borrower_id=borrower.id, title="t", amount=Decimal("1"))
     session.add(loan)
     session.flush()
-    ind = session.query(IndicatorDefinition).filter_by(code="dwellings_renovated").one()
+    ind = session.exec(
+        select(IndicatorDefinition).where(IndicatorDefinition.code == "dwellings_renovated")
+    ).one()
     li = LoanIndicator(loan_id=loan.id, indicator_id=ind.id)
     session.add(li)
     session.flush()

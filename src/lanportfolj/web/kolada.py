@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from litestar import Request, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.params import Body, Parameter
+from litestar.params import Body, QueryParameter
 from litestar.response import Template
 from sqlmodel import Session
 
@@ -159,7 +159,7 @@ def fetch_api(
     years: str | None = None,
     compare: str | None = None,
     accept: list[str] | None = None,
-    do_import: Annotated[bool, Parameter(query="import")] = False,
+    do_import: Annotated[bool, QueryParameter(name="import")] = False,
     lang: str = "en",
 ) -> dict[str, Any]:
     """The loan's Kolada values side by side with stored ones; with ``do_import`` also import them."""
