@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -26,8 +27,15 @@ TOKEN_PREFIX_LENGTH = 8
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
-# verified against when the e-mail is unknown, so a wrong address takes as long as a wrong password
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so a wrong address takes as long as a wrong password.
+
+    Made on first use, not at import: every CLI command imports this module and should not pay an Argon2
+    hash for it."""
+    return _hasher.hash("not-a-real-password")
 
 
 class UserError(ValueError):
@@ -274,7 +282,7 @@ def authenticate(
     user = find_user(session, address)
     detail = f"client {client}" if client else ""
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         audit.record(
             session,
             actor=address[:200],
