@@ -7,11 +7,11 @@ bytes.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from lanportfolj.reporting.model import dumps_report
 
 
 def render_json(data: dict[str, Any]) -> bytes:
     """The report dict as UTF-8 JSON bytes (sorted keys, compact, one trailing newline)."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return (text + "\n").encode("utf-8")
+    return (dumps_report(data) + "\n").encode("utf-8")

@@ -18,6 +18,9 @@ published report re-renders identically later. In the dict:
 from __future__ import annotations
 
 import gc
+import json
+import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -187,20 +190,216 @@ def value_series_rows(values: pl.DataFrame) -> list[dict[str, Any]]:
     if values.height == 0:
         return []
     strings = _string_columns(values)
-    new_series = (pl.col("loan") != pl.col("loan").shift()) | (
-        pl.col("indicator") != pl.col("indicator").shift()
-    )
-    starts: list[int] = strings.select(new_series.fill_null(True).arg_true())["loan"].to_list()
+    starts: list[int] = strings.select(_series_starts().arg_true())["loan"].to_list()
     ends = [*starts[1:], strings.height]
     fixed = {key: strings[key].to_list() for key in SERIES_KEYS}
     arrays = {name: strings[column].to_list() for column, name in SERIES_ARRAYS}
     out = []
-    for begin, end in zip(starts, ends, strict=True):
-        series: dict[str, Any] = {key: column[begin] for key, column in fixed.items()}
-        for name, column in arrays.items():
-            series[name] = column[begin:end]
-        out.append(series)
+    with bulk_conversion():
+        for begin, end in zip(starts, ends, strict=True):
+            series: dict[str, Any] = {key: column[begin] for key, column in fixed.items()}
+            for name, column in arrays.items():
+                series[name] = column[begin:end]
+            out.append(series)
     return out
+
+
+def _series_starts() -> pl.Expr:
+    """True on the first row of each (loan, indicator) series of a sorted values frame."""
+    new_series = (pl.col("loan") != pl.col("loan").shift()) | (
+        pl.col("indicator") != pl.col("indicator").shift()
+    )
+    return new_series.fill_null(True)
+
+
+class FrameRows(list[dict[str, Any]]):
+    """A table of the report dict kept as its polars frame until someone reads it as dicts.
+
+    ``report_to_dict`` puts these where the dict has its big tables, so the dict costs nothing to
+    build: the renderers that know them read ``frame`` column-wise (JSON and XLSX write straight from
+    polars, HTML converts only the rows it shows). To everything else it is the list of row dicts it
+    always was: the first access of any other kind fills the list (once), and from then on it is an
+    ordinary list. ``series`` marks the yearly values (one series object per loan and indicator, from
+    the frame sorted by loan, indicator and year).
+    """
+
+    def __init__(self, frame: pl.DataFrame, *, series: bool = False) -> None:
+        super().__init__()
+        self.frame = frame
+        self.series = series
+        self.filled = False
+        self._len: int | None = None
+
+    def _fill(self) -> None:
+        if not self.filled:
+            self.filled = True
+            rows = value_series_rows(self.frame) if self.series else frame_rows(self.frame)
+            super().extend(rows)
+
+    def __len__(self) -> int:
+        if self.filled:
+            return super().__len__()
+        if self._len is None:
+            if not self.series:
+                self._len = self.frame.height
+            else:
+                self._len = int(self.frame.select(_series_starts().sum()).item() or 0)
+        return self._len
+
+    def __getitem__(self, index: Any) -> Any:
+        if not self.filled and isinstance(index, slice) and not self.series:
+            # a page of a big table (the HTML shows the first rows) without converting the rest
+            start, stop, step = index.indices(self.frame.height)
+            if step == 1:
+                return frame_rows(self.frame.slice(start, max(0, stop - start)))
+        self._fill()
+        return super().__getitem__(index)
+
+    def __repr__(self) -> str:
+        if not self.filled:
+            return f"FrameRows({len(self)} {'series' if self.series else 'rows'})"
+        return super().__repr__()
+
+    def json(self) -> str:
+        """The table as the JSON array ``json.dumps(rows, sort_keys=True, ensure_ascii=False,
+        separators=(",", ":"))`` would write, built column-wise in polars."""
+        if self.filled:
+            # read (and possibly changed) as dicts already: those are what the dict holds
+            return _json_dumps(list(self))
+        if self.frame.height == 0:
+            return "[]"
+        if self.series:
+            return _series_json(self.frame)
+        return _rows_json(self.frame)
+
+
+def _filling(name: str) -> Any:
+    method = getattr(list, name)
+
+    def filled(self: FrameRows, *args: Any, **kwargs: Any) -> Any:
+        self._fill()
+        return method(self, *args, **kwargs)
+
+    filled.__name__ = name
+    return filled
+
+
+# every other list operation sees the rows: fill first, then behave as the list
+for _name in (
+    "__iter__", "__reversed__", "__contains__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__",
+    "__ge__", "__add__", "__mul__", "__rmul__", "__iadd__", "__imul__", "__setitem__",
+    "__delitem__", "__reduce_ex__", "__sizeof__", "append", "extend", "insert", "pop", "remove",
+    "clear", "copy", "count", "index", "reverse", "sort",
+):  # fmt: skip
+    setattr(FrameRows, _name, _filling(_name))
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame, set[str]]:
+    """``_string_columns`` and the names of the columns it cast (decimals and dates)."""
+    text_types = (pl.Decimal, pl.Date, pl.Datetime)
+    cast = {name for name, dtype in frame.schema.items() if isinstance(dtype, text_types)}
+    return frame.with_columns(pl.col(name).cast(pl.String) for name in cast), cast
+
+
+def _json_values(frame: pl.DataFrame, name: str, cast: set[str]) -> pl.Expr:
+    """Column ``name`` of a ``_text_columns`` frame as JSON text, exactly as ``json.dumps`` writes it.
+
+    ``cast`` names the decimal and date columns: their text is digits, sign, point, dashes and
+    colons, which JSON never escapes.
+    """
+    dtype = frame.schema[name]
+    column = pl.col(name)
+    if name in cast:
+        encoded = pl.concat_str([pl.lit('"'), column, pl.lit('"')])
+    elif dtype == pl.String:
+        # each distinct text is escaped once, by json itself (codes and names: few distinct values)
+        distinct = frame[name].drop_nulls().unique().to_list()
+        encoded = column.replace_strict(
+            distinct, [_json_dumps(text) for text in distinct], return_dtype=pl.String
+        )
+    elif dtype == pl.Boolean:
+        encoded = pl.when(column).then(pl.lit("true")).otherwise(pl.lit("false"))
+    elif dtype.is_integer():
+        encoded = column.cast(pl.String)
+    else:
+        # anything else (the SDG lists of the loans table): json of each value, in Python
+        texts = [None if v is None else _json_dumps(v) for v in frame[name].to_list()]
+        encoded = pl.lit(pl.Series(name, texts, dtype=pl.String))
+    return encoded.fill_null("null")
+
+
+def _object_json(members: dict[str, pl.Expr]) -> pl.Expr:
+    """``{"key":value,...}`` per row, keys sorted as ``json.dumps(sort_keys=True)`` sorts them."""
+    parts: list[pl.Expr] = []
+    for position, key in enumerate(sorted(members)):
+        parts.append(pl.lit(("{" if position == 0 else ",") + _json_dumps(key) + ":"))
+        parts.append(members[key])
+    parts.append(pl.lit("}"))
+    return pl.concat_str(parts)
+
+
+def _array_json(frame: pl.DataFrame, item: pl.Expr) -> str:
+    """``[item,item,...]`` over the rows of ``frame``."""
+    joined = frame.select(item.str.join(",")).item()
+    return "[" + (joined or "") + "]"
+
+
+def _rows_json(frame: pl.DataFrame) -> str:
+    """A table's rows as the JSON array of row objects."""
+    text, cast = _text_columns(frame)
+    members = {name: _json_values(text, name, cast) for name in text.columns}
+    return _array_json(text, _object_json(members))
+
+
+def _series_json(values: pl.DataFrame) -> str:
+    """The yearly values as the JSON array of series objects (see ``value_series_rows``)."""
+    text, cast = _text_columns(values)
+    names = [*SERIES_KEYS, *(column for column, _ in SERIES_ARRAYS)]
+    encoded = text.select(
+        "loan",
+        "indicator",
+        **{f"_{name}": _json_values(text, name, cast) for name in names},
+    )
+    grouped = encoded.group_by("loan", "indicator", maintain_order=True).agg(
+        *(pl.col(f"_{key}").first() for key in SERIES_KEYS),
+        *(pl.col(f"_{column}").str.join(",") for column, _ in SERIES_ARRAYS),
+    )
+    members = {key: pl.col(f"_{key}") for key in SERIES_KEYS}
+    members |= {
+        name: pl.concat_str([pl.lit("["), pl.col(f"_{column}"), pl.lit("]")])
+        for column, name in SERIES_ARRAYS
+    }
+    return _array_json(grouped, _object_json(members))
+
+
+def dumps_report(data: dict[str, Any]) -> str:
+    """``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` for a report
+    dict whose tables may be ``FrameRows``: those are written column-wise in polars and spliced in.
+    """
+    fragments: list[str] = []
+    token = uuid.uuid4().hex
+
+    def skeleton(node: Any) -> Any:
+        # the tables sit in dicts only; lists of a frozen dict are left as they are
+        if isinstance(node, FrameRows):
+            fragments.append(node.json())
+            return f"\x00{token}{len(fragments) - 1}\x00"
+        if isinstance(node, dict):
+            return {key: skeleton(value) for key, value in node.items()}
+        return node
+
+    text = _json_dumps(skeleton(data))
+    if not fragments:
+        return text
+    # the placeholders come out of json as "\u0000<token><n>\u0000": split there, splice the tables
+    pieces = re.split(f'"\\\\u0000{token}(\\d+)\\\\u0000"', text)
+    return "".join(
+        fragments[int(piece)] if position % 2 else piece for position, piece in enumerate(pieces)
+    )
 
 
 def value_series(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -404,17 +603,17 @@ def _report_to_dict(model: ReportModel) -> dict[str, Any]:
                 {"code": m.code, "message_sv": m.message_sv, "message_en": m.message_en}
                 for m in alloc.messages
             ],
-            "by_category": frame_rows(alloc.by_category),
-            "by_icma_category": frame_rows(alloc.by_icma_category),
-            "financing": frame_rows(alloc.financing),
-            "loans": frame_rows(alloc.loans.select(_LOAN_COLUMNS)),
+            "by_category": FrameRows(alloc.by_category),
+            "by_icma_category": FrameRows(alloc.by_icma_category),
+            "financing": FrameRows(alloc.financing),
+            "loans": FrameRows(alloc.loans.select(_LOAN_COLUMNS)),
         },
         "impact": {
-            "indicators": frame_rows(impact.indicators),
-            "per_loan": frame_rows(impact.per_loan),
-            "values": value_series_rows(impact.values),
-            "by_category": frame_rows(impact.by_category),
-            "bond": frame_rows(impact.bond),
+            "indicators": FrameRows(impact.indicators),
+            "per_loan": FrameRows(impact.per_loan),
+            "values": FrameRows(impact.values, series=True),
+            "by_category": FrameRows(impact.by_category),
+            "bond": FrameRows(impact.bond),
         },
         "methodology": _methodology(model, sources),
         "restatements": restatements,
