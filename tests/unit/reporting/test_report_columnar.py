@@ -1,0 +1,65 @@
+"""The report dict's big tables stay polars frames (``FrameRows``) until read as dicts: whichever
+way a table is read — column-wise by the JSON and XLSX writers or as dicts — it is the same table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import polars as pl
+import pytest
+
+from lanportfolj.reporting.json import render_json
+from lanportfolj.reporting.model import FrameRows, compute_report, report_to_dict
+from lanportfolj.reporting.synthetic import synthetic_inputs
+
+pytestmark = pytest.mark.unit
+
+#: texts json escapes (quote, backslash, control characters), non-ASCII, line separators, and
+#: text that reads as Excel's escape
+AWKWARD = ['Quote "A" AB', "Back\\slash", "Tab\there\nnewline", "Bell\x07", "Åsa Öberg", "a\u2028b",
+           "_x0041_", "", "=SUM(A1)"]  # fmt: skip
+
+
+def _dict(loans: int = 40) -> dict[str, Any]:
+    inputs = synthetic_inputs(loans=loans, indicators=8, years=4, seed=5)
+    frame = inputs.loans.with_row_index("i").with_columns(
+        borrower=pl.col("i").map_elements(lambda i: AWKWARD[i % len(AWKWARD)], pl.String),
+        title=pl.col("i").map_elements(lambda i: AWKWARD[(i + 3) % len(AWKWARD)], pl.String),
+    )
+    return report_to_dict(compute_report(replace(inputs, loans=frame.drop("i"))))
+
+
+def _as_lists(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _as_lists(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_as_lists(item) for item in node]
+    return node
+
+
+def test_json_written_from_frames_equals_json_of_the_dicts() -> None:
+    data = _dict()
+    assert isinstance(data["impact"]["values"], FrameRows)
+    columnar = render_json(data)
+    plain = json.dumps(_as_lists(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert columnar == (plain + "\n").encode("utf-8")
+    assert render_json(json.loads(columnar)) == columnar
+
+
+def test_frame_rows_behave_as_the_list_of_their_rows() -> None:
+    data = _dict(loans=12)
+    values = data["impact"]["values"]
+    per_loan = data["impact"]["per_loan"]
+    expected = json.loads(render_json(data))
+    assert len(per_loan) == len(expected["impact"]["per_loan"])
+    assert len(values) == len(expected["impact"]["values"])
+    assert per_loan[:3] == expected["impact"]["per_loan"][:3]
+    assert not per_loan.filled  # a page of rows converts only that page
+    assert values == expected["impact"]["values"]
+    assert per_loan[-1] == expected["impact"]["per_loan"][-1]
+    assert list(per_loan) == expected["impact"]["per_loan"]
+    # once read as dicts they are the dict's rows: a change shows in the JSON
+    per_loan[0]["borrower"] = "Changed"
+    assert json.loads(render_json(data))["impact"]["per_loan"][0]["borrower"] == "Changed"
