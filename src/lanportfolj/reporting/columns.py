@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from lanportfolj.reporting.model import value_series
+import polars as pl
+
+from lanportfolj.reporting.model import FrameRows, string_columns, value_series
 
 #: Column kinds → Excel number format (``None``: not a number).
 EXCEL_FORMATS: Final[dict[str, str | None]] = {
@@ -68,13 +70,39 @@ class Table:
         return self.title_sv if lang == "sv" else self.title_en
 
     def rows(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        """This table's rows in the report dict."""
+        """This table's rows in the report dict (a ``FrameRows`` stays one: slicing it is cheap)."""
         if self.by_year:
             return _by_year(data)
+        node = self._node(data)
+        return node if isinstance(node, FrameRows) else list(node)
+
+    def _node(self, data: dict[str, Any]) -> Any:
         node: Any = data
         for part in self.path:
             node = node[part]
-        return list(node)
+        return node
+
+    def frame(self, data: dict[str, Any]) -> pl.DataFrame | None:
+        """This table's rows as a frame, when the dict holds them as one (``FrameRows``), else None.
+
+        One column per column key, in order: numbers and dates as the report's text, ints and years
+        as Int64, booleans as Boolean, lists joined with ", " — the same values the rows hold.
+        """
+        node = self._node(data)
+        if not isinstance(node, FrameRows) or node.filled:
+            return None
+        text = _by_year_frame(node.frame) if self.by_year else string_columns(node.frame)
+        out = []
+        for column in self.columns:
+            if column.key not in text.columns:
+                out.append(pl.lit(None, pl.String).alias(column.key))
+            elif column.kind in ("int", "year"):
+                out.append(pl.col(column.key).cast(pl.Int64))
+            elif column.kind == "list":
+                out.append(pl.col(column.key).list.join(", "))
+            else:
+                out.append(pl.col(column.key))
+        return text.select(out)
 
 
 def _by_year(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -95,6 +123,25 @@ def _by_year(data: dict[str, Any]) -> list[dict[str, Any]]:
         wide["restated_years"] = ", ".join(restated) or None
         out.append(wide)
     return out
+
+
+def _by_year_frame(values: pl.DataFrame) -> pl.DataFrame:
+    """``_by_year`` in polars, from the values frame (sorted by loan, indicator and year)."""
+    text = string_columns(values)
+    keys = ["loan", "indicator"]
+
+    def years_where(flag: str) -> pl.Expr:
+        listed = pl.col("year").filter(pl.col(flag)).cast(pl.String).str.join(", ")
+        return pl.when(listed != "").then(listed).alias(f"{flag}_years")
+
+    heads = text.group_by(keys, maintain_order=True).agg(
+        *(pl.col(key).first() for key in _WIDE_KEYS if key not in keys),
+        years_where("estimated"),
+        years_where("restated"),
+    )
+    wide = text.pivot(on="year", index=keys, values="value", sort_columns=True)
+    wide = wide.rename({name: f"y{name}" for name in wide.columns if name not in keys})
+    return heads.join(wide, on=keys, how="left", maintain_order="left")
 
 
 C = Column
@@ -283,7 +330,11 @@ def values_by_year(data: dict[str, Any]) -> Table:
     A long table (one row per year) would pass Excel's 1 048 576 rows for a large pool; the JSON keeps
     the long form.
     """
-    years = sorted({year for series in value_series(data) for year in series["years"]})
+    values = data["impact"]["values"]
+    if isinstance(values, FrameRows) and not values.filled:
+        years = values.frame["year"].unique().sort().to_list()
+    else:
+        years = sorted({year for series in value_series(data) for year in series["years"]})
     return Table(
         "impact_values",
         "Impact values",

@@ -215,12 +215,11 @@ def _cell_xml(column: Column, index: int, writer: _Writer, escape_control: bool)
 
 
 def _set_body(
-    sheet: _TableSheet, writer: _Writer, columns: tuple[Column, ...], rows: list[dict[str, Any]]
+    sheet: _TableSheet, writer: _Writer, columns: tuple[Column, ...], body: pl.DataFrame
 ) -> None:
-    """The table's rows as the sheet's body, every column converted and formatted once."""
-    if not rows:
+    """The table's rows (``_body_frame``) as the sheet's body, every column formatted once."""
+    if body.height == 0:
         return
-    body = _body_frame(rows, columns)
     texts = [c.key for c in columns if c.kind not in (*_NUMERIC, "int", "year", "bool", "date")]
     control = "[" + "".join(f"\\x{ord(c):02x}" for c in _CONTROL) + "]"
     escape_control = bool(texts) and bool(
@@ -246,10 +245,14 @@ def _table_sheet(
     for index, column in enumerate(columns):
         sheet.set_column(index, index, column.width)
         writer.text(sheet, 0, index, column.label(lang, currency), writer.header)
-    rows = table.rows(data)
+    # the dict's frames go straight to the sheet; a frozen dict's rows are read into one first
+    body = table.frame(data)
+    if body is None:
+        rows = table.rows(data)
+        body = _body_frame(rows, columns) if rows else pl.DataFrame()
     sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(1, len(rows)), len(columns) - 1)
-    _set_body(sheet, writer, columns, rows)
+    sheet.autofilter(0, 0, max(1, body.height), len(columns) - 1)
+    _set_body(sheet, writer, columns, body)
 
 
 def _summary_sheet(

@@ -168,10 +168,10 @@ def frame_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
     Casting in polars keeps this fast for a million rows and gives the fixed-scale plain notation.
     """
-    return _string_columns(frame).to_dicts()
+    return string_columns(frame).to_dicts()
 
 
-def _string_columns(frame: pl.DataFrame) -> pl.DataFrame:
+def string_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """Decimal and date columns cast to strings (fixed-scale plain notation, ISO dates) in polars."""
     text_types = (pl.Decimal, pl.Date, pl.Datetime)
     return frame.with_columns(
@@ -189,7 +189,7 @@ def value_series_rows(values: pl.DataFrame) -> list[dict[str, Any]]:
     """
     if values.height == 0:
         return []
-    strings = _string_columns(values)
+    strings = string_columns(values)
     starts: list[int] = strings.select(_series_starts().arg_true())["loan"].to_list()
     ends = [*starts[1:], strings.height]
     fixed = {key: strings[key].to_list() for key in SERIES_KEYS}

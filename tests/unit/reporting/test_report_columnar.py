@@ -10,6 +10,8 @@ from typing import Any
 import polars as pl
 import pytest
 
+from lanportfolj.reporting.excel import render_xlsx
+from lanportfolj.reporting.html import render_html
 from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import FrameRows, compute_report, report_to_dict
 from lanportfolj.reporting.synthetic import synthetic_inputs
@@ -63,3 +65,18 @@ def test_frame_rows_behave_as_the_list_of_their_rows() -> None:
     # once read as dicts they are the dict's rows: a change shows in the JSON
     per_loan[0]["borrower"] = "Changed"
     assert json.loads(render_json(data))["impact"]["per_loan"][0]["borrower"] == "Changed"
+
+
+def test_xlsx_written_from_frames_equals_xlsx_of_the_frozen_dict() -> None:
+    data = _dict()
+    frozen = json.loads(render_json(data))
+    assert render_xlsx(data) == render_xlsx(frozen)
+    assert not data["impact"]["values"].filled  # written from the frame
+
+
+def test_html_from_frames_equals_html_of_the_frozen_dict() -> None:
+    data = _dict(loans=30)
+    frozen = json.loads(render_json(data))
+    small = {"max_trajectory_charts": 3, "max_table_rows": 7, "max_value_rows": 50}
+    assert render_html(data, **small) == render_html(frozen, **small)
+    assert render_html(data, lang="sv") == render_html(frozen, lang="sv")
