@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
@@ -33,7 +34,7 @@ from lanportfolj.reporting.columns import (
     Table,
     values_by_year,
 )
-from lanportfolj.reporting.model import value_series
+from lanportfolj.reporting.model import FrameRows, frame_rows, value_series, value_series_rows
 
 _NUMERIC_KINDS: Final = ("money", "value", "percent", "share", "int", "year")
 
@@ -164,9 +165,19 @@ def _trajectories(
 
     Returns the charts and the number of loans that have values.
     """
-    by_pair = {(s["loan"], s["indicator"]): s for s in value_series(data)}
+    per_loan: list[dict[str, Any]] = data["impact"]["per_loan"]
+    all_series: list[dict[str, Any]] = value_series(data)
+    total: int | None = None
+    if (
+        isinstance(per_loan, FrameRows)
+        and isinstance(all_series, FrameRows)
+        and not (per_loan.filled or all_series.filled)
+    ):
+        # only the charted loans' rows leave polars
+        per_loan, all_series, total = _first_charted(per_loan, all_series, limit)
+    by_pair = {(s["loan"], s["indicator"]): s for s in all_series}
     by_loan: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-    for summary in data["impact"]["per_loan"]:
+    for summary in per_loan:
         series = by_pair.get((summary["loan"], summary["indicator"]))
         if series and series["years"]:
             by_loan.setdefault(summary["loan"], []).append((summary, series))
@@ -175,7 +186,27 @@ def _trajectories(
     for loan, items in list(by_loan.items())[:limit]:
         ident, html = charts.loan_trajectories(loan, items, names, lang)
         out.append((ident, Markup(html)))
-    return out, len(by_loan)
+    return out, len(by_loan) if total is None else total
+
+
+def _first_charted(
+    per_loan: FrameRows, values: FrameRows, limit: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """The per-loan rows and series of the first ``limit`` loans with values, and how many loans
+    have values: what ``_trajectories`` reads, without converting the other loans' rows."""
+    keys = ["loan", "indicator"]
+    measured = values.frame.select(keys).unique()
+    loans = (
+        per_loan.frame.select(keys)
+        .join(measured, on=keys, how="semi", maintain_order="left")["loan"]
+        .unique(maintain_order=True)
+    )
+    first = loans.head(limit).implode()
+    return (
+        frame_rows(per_loan.frame.filter(pl.col("loan").is_in(first))),
+        value_series_rows(values.frame.filter(pl.col("loan").is_in(first))),
+        loans.len(),
+    )
 
 
 def _plotly_script(plotly_js: str) -> Markup:
