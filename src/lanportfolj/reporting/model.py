@@ -422,7 +422,7 @@ def value_series(data: dict[str, Any]) -> list[dict[str, Any]]:
     published before version 2 still renders.
     """
     values: list[dict[str, Any]] = data["impact"]["values"]
-    if not values or "years" in values[0]:
+    if isinstance(values, FrameRows) or not values or "years" in values[0]:
         return values
     out: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None

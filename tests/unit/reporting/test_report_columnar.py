@@ -80,3 +80,10 @@ def test_html_from_frames_equals_html_of_the_frozen_dict() -> None:
     small = {"max_trajectory_charts": 3, "max_table_rows": 7, "max_value_rows": 50}
     assert render_html(data, **small) == render_html(frozen, **small)
     assert render_html(data, lang="sv") == render_html(frozen, lang="sv")
+
+
+def test_html_converts_only_the_rows_it_shows() -> None:
+    data = _dict(loans=30)
+    render_html(data, max_trajectory_charts=3, max_table_rows=7, max_value_rows=50)
+    assert not data["impact"]["values"].filled
+    assert not data["impact"]["per_loan"].filled
