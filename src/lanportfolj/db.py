@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 from alembic import command
@@ -83,17 +84,8 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> int
     """
     if not rows:
         return 0
-    table = model.__table__
-    connection = session.connection()
-    dialect = connection.dialect
     names = list(rows[0])
-    processors = []
-    for name in names:
-        processor = table.c[name].type._cached_bind_processor(dialect)
-        processors.append(processor)
-    quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({quoted}) VALUES ({', '.join([marker] * len(names))})"
+    sql, processors = _insert_statement(session, model, names)
     params = [
         tuple(
             value if processor is None or value is None else processor(value)
@@ -101,5 +93,52 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> int
         )
         for row in rows
     ]
-    connection.exec_driver_sql(sql, params)
+    session.connection().exec_driver_sql(sql, params)
     return len(params)
+
+
+def bulk_insert_columns(
+    session: Session,
+    model: Any,
+    columns: Mapping[str, Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> int:
+    """:func:`bulk_insert` from whole columns (equal lengths) plus values shared by every row.
+
+    Bind processing runs column by column and once per constant, and the parameter tuples are zipped in C:
+    no dict per row for callers whose data is already columnar (a polars frame).
+    """
+    constants = dict(constants or {})
+    names = [*columns, *constants]
+    sql, processors = _insert_statement(session, model, names)
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"columns of unequal or no length: {sorted(lengths)}")
+    count = lengths.pop()
+    if count == 0:
+        return 0
+    prepared: list[Iterable[Any]] = []
+    for values, processor in zip(columns.values(), processors, strict=False):
+        if processor is None:
+            prepared.append(values)
+        else:
+            prepared.append([None if value is None else processor(value) for value in values])
+    for value, processor in zip(constants.values(), processors[len(columns) :], strict=True):
+        prepared.append(repeat(value if processor is None or value is None else processor(value)))
+    params = list(zip(*prepared, strict=False))
+    session.connection().exec_driver_sql(sql, params)
+    return count
+
+
+def _insert_statement(session: Session, model: Any, names: list[str]) -> tuple[str, list[Any]]:
+    """The INSERT for ``names`` in the driver's parameter style, and each column's bind processor."""
+    table = model.__table__
+    dialect = session.connection().dialect
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join([marker] * len(names))})"
+    )
+    return sql, processors

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lanportfolj.ingest.issues import make_issue
+from lanportfolj.ingest.normalise import clean_text
 from lanportfolj.ingest.readers import ReadError, read_table
 from lanportfolj.ingest.result import ParseResult
 from lanportfolj.ingest.rules import IngestContext
 from lanportfolj.ingest.validate import validate_table
+
+#: Given the loan references a file names (cells as written, stripped), the context to check it against.
+ContextFor = Callable[[list[str]], IngestContext]
 
 
 def parse_file(
@@ -23,8 +27,28 @@ def parse_file(
     or ``missing-column`` stop before row checks). ``progress(done, total)`` is called as rows are
     checked. The import may proceed only when ``result.ok``.
     """
+    return parse_upload(
+        filename, data, limits=context, context_for=lambda _loans: context, progress=progress
+    )
+
+
+def parse_upload(
+    filename: str,
+    data: bytes,
+    *,
+    limits: IngestContext,
+    context_for: ContextFor,
+    progress: Callable[[int, int], None] | None = None,
+) -> ParseResult:
+    """:func:`parse_file` with the context built after reading, for the loans the file names only.
+
+    ``limits`` supplies the size and zip-bomb limits checked before any parser runs; ``context_for`` is
+    called once, with the distinct loan cells of a readable file, so a one-row file on a portfolio of
+    thousands of loans loads one loan's rules. Its context must cover every loan those cells may name
+    (matching is case-insensitive).
+    """
     try:
-        table = read_table(filename, data, context)
+        table = read_table(filename, data, limits)
     except ReadError as error:
         return ParseResult(file=filename, issues=[error.issue])
     total = table.frame.height
@@ -35,13 +59,17 @@ def parse_file(
             "empty-file", message_key="no-data-rows", row=table.header_row, file=filename
         )
         return ParseResult(file=filename, issues=[*table.issues, issue], total_rows=0)
-    rows, issues = validate_table(table.frame, context, file=filename, progress=progress)
+    loans = (
+        table.frame.select(clean_text("loan").drop_nulls().unique().sort()).to_series().to_list()
+    )
+    context = context_for(loans)
+    accepted, issues = validate_table(table.frame, context, file=filename, progress=progress)
     issues = [*table.issues, *issues]
-    if not rows and not any(issue.severity == "error" for issue in issues):
+    if accepted.height == 0 and not any(issue.severity == "error" for issue in issues):
         # Every row was an unfilled template row: nothing to import is a mistake, not a success.
         issues.append(
             make_issue(
                 "empty-file", message_key="no-data-rows", row=table.header_row, file=filename
             )
         )
-    return ParseResult(file=filename, rows=rows, issues=issues, total_rows=total)
+    return ParseResult(file=filename, issues=issues, total_rows=total, accepted=accepted)

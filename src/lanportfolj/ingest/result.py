@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
+
+import polars as pl
 
 from lanportfolj.ingest.issues import ImportIssue
+
+#: Columns of :attr:`ParseResult.accepted`; ``value`` is the number as plain text (``-1234.5``), exact.
+ACCEPTED_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "loan": pl.String(),
+    "indicator": pl.String(),
+    "year": pl.Int64(),
+    "value": pl.String(),
+    "estimated": pl.Boolean(),
+    "comment": pl.String(),
+    "group": pl.String(),
+}
 
 
 @dataclass(frozen=True)
@@ -28,10 +43,30 @@ class ParseResult:
     """Rows that passed validation and the issues found; the import may proceed only when ``ok``."""
 
     file: str
-    rows: list[MeasurementRow] = field(default_factory=list)
     issues: list[ImportIssue] = field(default_factory=list)
     #: Non-blank data rows in the file (accepted, rejected or skipped).
     total_rows: int = 0
+    #: The rows that passed, one per row of the file (columns: :data:`ACCEPTED_SCHEMA`).
+    accepted: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ACCEPTED_SCHEMA))
+
+    @cached_property
+    def rows(self) -> list[MeasurementRow]:
+        """The rows that passed as objects (built on first use: a large import never needs them)."""
+        return [
+            MeasurementRow(
+                row=row,
+                loan=loan,
+                indicator=indicator,
+                year=year,
+                value=Decimal(value),
+                estimated=estimated,
+                comment=comment,
+                group=group,
+            )
+            for row, loan, indicator, year, value, estimated, comment, group in (
+                self.accepted.select(list(ACCEPTED_SCHEMA)).iter_rows()
+            )
+        ]
 
     @property
     def ok(self) -> bool:

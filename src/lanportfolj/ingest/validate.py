@@ -1,7 +1,8 @@
 """Check every row of a read table against the context and report all problems at once.
 
-The per-column checks (lookups, years, number syntax, duplicates) run as polars expressions over the
-whole table; only rows that pass them are turned into ``Decimal`` values and range-checked exactly.
+Every check (lookups, years, number syntax, duplicates, ranges) runs as polars expressions over the whole
+table; only numbers a float comparison cannot settle (on or near a bound, exponents on whole-number
+indicators) are turned into ``Decimal`` and checked exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from lanportfolj.ingest.headers import CANONICAL_COLUMNS
 from lanportfolj.ingest.issues import ImportIssue, make_issue
 from lanportfolj.ingest.normalise import clean_text, estimated_flag, number_text, year_number
 from lanportfolj.ingest.readers import ROW_COLUMN
-from lanportfolj.ingest.result import MeasurementRow
 from lanportfolj.ingest.rules import IngestContext, LoanIndicatorRule
 
 Progress = Callable[[int, int], None]
@@ -24,17 +24,23 @@ _COLUMN_ORDER = {column: index for index, column in enumerate(CANONICAL_COLUMNS)
 
 
 def _rules_frame(context: IngestContext) -> pl.DataFrame:
-    loans, indicators, firsts = [], [], []
+    loans, indicators, firsts, lows, highs, integers = [], [], [], [], [], []
     for (loan, indicator), rule in context.rules.items():
         loans.append(loan)
         indicators.append(indicator)
-        firsts.append(rule.baseline_year if rule.baseline_year is not None else None)
+        firsts.append(rule.baseline_year)
+        lows.append(None if rule.min_value is None else float(rule.min_value))
+        highs.append(None if rule.max_value is None else float(rule.max_value))
+        integers.append(rule.integer)
     return pl.DataFrame(
         {
             "loan_ref": pl.Series(loans, dtype=pl.String),
             "indicator_code": pl.Series(indicators, dtype=pl.String),
             "baseline_year": pl.Series(firsts, dtype=pl.Int64),
             "has_rule": pl.Series([True] * len(loans), dtype=pl.Boolean),
+            "low": pl.Series(lows, dtype=pl.Float64),
+            "high": pl.Series(highs, dtype=pl.Float64),
+            "integer": pl.Series(integers, dtype=pl.Boolean),
         }
     )
 
@@ -61,8 +67,12 @@ def validate_table(
     *,
     file: str = "",
     progress: Progress | None = None,
-) -> tuple[list[MeasurementRow], list[ImportIssue]]:
-    """Validate a table of text cells (canonical columns plus ``_row``) → rows and issues."""
+) -> tuple[pl.DataFrame, list[ImportIssue]]:
+    """Validate a table of text cells (canonical columns plus ``_row``) → accepted rows and issues.
+
+    The accepted rows come as a frame (see :data:`lanportfolj.ingest.result.ACCEPTED_SCHEMA`), so a large
+    file never turns into one Python object per row unless a caller asks for ``ParseResult.rows``.
+    """
     total = table.height
     if progress is not None:
         progress(0, total)
@@ -189,7 +199,26 @@ def validate_table(
     checkable = frame.with_columns(
         clean=~pl.any_horizontal(pl.col(flag).fill_null(False) for flag in error_flags)
     ).filter(pl.col("value_text").is_not_null() & pl.col("has_rule").is_not_null())
-    rows = _build_rows(checkable, context, file, issues, progress, total)
+    checkable = checkable.with_columns(exact=_needs_exact_check())
+    suspects = checkable.filter(pl.col("exact"))
+    if progress is not None and suspects.height:
+        # every other row is fully checked by now
+        progress(total - suspects.height, total)
+    failed = _exact_checks(suspects, context, file, issues, progress, total)
+    if failed:
+        checkable = checkable.filter(
+            ~pl.col(ROW_COLUMN).is_in(pl.Series(failed, dtype=pl.Int64).implode())
+        )
+    accepted = checkable.filter(pl.col("clean")).select(
+        pl.col(ROW_COLUMN).alias("row"),
+        pl.col("loan_ref").alias("loan"),
+        pl.col("indicator_code").alias("indicator"),
+        pl.col("year_number").alias("year"),
+        pl.col("value_text").alias("value"),
+        pl.col("estimated_flag").alias("estimated"),
+        pl.col("comment"),
+        pl.col("group_name").alias("group"),
+    )
     issues.sort(
         key=lambda issue: (
             issue.row if issue.row is not None else 0,
@@ -198,47 +227,53 @@ def validate_table(
     )
     if progress is not None:
         progress(total, total)
-    return rows, issues
+    return accepted, issues
 
 
-def _build_rows(
-    checkable: pl.DataFrame,
+# A whole number without an exponent ("12", "-3.00"): certainly whole, no Decimal needed to tell.
+_WHOLE_PATTERN = r"^[-+]?\d+(?:\.0*)?$"
+# Values this close to a bound (relative) are compared exactly, whatever the float says.
+_BOUND_MARGIN = 1e-9
+
+
+def _needs_exact_check() -> pl.Expr:
+    """True for the rows whose range or whole-number check a float cannot settle.
+
+    Parsing to the nearest double is monotonic, so a value whose double lies strictly inside the bounds'
+    doubles lies inside the bounds; only values on or near a bound, unparsable as a float, or not plainly
+    whole for a whole-number indicator go through ``Decimal``. The margin guards against a parser that is
+    an ulp off.
+    """
+    number = pl.col("value_text").cast(pl.Float64, strict=False)
+    low, high = pl.col("low"), pl.col("high")
+    near_low = low.is_not_null() & (number <= low + low.abs() * _BOUND_MARGIN)
+    near_high = high.is_not_null() & (number >= high - high.abs() * _BOUND_MARGIN)
+    not_plain_whole = pl.col("integer") & ~pl.col("value_text").str.contains(_WHOLE_PATTERN)
+    return (
+        number.is_null() | number.is_nan() | number.is_infinite() | near_low | near_high
+    ).fill_null(True) | not_plain_whole.fill_null(False)
+
+
+def _exact_checks(
+    suspects: pl.DataFrame,
     context: IngestContext,
     file: str,
     issues: list[ImportIssue],
     progress: Progress | None,
     total: int,
-) -> list[MeasurementRow]:
-    """Exact Decimal checks (range, whole numbers); row objects for the rows without any issue."""
-    columns = checkable.select(
-        ROW_COLUMN,
-        "loan_ref",
-        "indicator_code",
-        "year_number",
-        "value_text",
-        "value",
-        "estimated_flag",
-        "comment",
-        "group_name",
-        "clean",
-    ).to_dict(as_series=False)
-    rows: list[MeasurementRow] = []
+) -> list[int]:
+    """Exact ``Decimal`` range and whole-number checks; returns the rows that fail them."""
+    failed: list[int] = []
+    if suspects.height == 0:
+        return failed
+    done = total - suspects.height
     rules = context.rules
-    records = zip(*columns.values(), strict=True)
-    for index, (
-        row,
-        loan,
-        indicator,
-        year,
-        text,
-        raw,
-        estimated,
-        comment,
-        group,
-        clean,
-    ) in enumerate(records):
+    columns = suspects.select(
+        ROW_COLUMN, "loan_ref", "indicator_code", "value_text", "value"
+    ).iter_rows()
+    for index, (row, loan, indicator, text, raw) in enumerate(columns):
         if progress is not None and index and index % _PROGRESS_STEP == 0:
-            progress(index, total)
+            progress(done + index, total)
         value = Decimal(text)
         rule = rules[(loan, indicator)]
         bad = False
@@ -265,17 +300,6 @@ def _build_rows(
                     "not-whole", row=row, column="value", value=raw, file=file, indicator=indicator
                 )
             )
-        if clean and not bad:
-            rows.append(
-                MeasurementRow(
-                    row=row,
-                    loan=loan,
-                    indicator=indicator,
-                    year=year,
-                    value=value,
-                    estimated=estimated,
-                    comment=comment,
-                    group=group,
-                )
-            )
-    return rows
+        if bad:
+            failed.append(row)
+    return failed

@@ -7,19 +7,22 @@ database, decides what each row means (new, restated, unchanged) and writes it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import text, update
+import polars as pl
+from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
-from lanportfolj.db import bulk_insert
-from lanportfolj.ingest import MeasurementRow, ParseResult, parse_file
+from lanportfolj.db import bulk_insert_columns
+from lanportfolj.ingest import ParseResult
 from lanportfolj.ingest.issues import ImportIssue
+from lanportfolj.ingest.parse import parse_upload
 from lanportfolj.ingest.rules import IngestContext, LoanIndicatorRule
 from lanportfolj.models import (
     IndicatorDefinition,
@@ -63,6 +66,52 @@ class Change:
 
 
 @dataclass
+class Plan:
+    """Every accepted row with its loan-indicator id and what it does to the stored values.
+
+    ``frame`` holds the accepted rows (:data:`lanportfolj.ingest.result.ACCEPTED_SCHEMA`) plus ``li``
+    (loan-indicator id), ``kind`` (insert / restate / unchanged) and, for rows that meet a stored value,
+    ``old_id``, ``old_version`` and ``old_index`` into ``old_values`` (the stored values, exact).
+    """
+
+    frame: pl.DataFrame
+    old_values: list[Decimal]
+
+    def count(self, kind: str) -> int:
+        return int((self.frame["kind"] == kind).sum())
+
+    def changes(self) -> list[Change]:
+        olds = self.old_values
+        columns = self.frame.select(
+            "kind",
+            "loan",
+            "indicator",
+            "year",
+            "group",
+            "value",
+            "estimated",
+            "old_index",
+            "old_version",
+        ).iter_rows()
+        return [
+            Change(
+                kind=kind,
+                loan=loan,
+                indicator=indicator,
+                year=year,
+                group=group,
+                value=Decimal(value),
+                estimated=estimated,
+                old_value=None if old_index is None else olds[old_index],
+                old_version=old_version,
+            )
+            for kind, loan, indicator, year, group, value, estimated, old_index, old_version in (
+                columns
+            )
+        ]
+
+
+@dataclass
 class ImportResult:
     """The outcome of an import or a dry run, the same for the web page, the API and the CLI."""
 
@@ -75,10 +124,16 @@ class ImportResult:
     restated: int = 0
     unchanged: int = 0
     errors: list[ImportIssue] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
     submission_id: int | None = None
     #: The submission that already brought exactly these bytes; nothing is done again.
     duplicate_of: int | None = None
+    #: What each accepted row does, as a frame; :attr:`changes` turns it into objects on demand.
+    plan: Plan | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def changes(self) -> list[Change]:
+        """One :class:`Change` per accepted row, in file order (empty for a rejected or duplicate file)."""
+        return [] if self.plan is None else self.plan.changes()
 
     @property
     def nothing_changed(self) -> bool:
@@ -103,23 +158,57 @@ class ImportResult:
         return data
 
 
+# chunked IN lists keep each statement within every database's parameter limit
+_CHUNK = 500
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _matching_loans(session: Session, names: list[str] | None) -> list[tuple[int, str, int]]:
+    """(id, reference, borrower id) of every loan, or of those ``names`` name (case-insensitively)."""
+    stmt = select(Loan.id, Loan.reference, Loan.borrower_id)
+    if names is None:
+        return [tuple(row) for row in session.exec(stmt).all()]  # type: ignore[misc]
+    keys = sorted({name.upper() for name in names})
+    if not keys:
+        return []
+    if not all(key.isascii() for key in keys):
+        # SQLite's upper() folds ASCII letters only: match "lån"/"LÅN" in Python over every loan
+        candidates = session.exec(stmt).all()
+    else:
+        candidates = [
+            row
+            for chunk in _chunks(keys)
+            for row in session.exec(stmt.where(func.upper(Loan.reference).in_(chunk))).all()
+        ]
+    wanted = set(keys)
+    # the same case-insensitive rule the file's cells are matched by (ingest.validate)
+    return [(i, ref, owner) for i, ref, owner in candidates if ref.upper() in wanted]
+
+
 def build_context(
     session: Session,
     *,
     settings: Settings,
     borrower_id: int | None = None,
     current_year: int | None = None,
+    loans: Iterable[str] | None = None,
 ) -> tuple[IngestContext, dict[tuple[str, str], int]]:
     """The rules a file is checked against, and the loan-indicator ids by (loan reference, code).
 
     ``borrower_id`` limits the loans the uploader may report for (a borrower user); None = every loan.
+    ``loans`` (the loan cells of a file) limits the context to the loans they name, case-insensitively:
+    what a file is checked against does not grow with the portfolio. None = every loan.
     """
-    loans = session.exec(select(Loan.id, Loan.reference, Loan.borrower_id)).all()
-    loan_ref = {loan_id: ref for loan_id, ref, _ in loans}
+    found = _matching_loans(session, None if loans is None else list(loans))
+    loan_ref = {loan_id: ref for loan_id, ref, _ in found}
     allowed = (
         None
         if borrower_id is None
-        else frozenset(ref for _, ref, owner in loans if owner == borrower_id)
+        else frozenset(ref for _, ref, owner in found if owner == borrower_id)
     )
     # a borrower is told another organisation's loan is unknown: not even its existence leaks
     known = frozenset(loan_ref.values()) if allowed is None else allowed
@@ -133,19 +222,27 @@ def build_context(
         IndicatorDefinition.max_value,
         IndicatorDefinition.integer,
     ).join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
+    if loans is None:
+        selected = [session.exec(stmt).all()]
+    else:
+        selected = [
+            session.exec(stmt.where(col(LoanIndicator.loan_id).in_(chunk))).all()
+            for chunk in _chunks(sorted(loan_ref))
+        ]
     rules: dict[tuple[str, str], LoanIndicatorRule] = {}
     ids: dict[tuple[str, str], int] = {}
-    for li_id, loan_id, baseline_year, code, lo, hi, integer in session.exec(stmt).all():
-        key = (loan_ref[loan_id], code)
-        rules[key] = LoanIndicatorRule(
-            loan=key[0],
-            indicator=code,
-            baseline_year=baseline_year,
-            min_value=lo,
-            max_value=hi,
-            integer=bool(integer),
-        )
-        ids[key] = li_id
+    for part in selected:
+        for li_id, loan_id, baseline_year, code, lo, hi, integer in part:
+            key = (loan_ref[loan_id], code)
+            rules[key] = LoanIndicatorRule(
+                loan=key[0],
+                indicator=code,
+                baseline_year=baseline_year,
+                min_value=lo,
+                max_value=hi,
+                integer=bool(integer),
+            )
+            ids[key] = li_id
     context = IngestContext(
         known_loans=known,
         known_indicators=codes,
@@ -157,45 +254,81 @@ def build_context(
     return context, ids
 
 
-def plan_changes(
-    session: Session, rows: list[MeasurementRow], ids: dict[tuple[str, str], int]
-) -> tuple[list[Change], dict[Key, tuple[int, int]]]:
-    """Classify each row against the current stored values; also returns (id, version) of those values."""
-    li_ids = sorted({ids[(r.loan, r.indicator)] for r in rows})
-    current: dict[Key, tuple[int, int, Decimal, bool]] = {}
-    # chunked IN lists keep the statement within every database's parameter limit
-    for start in range(0, len(li_ids), 500):
-        chunk = li_ids[start : start + 500]
-        stmt = select(
-            Measurement.id,
-            Measurement.loan_indicator_id,
-            Measurement.group_name,
-            Measurement.year,
-            Measurement.version,
-            Measurement.value,
-            Measurement.estimated,
-        ).where(col(Measurement.is_current), col(Measurement.loan_indicator_id).in_(chunk))
-        for m_id, li, group, year, version, value, estimated in session.exec(stmt).all():
-            current[(li, group, year)] = (m_id, version, value, estimated)
-    changes: list[Change] = []
-    for r in rows:
-        key = (ids[(r.loan, r.indicator)], r.group, r.year)
-        base = {
-            "loan": r.loan,
-            "indicator": r.indicator,
-            "year": r.year,
-            "group": r.group,
-            "value": r.value,
-            "estimated": r.estimated,
-        }
-        old = current.get(key)
-        if old is None:
-            changes.append(Change(kind="insert", **base))
-        elif old[2] == r.value and old[3] == r.estimated:
-            changes.append(Change(kind="unchanged", **base))
-        else:
-            changes.append(Change(kind="restate", old_value=old[2], old_version=old[1], **base))
-    return changes, {k: (v[0], v[1]) for k, v in current.items()}
+_KEY = ["li", "group", "year"]
+
+
+def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, str], int]) -> Plan:
+    """Classify each accepted row against the current stored value of its (loan indicator, group, year).
+
+    Only the stored values of the file's loan indicators and years are read, and only rows that meet
+    one are compared in Python (exactly, as ``Decimal``); the rest are inserts.
+    """
+    id_frame = pl.DataFrame(
+        {
+            "loan": [loan for loan, _ in ids],
+            "indicator": [code for _, code in ids],
+            "li": list(ids.values()),
+        },
+        schema={"loan": pl.String, "indicator": pl.String, "li": pl.Int64},
+    )
+    frame = accepted.join(id_frame, on=["loan", "indicator"], how="left", maintain_order="left")
+    li_ids = frame["li"].unique().sort().to_list()
+    years = frame["year"].unique().sort().to_list()
+    stmt = select(
+        Measurement.id,
+        Measurement.loan_indicator_id,
+        Measurement.group_name,
+        Measurement.year,
+        Measurement.version,
+        Measurement.value,
+        Measurement.estimated,
+    ).where(col(Measurement.is_current))
+    if len(years) <= _CHUNK:
+        # a yearly file names one or two years: skip the loan indicators' other years in the index
+        stmt = stmt.where(col(Measurement.year).in_(years))
+    stored: list[Any] = []
+    for chunk in _chunks(li_ids):
+        stored.extend(session.exec(stmt.where(col(Measurement.loan_indicator_id).in_(chunk))).all())
+    old_values = [row[5] for row in stored]
+    current = pl.DataFrame(
+        {
+            "old_id": [row[0] for row in stored],
+            "li": [row[1] for row in stored],
+            "group": [row[2] for row in stored],
+            "year": [row[3] for row in stored],
+            "old_version": [row[4] for row in stored],
+            "old_estimated": [bool(row[6]) for row in stored],
+        },
+        schema={
+            "old_id": pl.Int64,
+            "li": pl.Int64,
+            "group": pl.String,
+            "year": pl.Int64,
+            "old_version": pl.Int64,
+            "old_estimated": pl.Boolean,
+        },
+    ).with_row_index("old_index")
+    frame = frame.join(current, on=_KEY, how="left", maintain_order="left")
+    met = frame.filter(pl.col("old_index").is_not_null()).select(
+        "row", "value", "estimated", "old_index", "old_estimated"
+    )
+    same = [
+        estimated == old_estimated and Decimal(value) == old_values[index]
+        for _, value, estimated, index, old_estimated in met.iter_rows()
+    ]
+    frame = frame.join(
+        pl.DataFrame({"row": met["row"], "same": pl.Series(same, dtype=pl.Boolean)}),
+        on="row",
+        how="left",
+        maintain_order="left",
+    ).with_columns(
+        kind=pl.when(pl.col("old_index").is_null())
+        .then(pl.lit("insert"))
+        .when(pl.col("same"))
+        .then(pl.lit("unchanged"))
+        .otherwise(pl.lit("restate"))
+    )
+    return Plan(frame=frame.drop("same", "old_estimated"), old_values=old_values)
 
 
 def import_file(
@@ -224,10 +357,28 @@ def import_file(
         # take SQLite's write lock before reading anything, so a concurrent import waits for this one
         # instead of planning against values that are about to change
         session.execute(text("UPDATE loan SET id = id WHERE 0 = 1"))
-    context, ids = build_context(
-        session, settings=settings, borrower_id=borrower_id, current_year=current_year
+    year = current_year or date.today().year
+    limits = IngestContext(
+        known_loans=frozenset(),
+        known_indicators=frozenset(),
+        rules={},
+        current_year=year,
+        max_bytes=settings.max_upload_bytes,
     )
-    parsed: ParseResult = parse_file(filename, data, context, progress=progress)
+    ids: dict[tuple[str, str], int] = {}
+
+    def context_for(loans: list[str]) -> IngestContext:
+        # only the loans the file names: a one-row file on a national portfolio loads one loan's rules
+        context, found = build_context(
+            session, settings=settings, borrower_id=borrower_id, current_year=year, loans=loans
+        )
+        ids.update(found)
+        return context
+
+    parsed: ParseResult = parse_upload(
+        filename, data, limits=limits, context_for=context_for, progress=progress
+    )
+    accepted = parsed.accepted
     result = ImportResult(
         file=filename,
         sha256=digest,
@@ -241,26 +392,27 @@ def import_file(
     if not dry_run and dialect != "sqlite":
         # row locks on the file's loans: concurrent imports for the same loan run one after the other,
         # each planning against the values the previous one committed
-        refs = sorted({r.loan for r in parsed.rows})
-        session.execute(
-            select(Loan.id)
-            .where(col(Loan.reference).in_(refs))
-            .order_by(col(Loan.id))
-            .with_for_update()
-        )
+        refs = accepted["loan"].unique().sort().to_list()
+        for chunk in _chunks(refs):
+            session.execute(
+                select(Loan.id)
+                .where(col(Loan.reference).in_(chunk))
+                .order_by(col(Loan.id))
+                .with_for_update()
+            )
     # idempotent by content: the same bytes again change nothing, even after a later restatement
     earlier = session.exec(
         select(Submission.id).where(Submission.sha256 == digest, Submission.status == "accepted")
     ).first()
     if earlier is not None:
         result.duplicate_of = earlier
-        result.unchanged = len(parsed.rows)
+        result.unchanged = accepted.height
         return result
-    changes, current = plan_changes(session, parsed.rows, ids)
-    result.changes = changes
-    result.inserted = sum(c.kind == "insert" for c in changes)
-    result.restated = sum(c.kind == "restate" for c in changes)
-    result.unchanged = sum(c.kind == "unchanged" for c in changes)
+    plan = plan_changes(session, accepted, ids)
+    result.plan = plan
+    result.inserted = plan.count("insert")
+    result.restated = plan.count("restate")
+    result.unchanged = plan.count("unchanged")
     if dry_run or result.nothing_changed:
         return result
 
@@ -277,7 +429,7 @@ def import_file(
         uploaded_at=when,
         status="accepted",
         rows_total=parsed.total_rows,
-        rows_accepted=len(parsed.rows),
+        rows_accepted=accepted.height,
         inserted=result.inserted,
         restated=result.restated,
         unchanged=result.unchanged,
@@ -286,43 +438,34 @@ def import_file(
     session.flush()
     result.submission_id = submission.id
 
-    comments = {(r.loan, r.indicator, r.group, r.year): r.comment for r in parsed.rows}
-    retire: list[int] = []
-    new_rows: list[dict[str, Any]] = []
-    for change in changes:
-        if change.kind == "unchanged":
-            continue
-        li_id = ids[(change.loan, change.indicator)]
-        version = 1
-        if change.kind == "restate":
-            old_id, old_version = current[(li_id, change.group, change.year)]
-            retire.append(old_id)
-            version = old_version + 1
-        new_rows.append(
-            {
-                "loan_indicator_id": li_id,
-                "group_name": change.group,
-                "year": change.year,
-                "value": change.value,
-                "estimated": change.estimated,
-                "comment": comments[(change.loan, change.indicator, change.group, change.year)],
-                "version": version,
-                "is_current": True,
-                "source": source,
-                "submission_id": submission.id,
-                "recorded_by": uploaded_by,
-                "recorded_at": when,
-            }
-        )
+    new = plan.frame.filter(pl.col("kind") != "unchanged")
+    retire = new["old_id"].drop_nulls().to_list()
     # retire first: the partial unique index allows one current version per loan indicator and year
-    for start in range(0, len(retire), 500):
+    for chunk in _chunks(retire):
         session.execute(
-            update(Measurement)
-            .where(col(Measurement.id).in_(retire[start : start + 500]))
-            .values(is_current=False)
+            update(Measurement).where(col(Measurement.id).in_(chunk)).values(is_current=False)
         )
-    # one driver-level executemany: the ORM's per-row work would triple the cost of a large file
-    bulk_insert(session, Measurement, new_rows)
+    # one driver-level executemany over whole columns: no Python object or dict per row
+    bulk_insert_columns(
+        session,
+        Measurement,
+        {
+            "loan_indicator_id": new["li"].to_list(),
+            "group_name": new["group"].to_list(),
+            "year": new["year"].to_list(),
+            "value": list(map(Decimal, new["value"].to_list())),
+            "estimated": new["estimated"].to_list(),
+            "comment": new["comment"].to_list(),
+            "version": new.select(pl.col("old_version").fill_null(0) + 1).to_series().to_list(),
+        },
+        constants={
+            "is_current": True,
+            "source": source,
+            "submission_id": submission.id,
+            "recorded_by": uploaded_by,
+            "recorded_at": when,
+        },
+    )
     audit.record(
         session,
         actor=uploaded_by,
