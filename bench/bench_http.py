@@ -3,10 +3,16 @@
 
 For each endpoint and 1, 10 and 50 concurrent clients it prints p50, p95, p99 (ms) and requests per second,
 and the ratio of p95 to the same figure for ``/health`` measured in the same run (the floor: the same stack,
-no work). Peak RSS of the server's processes is printed at the end. Traffic goes to 127.0.0.1 only; every
-loop is bounded by a request count and a time limit.
+no work). It also prints the CPU time per request of the server's processes and of the load generator itself,
+so a reader can tell a slow server from a saturated machine. Peak RSS of the server's processes is printed
+at the end. Traffic goes to 127.0.0.1 only; every loop is bounded by a request count and a time limit.
+
+The load generator is deliberately lean: one keep-alive HTTP/1.1 connection per client over raw asyncio
+streams (uvloop when installed), requests pre-encoded once. An HTTP client library in the same process cost
+more CPU per request than the health check it measured, on two cores shared with the server.
 
 Usage: .venv/bin/python bench/bench_http.py [--loans 10000] [--requests 400] [--workers 2]
+           [--folder DIR (kept; a database built there earlier is reused)] [--only health,loan page]
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import asyncio
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -22,13 +29,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
 from pathlib import Path
-
-import httpx
 
 BIN = Path(sys.executable).parent
 ANALYST = ("analys@demo.lanportfolj.se", "demo-lanportfolj")
 TIME_LIMIT_S = 60.0
+REQUEST_TIMEOUT_S = 30.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -44,14 +55,19 @@ def _run(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
-def _rss_mib(pid: int) -> float:
-    """Peak RSS of the server and its worker processes."""
-    total = 0.0
+def _server_pids(pid: int) -> list[int]:
+    """The server's process and its workers (uvicorn's supervisor forks one process per worker)."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    return pids
+
+
+def _rss_mib(pid: int) -> float:
+    """Peak RSS of the server and its worker processes."""
+    total = 0.0
+    for p in _server_pids(pid):
         status = Path(f"/proc/{p}/status")
         if status.exists():
             m = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
@@ -60,48 +76,183 @@ def _rss_mib(pid: int) -> float:
     return total
 
 
-async def _load(
-    base: str,
-    cookies: httpx.Cookies,
-    headers: dict[str, str],
-    method: str,
-    path: str,
-    clients: int,
-    requests: int,
-    body: dict | None,
-) -> tuple[list[float], float, int]:
+def _server_cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by the server's processes."""
+    total = 0
+    for p in _server_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / CLK_TCK
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- the load generator -------------------------------------------------------------------------------
+
+
+def encode_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """One HTTP/1.1 request, keep-alive, ready to write as is."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: keep-alive"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    if body or method != "GET":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Reads one response to its end; (status, whether the server keeps the connection open)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, _, header_block = head.partition(b"\r\n")
+    status = int(status_line.split(b" ", 2)[1])
+    length: int | None = None
+    chunked = False
+    keep = True
+    for line in header_block.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            keep = False
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)  # the chunk and its CRLF
+            if size == 0:
+                break
+    elif length is not None:
+        await reader.readexactly(length)
+    else:
+        await reader.read()  # to the end of the connection
+        keep = False
+    return status, keep
+
+
+@dataclass
+class LoadResult:
+    latencies_ms: list[float]
+    seconds: float
+    errors: int
+
+
+async def _load(port: int, request: bytes, clients: int, requests: int) -> LoadResult:
+    """``requests`` requests from ``clients`` concurrent keep-alive connections (or until the time limit)."""
     latencies: list[float] = []
     errors = 0
-    queue = list(range(requests))
+    remaining = requests
     started = time.perf_counter()
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal errors
-        while queue and time.perf_counter() - started < TIME_LIMIT_S:
-            queue.pop()
+    async def client() -> None:
+        nonlocal errors, remaining
+        reader: asyncio.StreamReader | None = None
+        writer: asyncio.StreamWriter | None = None
+        while remaining > 0 and time.perf_counter() - started < TIME_LIMIT_S:
+            remaining -= 1
             t0 = time.perf_counter()
+            failed = True
             try:
-                if method == "GET":
-                    r = await client.get(path)
-                else:
-                    r = await client.post(path, **(body or {}))
-                failed = r.status_code >= 400
-            except httpx.HTTPError:
-                failed = True  # a time-out counts as an error, and its wait as its latency
+                async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    assert reader is not None
+                    writer.write(request)
+                    status, keep = await read_response(reader)
+                failed = status >= 400
+                if not keep:
+                    writer.close()
+                    writer = None
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+                # a time-out counts as an error, and its wait as its latency; start a new connection
+                if writer is not None:
+                    writer.close()
+                writer = None
             latencies.append((time.perf_counter() - t0) * 1000)
             errors += failed
+        if writer is not None:
+            writer.close()
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base, cookies=cookies, headers=headers, limits=limits, timeout=30
-    ) as client:
-        await asyncio.gather(*(worker(client) for _ in range(clients)))
-    return latencies, time.perf_counter() - started, errors
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return LoadResult(latencies, time.perf_counter() - started, errors)
+
+
+def _run_loop(coro: object) -> LoadResult:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)  # type: ignore[arg-type]
+    except ImportError:
+        return asyncio.run(coro)  # type: ignore[arg-type]
 
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _multipart(
+    fields: dict[str, str], name: str, filename: str, content: bytes
+) -> tuple[str, bytes]:
+    boundary = "benchboundary7d3f"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: text/csv\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
+
+
+# --- set-up -------------------------------------------------------------------------------------------
+
+
+def _prepare(
+    env: dict[str, str], folder: Path, loans: int, report_date: str
+) -> tuple[str, str, float]:
+    """(token, synthetic bond's ISIN, seconds to publish its report); reuses a database built earlier."""
+    ready = folder / "ready"
+    if ready.exists():
+        token, isin, publish_s = ready.read_text().split()
+        return token, isin, float(publish_s)
+    _run(env, "db", "upgrade")
+    _run(env, "demo", "load")
+    _run(env, "demo", "synth", "--loans", str(loans), "--years", "10")
+    token = _run(env, "tokens", "create", ANALYST[0]).strip().split()[-1]
+    # the report page serves a published (frozen) report: publish the synthetic bond's first
+    bonds = _run(env, "bonds", "list", "--json")
+    # the synthetic bond (its ISIN starts XS) holds the whole synthetic pool
+    isin = next(i for i in re.findall(r'"isin": "([A-Z0-9]+)"', bonds) if i.startswith("XS"))
+    started = time.perf_counter()
+    _run(env, "report", "publish", isin, "--date", report_date, "--yes")
+    publish_s = time.perf_counter() - started
+    ready.write_text(f"{token} {isin} {publish_s:.1f}\n")
+    return token, isin, publish_s
+
+
+def _sign_in(base: str) -> str:
+    """Signs the analyst in; the Cookie header their browser would send."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/login", timeout=30).read()
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {"email": ANALYST[0], "password": ANALYST[1], "next": "/", "_csrf_token": csrf}
+    ).encode()
+    opener.open(urllib.request.Request(f"{base}/login", data=form), timeout=30).read()
+    assert any(c.name == "lanportfolj_session" for c in jar), "sign-in failed"
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
 def main() -> None:
@@ -110,25 +261,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--report-date", default="2025-12-31")
+    parser.add_argument("--clients", default="1,10,50")
+    parser.add_argument("--folder", help="keep the database here and reuse it on the next run")
+    parser.add_argument("--only", help="comma-separated endpoint names (default: all)")
     args = parser.parse_args()
+    client_counts = [int(c) for c in args.clients.split(",")]
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    folder = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="bench-http-"))
+    folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["LANPORTFOLJ_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
     env["LANPORTFOLJ_SECRET_KEY"] = "bench-" + "0" * 58
     # plain HTTP on loopback (production sits behind a TLS proxy): cookies without the Secure flag
     env["LANPORTFOLJ_DEVELOPMENT"] = "true"
-    _run(env, "db", "upgrade")
-    _run(env, "demo", "load")
-    _run(env, "demo", "synth", "--loans", str(args.loans), "--years", "10")
-    token = _run(env, "tokens", "create", ANALYST[0]).strip().split()[-1]
-    # the report page serves a published (frozen) report: publish the synthetic bond's first
-    bonds = _run(env, "bonds", "list", "--json")
-    # the synthetic bond (its ISIN starts XS) holds the whole synthetic pool
-    isin = next(i for i in re.findall(r'"isin": "([A-Z0-9]+)"', bonds) if i.startswith("XS"))
-    started = time.perf_counter()
-    _run(env, "report", "publish", isin, "--date", args.report_date, "--yes")
-    publish_s = time.perf_counter() - started
+    token, isin, publish_s = _prepare(env, folder, args.loans, args.report_date)
 
     port = _free_port()
     server = subprocess.Popen(
@@ -140,61 +286,64 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(150):
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
+                with urllib.request.urlopen(f"{base}/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
                 time.sleep(0.2)
-        with httpx.Client(base_url=base) as c:
-            c.get("/login")
-            r = c.post(
-                "/login",
-                data={
-                    "email": ANALYST[0],
-                    "password": ANALYST[1],
-                    "next": "/",
-                    "_csrf_token": c.cookies.get("csrftoken", ""),
-                },
-            )
-            assert r.status_code in (200, 302, 303), r.status_code
-            cookies = c.cookies
+        cookie = _sign_in(base)
+        browser = {"Cookie": cookie, "Accept": "text/html"}
         csv = b"loan,indicator,year,value\nSH-2023-001,dwellings_renovated,2024,431\n"
+        content_type, form = _multipart({"dry_run": "true"}, "file", "bench.csv", csv)
         endpoints = [
-            ("health", "GET", "/health", {}, None),
-            ("loan page", "GET", "/loans/SH-2023-001", {}, None),
-            ("loan list", "GET", "/", {}, None),
-            ("report page", "GET", f"/reports/{{isin}}/{args.report_date}", {}, None),
+            ("health", encode_request("GET", "/health", {})),
+            ("loan page", encode_request("GET", "/loans/SH-2023-001", browser)),
+            ("loan list", encode_request("GET", "/", browser)),
+            ("report page", encode_request("GET", f"/reports/{isin}/{args.report_date}", browser)),
             (
                 "import API (dry run)",
-                "POST",
-                "/api/imports",
-                {"Authorization": f"Bearer {token}"},
-                {"files": {"file": ("bench.csv", csv, "text/csv")}, "data": {"dry_run": "true"}},
+                encode_request(
+                    "POST",
+                    "/api/imports",
+                    {"Authorization": f"Bearer {token}", "Content-Type": content_type},
+                    form,
+                ),
             ),
         ]
+        if args.only:
+            wanted = {w.strip() for w in args.only.split(",")}
+            endpoints = [e for e in endpoints if e[0] in wanted or e[0] == "health"]
         floor: dict[int, float] = {}
         print(
-            f"server: lanportfolj serve --workers {args.workers}; {args.loans} synthetic loans + demo; SQLite"
+            f"server: lanportfolj serve --workers {args.workers}; {args.loans} synthetic loans + demo; "
+            f"SQLite; {os.cpu_count()} CPUs shared with this load generator"
         )
         print(
             f"publishing the {args.loans}-loan bond's report took {publish_s:.1f} s (CLI, end to end)"
         )
         print(
-            f"{'endpoint':24} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p95/health':>10} {'errors':>6}"
+            f"{'endpoint':22} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} "
+            f"{'p95/health':>10} {'errors':>6} {'server CPU ms/req':>17} {'generator CPU ms/req':>20}"
         )
-        for name, method, path, headers, body in endpoints:
-            path = path.replace("{isin}", isin)
-            for clients in (1, 10, 50):
-                lat, seconds, errors = asyncio.run(
-                    _load(base, cookies, headers, method, path, clients, args.requests, body)
-                )
+        for name, request in endpoints:
+            for clients in client_counts:
+                server_before, own_before = _server_cpu_s(server.pid), _own_cpu_s()
+                result = _run_loop(_load(port, request, clients, args.requests))
+                server_cpu = _server_cpu_s(server.pid) - server_before
+                own_cpu = _own_cpu_s() - own_before
+                lat = result.latencies_ms
                 p95 = _pct(lat, 0.95)
                 if name == "health":
                     floor[clients] = p95
+                done = len(lat)
                 print(
-                    f"{name:24} {clients:>7} {statistics.median(lat):>8.1f} {p95:>8.1f} {_pct(lat, 0.99):>8.1f} "
-                    f"{len(lat) / seconds:>8.0f} {p95 / floor[clients]:>10.1f} {errors:>6}"
+                    f"{name:22} {clients:>7} {statistics.median(lat):>8.1f} {p95:>8.1f} "
+                    f"{_pct(lat, 0.99):>8.1f} {done / result.seconds:>7.0f} "
+                    f"{p95 / floor.get(clients, p95):>10.1f} {result.errors:>6} "
+                    f"{server_cpu * 1000 / done:>17.1f} {own_cpu * 1000 / done:>20.2f}",
+                    flush=True,
                 )
         print(f"server peak RSS MiB (all processes): {_rss_mib(server.pid):.0f}")
     finally:

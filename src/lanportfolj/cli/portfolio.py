@@ -445,5 +445,11 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # uvloop and httptools (pinned dependencies): less CPU per request than asyncio and h11 (/health
+        # 1.2 → 0.8 ms). uvloop also sets TCP_NODELAY on every connection, which asyncio skips for the socket
+        # uvicorn shares between workers (its protocol number is 0): with Nagle on, a keep-alive
+        # response written in two parts waited 40 ms for the client's delayed ACK
+        loop="uvloop",
+        http="httptools",
         log_level="info",
     )

@@ -33,6 +33,8 @@ from lanportfolj.web.access import (
     pool_loan_references,
     require_loan_access,
 )
+from lanportfolj.web.i18n import get_language
+from lanportfolj.web.page_cache import PageCache, RenderedBody, page_with_body, render_body
 
 #: What an investor may read about a loan in a bond's pool (the fields the lender publishes per loan).
 PUBLIC_LOAN_FIELDS = (
@@ -220,27 +222,53 @@ def index(
     )
 
 
+#: Rendered main parts of loan pages; access is checked per request before one is looked up.
+_LOAN_BODIES: PageCache[RenderedBody] = PageCache(size=512)
+
+
 @get("/loans/{reference:str}", opt=allow(*SIGNED_IN), sync_to_thread=True, include_in_schema=False)
-def loan_page(db: Session, user: CurrentUser, reference: str) -> Template:
-    """One loan: everything for staff and its own borrower, the published fields for investors."""
+def loan_page(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, reference: str
+) -> Template:
+    """One loan: everything for staff and its own borrower, the published fields for investors.
+
+    The full view's main part (progress charts, comparison groups: tens of milliseconds of queries and
+    plotly work at national scale) is the same for everyone allowed to see it, so it is rendered once and
+    kept until anything is committed to the database (``web.page_cache``).
+    """
     loan = require_loan_access(db, user, reference, public_ok=True)
-    detail = loan_detail(db, reference)
-    assert detail is not None  # require_loan_access found it
     if is_public_view(user):
+        detail = loan_detail(db, reference)
+        assert detail is not None  # require_loan_access found it
         public = {k: detail[k] for k in PUBLIC_LOAN_FIELDS if k in detail}
         public["borrower"] = {k: detail["borrower"][k] for k in ("name", "kind", "member", "owner")}
         public["physical_investment"] = detail["case"]["physical_investment"]
         public["social_intervention"] = detail["case"]["social_intervention"]
         public["goals"] = detail["goals"]
         return Template("public/loan_public.html", context={"loan": public})
+    lang = get_language()
+    fetch = may_fetch_kolada(user, loan.borrower_id)
+    # what the body depends on besides the data: the loan, the language, the fetch form, and the day
+    key = (reference, lang, fetch, today())
+    body = _LOAN_BODIES.get_or_make(
+        db,
+        key,
+        lambda: render_body(
+            request, "public/_loan_body.html", _loan_context(db, reference, lang, fetch)
+        ),
+    )
+    return page_with_body(request, "public/loan.html", body, {"loan": {"reference": reference}})
+
+
+def _loan_context(db: Session, reference: str, lang: str, fetch: bool) -> dict[str, Any]:
+    """What the full loan page shows: details, progress, Kolada statistics and comparison groups."""
+    detail = loan_detail(db, reference)
+    assert detail is not None  # the caller checked access to it
     # issue 5 (imports): progress against baseline and target, for templates/imports/_progress.html
     from lanportfolj.services.progress_view import loan_progress_with_charts
-    from lanportfolj.web.i18n import get_language
 
-    lang = get_language()
     progress = loan_progress_with_charts(db, reference, lang=lang)
     kolada = kolada_view(detail, lang)
-    fetch = may_fetch_kolada(user, loan.borrower_id)
     # issue 7: comparison units with difference-in-differences, for templates/evaluation/_comparison.html
     from lanportfolj.services.evaluation import comparison_chart_html, comparison_section
 
@@ -248,19 +276,16 @@ def loan_page(db: Session, user: CurrentUser, reference: str) -> Template:
         item | {"chart_html": comparison_chart_html(item)}
         for item in comparison_section(db, loan_ref=reference, lang=lang)
     ]
-    return Template(
-        "public/loan.html",
-        context={
-            "loan": detail,
-            "progress": progress,
-            "comparison": comparison,
-            "kolada": kolada,
-            "kolada_fetch": fetch,
-            # the fetch form's hint and the source line are shown even before anything is fetched
-            "kolada_text": {key: texts[lang] for key, texts in KOLADA_TEXT.items()},
-            "kolada_source": kolada["source"] if kolada else "",
-        },
-    )
+    return {
+        "loan": detail,
+        "progress": progress,
+        "comparison": comparison,
+        "kolada": kolada,
+        "kolada_fetch": fetch,
+        # the fetch form's hint and the source line are shown even before anything is fetched
+        "kolada_text": {key: texts[lang] for key, texts in KOLADA_TEXT.items()},
+        "kolada_source": kolada["source"] if kolada else "",
+    }
 
 
 ROUTES = [health, index, loan_page]

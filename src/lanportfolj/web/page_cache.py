@@ -1,0 +1,175 @@
+"""Rendered page parts kept between requests, and the data generation that says when they are stale.
+
+A cached part is valid only while nothing at all has been committed to the database since it was made. That
+is coarser than tracking which tables a page reads, and on purpose: a write path that forgets to announce
+itself (an import's driver-level ``executemany``, a migration, another worker, the CLI) cannot leave a stale
+page behind, because the check asks the database itself:
+
+- SQLite: ``PRAGMA data_version`` changes on a connection when *another* connection (any process) commits,
+  and ``total_changes`` counts the rows this connection itself changed. Both are read per pooled connection
+  and compared with what that same connection saw last time.
+- PostgreSQL: ``pg_current_snapshot()`` (xmin, xmax and the transactions in progress) changes whenever a
+  transaction that writes starts or ends anywhere in the cluster.
+- Any other database: every check counts as a change, so nothing is ever served from the cache.
+
+Any difference moves this process's generation on, which invalidates every cached part at once. A page is
+then rendered again on its next request; reading pages (no writes) keep their cached parts.
+
+What is cached is never who may see it: access is checked on every request before a cached part is looked
+up, and the key of a part names the kind of view it is (the full loan page or its public fields).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from litestar import Request
+from litestar.response import Template
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
+from sqlmodel import Session
+
+from lanportfolj.web.security import (
+    SAME_ORIGIN_FRAMES,
+    allowed_script_hashes,
+    content_security_policy,
+)
+
+T = TypeVar("T")
+
+_MARK = "lanportfolj_data_mark"
+_lock = threading.Lock()
+_generation = 0
+# PostgreSQL's snapshot is the same for every connection to a cluster: one mark per database URL
+_server_info: dict[str, dict[str, Any]] = {}
+
+
+def _sqlite_mark(dbapi_connection: Any) -> tuple[int, int]:
+    cursor = dbapi_connection.cursor()
+    try:
+        (version,) = cursor.execute("PRAGMA data_version").fetchone()
+    finally:
+        cursor.close()
+    return int(version), int(dbapi_connection.total_changes)
+
+
+def data_generation(db: Session) -> int:
+    """This process's data generation, moved on if anything was committed since this connection last
+    looked. Cached parts made at an older generation are stale."""
+    global _generation
+    connection = db.connection()
+    dialect = connection.dialect.name
+    mark: Hashable
+    if dialect == "sqlite":
+        fairy = connection.connection
+        mark = _sqlite_mark(fairy.dbapi_connection)
+        info = fairy.info  # lives as long as the driver connection itself
+    elif dialect == "postgresql":
+        mark = connection.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+        info = _server_info.setdefault(str(connection.engine.url), {})
+    else:
+        mark, info = object(), {}  # never equal: no caching
+    with _lock:
+        if info.get(_MARK) != mark:
+            info[_MARK] = mark
+            _generation += 1
+        return _generation
+
+
+def data_changed() -> None:
+    """Moves the generation on by hand (tests, and code that knows it changed what pages show)."""
+    global _generation
+    with _lock:
+        _generation += 1
+
+
+class PageCache(Generic[T]):
+    """A small LRU of rendered parts, each valid for the data generation it was made at."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[int, T]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, db: Session, key: Hashable, make: Callable[[], T]) -> T:
+        """The part for ``key``, made by ``make()`` unless a part of the current generation is kept."""
+        # read the generation *before* making: a write that lands while the part is made then leaves
+        # it marked with the older generation, so the next request makes it again
+        generation = data_generation(db)
+        # the generation is per process, so a part is also tied to its database (tests, and a process
+        # that serves more than one, must never get another database's page)
+        key = (str(db.get_bind().url), key)
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is not None and kept[0] == generation:
+                self._items.move_to_end(key)
+                return kept[1]
+        value = make()
+        with self._lock:
+            self._items[key] = (generation, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+# --- rendered page bodies -----------------------------------------------------------------------------
+
+#: Stands in for the request's CSRF token in a cached body (forms in it carry the token of whoever asks).
+CSRF_PLACEHOLDER = "__lanportfolj_csrf_token__"
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    """The main part of a page, rendered once: its HTML (CSRF token left as a placeholder) and the CSP
+    hashes of the plotly figure calls in it, so the page's policy needs no scan of the body per request."""
+
+    html: str
+    script_hashes: tuple[str, ...]
+
+
+def _csrf_token(request: Request[Any, Any, Any]) -> str:
+    return ScopeState.from_scope(request.scope).csrf_token or ""
+
+
+def render_body(
+    request: Request[Any, Any, Any], template_name: str, context: Mapping[str, Any]
+) -> RenderedBody:
+    """Renders ``template_name`` (a fragment, no layout) for caching; the request is only there for the
+    template's helpers, and its CSRF token is taken out again."""
+    engine = request.app.template_engine
+    assert engine is not None
+    html = engine.get_template(template_name).render(**context, request=request)
+    token = _csrf_token(request)
+    if token:
+        html = html.replace(token, CSRF_PLACEHOLDER)
+    return RenderedBody(html=html, script_hashes=tuple(allowed_script_hashes(html)))
+
+
+def page_with_body(
+    request: Request[Any, Any, Any],
+    template_name: str,
+    body: RenderedBody,
+    context: Mapping[str, Any] | None = None,
+) -> Template:
+    """The full page: the layout (navigation, messages: per request) around a cached body as ``body``."""
+    html = body.html.replace(CSRF_PLACEHOLDER, _csrf_token(request))
+    return Template(
+        template_name,
+        context={**(context or {}), "body": Markup(html)},  # rendered, and escaped, by Jinja
+        # the layout adds no inline script, so the body's hashes are the page's
+        headers={
+            "Content-Security-Policy": content_security_policy(
+                body.script_hashes,
+                frameable_by_self=str(request.scope["path"]).startswith(SAME_ORIGIN_FRAMES),
+            )
+        },
+    )
