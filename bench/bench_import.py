@@ -1,12 +1,20 @@
 """Benchmark: 100 000 measurement rows through ``import_file`` (CSV and XLSX) on SQLite, against the floor
-of a bare polars read of the same CSV plus one bulk insert of the same rows (``lanportfolj.db.bulk_insert``).
+of a bare polars read of the same CSV plus one bulk insert of the same rows; and the import API's path (a dry
+run of a one-row file) on a portfolio of 10 000 synthetic loans.
 
 ``import_file`` does everything a borrower's upload needs (encoding and separator detection, header mapping,
 every row checked against the loan's rules, planning inserts/restatements against stored values, the
-submission with its bytes, the audit event); the floor does only the read and the insert. Each run happens in
-a fresh child process on its own copy of the database, so the peak RSS printed is that run's own.
+submission with its bytes, the audit event); the floor does only the read and the insert. Two floors are
+timed: the reference of the target (a dict per row into ``lanportfolj.db.bulk_insert``, as since the start)
+and the same read with the rows handed over as columns to ``bulk_insert_columns``, the insert path the import
+uses. Each run happens in a fresh child process on its own copy of the database, so the peak RSS printed is
+that run's own.
 
-Usage: .venv/bin/python bench/bench_import.py [--rows 100000]
+The API part builds ``demo load`` + ``demo synth --loans 10000 --years 10`` with the CLI (about half a
+minute; ``--folder`` keeps it for the next run) and times ``import_file(dry_run=True)`` of the one-row CSV
+the HTTP benchmark posts, in process, with ``build_context`` for the whole portfolio as the figure before.
+
+Usage: .venv/bin/python bench/bench_import.py [--rows 100000] [--parts import,api] [--folder DIR]
 """
 
 from __future__ import annotations
@@ -14,8 +22,12 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing as mp
+import os
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -27,6 +39,13 @@ INDICATORS_PER_LOAN = 4
 FIRST_YEAR, LAST_YEAR = 2001, 2025  # baseline 2000, current year 2026
 YEARS = list(range(FIRST_YEAR, LAST_YEAR + 1))
 CURRENT_YEAR = 2026
+TARGET_RATIO = 2.0
+API_LOANS = 10_000
+API_CALLS = 50
+#: Milliseconds per one-row dry run at one client (in process, without HTTP).
+API_TARGET_MS = 50
+API_CSV = b"loan,indicator,year,value\nSH-2023-001,dwellings_renovated,2024,431\n"
+BIN = Path(sys.executable).parent
 
 
 def _settings(url: str) -> Any:
@@ -186,6 +205,55 @@ def run_floor(db_path: str, data: bytes, queue: Any) -> None:
     queue.put((seconds, inserted, _peak_rss_mb()))
 
 
+def run_floor_columns(db_path: str, data: bytes, queue: Any) -> None:
+    import polars as pl
+    from sqlmodel import col, select
+
+    from lanportfolj.db import bulk_insert_columns, make_engine, session_scope
+    from lanportfolj.models import IndicatorDefinition, Loan, LoanIndicator, Measurement
+
+    engine = make_engine(_settings(f"sqlite:///{db_path}"))
+    start = time.perf_counter()
+    frame = pl.read_csv(io.BytesIO(data), schema_overrides={"value": pl.String})
+    with session_scope(engine) as db:
+        found = db.exec(
+            select(LoanIndicator.id, Loan.reference, IndicatorDefinition.code)
+            .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
+            .join(
+                IndicatorDefinition,
+                col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id),
+            )
+        ).all()
+        ids = pl.DataFrame(
+            {
+                "li": [li for li, _, _ in found],
+                "loan": [ref for _, ref, _ in found],
+                "indicator": [code for _, _, code in found],
+            }
+        )
+        frame = frame.join(ids, on=["loan", "indicator"], how="left", maintain_order="left")
+        inserted = bulk_insert_columns(
+            db,
+            Measurement,
+            {
+                "loan_indicator_id": frame["li"].to_list(),
+                "year": frame["year"].to_list(),
+                "value": list(map(Decimal, frame["value"].to_list())),
+            },
+            constants={
+                "group_name": "",
+                "estimated": False,
+                "version": 1,
+                "is_current": True,
+                "source": "bench",
+                "recorded_by": "bench",
+                "recorded_at": datetime.now(UTC),
+            },
+        )
+    seconds = time.perf_counter() - start
+    queue.put((seconds, inserted, _peak_rss_mb()))
+
+
 def _child(target: Any, *args: Any) -> tuple[float, int, float]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -196,14 +264,11 @@ def _child(target: Any, *args: Any) -> tuple[float, int, float]:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    args = parser.parse_args()
+def bench_import(rows_wanted: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder) / "base.db"
         t0 = time.perf_counter()
-        rows = build_database(base, args.rows)
+        rows = build_database(base, rows_wanted)
         csv_bytes, xlsx_bytes = to_csv(rows), to_xlsx(rows)
         print(
             f"setup: {len(rows)} rows over {len(rows) // len(YEARS) // INDICATORS_PER_LOAN} loans "
@@ -211,23 +276,134 @@ def main() -> None:
             f"XLSX {len(xlsx_bytes) / 1e6:.1f} MB"
         )
         figures: dict[str, tuple[float, int, float]] = {}
+        reference = "floor: polars read + bulk insert"
+        columns = "floor, columns: + bulk_insert_columns"
         for label, target, extra in (
-            ("floor: polars read + bulk insert", run_floor, (csv_bytes,)),
+            (reference, run_floor, (csv_bytes,)),
+            (columns, run_floor_columns, (csv_bytes,)),
             ("import_file CSV", run_import, ("bench.csv", csv_bytes)),
             ("import_file XLSX", run_import, ("bench.xlsx", xlsx_bytes)),
         ):
             copy = Path(folder) / f"{len(figures)}.db"
             shutil.copy(base, copy)
             figures[label] = _child(target, str(copy), *extra)
-        floor = figures["floor: polars read + bulk insert"][0]
+        floor = figures[reference][0]
+        column_floor = figures[columns][0]
         print(
-            f"{'run':34} {'rows':>8} {'seconds':>8} {'rows/s':>10} {'× floor':>8} {'peak RSS':>9}"
+            f"{'run':38} {'rows':>8} {'seconds':>8} {'rows/s':>10} {'× floor':>8} "
+            f"{'× col. floor':>12} {'peak RSS':>9}"
         )
         for label, (seconds, inserted, rss) in figures.items():
             print(
-                f"{label:34} {inserted:>8} {seconds:>8.2f} {inserted / seconds:>10.0f} "
-                f"{seconds / floor:>8.2f} {rss:>7.0f} MB"
+                f"{label:38} {inserted:>8} {seconds:>8.2f} {inserted / seconds:>10.0f} "
+                f"{seconds / floor:>8.2f} {seconds / column_floor:>12.2f} {rss:>7.0f} MB"
             )
+        for label in ("import_file CSV", "import_file XLSX"):
+            ratio = figures[label][0] / floor
+            mark = "✓" if ratio <= TARGET_RATIO else "✗"
+            print(f"target {label}: ≤ {TARGET_RATIO:.0f}× floor: {ratio:.2f}× {mark}")
+
+
+def _cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run([str(BIN / "lanportfolj"), *args], env=env, check=True, capture_output=True)
+
+
+def api_database(folder: Path) -> str:
+    """The demo plus 10 000 synthetic loans (12 indicators, 10 years each); built once per folder."""
+    path = folder / "api.db"
+    url = f"sqlite:///{path}"
+    ready = folder / "api.ready"
+    if ready.exists():
+        return url
+    path.unlink(missing_ok=True)
+    env = {**os.environ, "LANPORTFOLJ_DATABASE_URL": url}
+    t0 = time.perf_counter()
+    _cli(env, "db", "upgrade")
+    _cli(env, "demo", "load")
+    _cli(env, "demo", "synth", "--loans", str(API_LOANS), "--years", "10")
+    ready.write_text("ok\n")
+    print(
+        f"setup: demo + demo synth --loans {API_LOANS} --years 10 in {time.perf_counter() - t0:.1f} s"
+    )
+    return url
+
+
+def _timed(call: Any, times: int) -> list[float]:
+    out = []
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def bench_api(folder: Path) -> None:
+    from lanportfolj.config import load_settings
+    from lanportfolj.db import make_engine, session_scope
+    from lanportfolj.services.measurements import build_context, import_file
+
+    url = api_database(folder)
+    settings = load_settings(environ={}, database_url=url)
+    engine = make_engine(settings)
+
+    def whole_context() -> None:
+        with session_scope(engine) as db:
+            build_context(db, settings=settings)
+
+    def file_context() -> None:
+        with session_scope(engine) as db:
+            build_context(db, settings=settings, loans=["SH-2023-001"])
+
+    def dry_run() -> None:
+        with session_scope(engine) as db:
+            result = import_file(
+                session=db,
+                settings=settings,
+                filename="bench.csv",
+                data=API_CSV,
+                uploaded_by="bench",
+                dry_run=True,
+            )
+        assert result.accepted, [e.to_dict() for e in result.errors]
+
+    dry_run()  # warm: imports, the engine's pool, SQLite's page cache
+    rows = [
+        ("build_context, every loan (before)", _timed(whole_context, 5)),
+        ("build_context, the file's loan", _timed(file_context, API_CALLS)),
+        ("import_file dry run, 1-row CSV", _timed(dry_run, API_CALLS)),
+    ]
+    engine.dispose()
+    print(f"import API path, {API_LOANS} synthetic loans + demo, SQLite, in process:")
+    print(f"{'call':38} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for label, times in rows:
+        ordered = sorted(times)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(
+            f"{label:38} {len(times):>4} {statistics.median(times):>8.1f} {p95:>8.1f} "
+            f"{ordered[-1]:>8.1f}"
+        )
+    p50 = statistics.median(rows[2][1])
+    mark = "✓" if p50 <= API_TARGET_MS else "✗"
+    print(f"target dry run p50 ≤ {API_TARGET_MS} ms (tens of ms at 1 client): {p50:.1f} ms {mark}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--parts", default="import,api", help="import, api or both (default)")
+    parser.add_argument("--folder", help="keep the 10 000-loan API database here and reuse it")
+    args = parser.parse_args()
+    parts = {part.strip() for part in args.parts.split(",")}
+    if "import" in parts:
+        bench_import(args.rows)
+    if "api" in parts:
+        if args.folder:
+            folder = Path(args.folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            bench_api(folder)
+        else:
+            with tempfile.TemporaryDirectory() as temporary:
+                bench_api(Path(temporary))
 
 
 if __name__ == "__main__":
