@@ -188,3 +188,47 @@ def test_template_spec_and_filled_template_import_cleanly(demo_settings, demo_se
         changed = [c for c in result.changes if c.kind != "unchanged"]
         assert estimated, "the demo should hold estimated values for this loan"
         assert changed == [], changed
+
+
+def test_context_covers_only_the_loans_a_file_names(demo_settings, demo_session) -> None:
+    # a one-row file on a large portfolio must not load every loan's rules; case and spaces as typed
+    context, ids = build_context(
+        demo_session, settings=demo_settings, current_year=YEAR, loans=[" sh-2023-001 ", "NOPE-1"]
+    )
+    assert context.known_loans == {"SH-2023-001"}
+    assert {loan for loan, _ in context.rules} == {"SH-2023-001"}
+    assert set(ids) == set(context.rules)
+    everything, _ = build_context(demo_session, settings=demo_settings, current_year=YEAR)
+    assert {k: v for k, v in everything.rules.items() if k[0] == "SH-2023-001"} == context.rules
+
+
+def test_mixed_file_inserts_restates_and_keeps_in_one_submission(
+    demo_settings, demo_session
+) -> None:
+    before = _counts(demo_session)
+    stored = _current(demo_session, 2024)
+    assert len(stored) == 1, "the demo should hold a 2024 value for SH-2023-001"
+    data = (
+        "loan,indicator,year,value,group\n"
+        f"sh-2023-001,dwellings_renovated,2024,{stored[0]},\n"  # unchanged
+        "SH-2023-001,dwellings_renovated,2025,777,\n"  # restated or new
+        "SH-2023-001,dwellings_renovated,2024,5,Jämförelseenhet X\n"  # new comparison unit
+    ).encode()
+    dry = _import(demo_session, demo_settings, "mixed.csv", data, dry_run=True)
+    assert dry.accepted and dry.unchanged == 1 and dry.inserted + dry.restated == 2
+    assert dry.changes[0].kind == "unchanged"
+    assert _counts(demo_session) == before
+    result = _import(demo_session, demo_settings, "mixed.csv", data)
+    assert (result.inserted, result.restated, result.unchanged) == (
+        dry.inserted,
+        dry.restated,
+        dry.unchanged,
+    )
+    assert _current(demo_session, 2025) == [Decimal(777)]
+    assert _counts(demo_session) == (before[0] + 2, before[1] + 1)
+    rows = demo_session.exec(
+        select(Measurement.group_name, Measurement.version).where(
+            Measurement.submission_id == result.submission_id
+        )
+    ).all()
+    assert sorted(rows) == sorted([("", 2 if result.restated else 1), ("Jämförelseenhet X", 1)])

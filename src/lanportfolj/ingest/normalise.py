@@ -63,6 +63,23 @@ def number_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(normalised.str.contains(NUMBER_PATTERN)).then(normalised).otherwise(None)
 
 
+def number_texts(values: pl.Series) -> pl.Series:
+    """:func:`number_text` over a column of cleaned cells, fast when most cells are plain numbers.
+
+    A cell already in the plain form is its own normalisation (none of the rewrites applies to it), so
+    only the others (decimal commas, spaces, percent signs, words) go through the chain of rewrites.
+    """
+    plain = values.str.contains(NUMBER_PATTERN).fill_null(False)
+    rest = (~plain).arg_true()
+    if rest.len() == 0:
+        return values
+    # lazily, so the rewrites' shared sub-expressions are computed once
+    converted = (
+        values.gather(rest).to_frame("cell").lazy().select(number_text(pl.col("cell"))).collect()
+    )
+    return values.scatter(rest, converted.to_series())
+
+
 def year_number(expr: pl.Expr) -> pl.Expr:
     """The year in a cleaned cell (``2024``, ``2024.0`` from Excel, or a date); null otherwise."""
     text = expr.str.replace_all(_SPACES, "")

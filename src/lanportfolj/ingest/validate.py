@@ -14,7 +14,7 @@ import polars as pl
 
 from lanportfolj.ingest.headers import CANONICAL_COLUMNS
 from lanportfolj.ingest.issues import ImportIssue, make_issue
-from lanportfolj.ingest.normalise import clean_text, estimated_flag, number_text, year_number
+from lanportfolj.ingest.normalise import clean_text, estimated_flag, number_texts, year_number
 from lanportfolj.ingest.readers import ROW_COLUMN
 from lanportfolj.ingest.rules import IngestContext, LoanIndicatorRule
 
@@ -91,12 +91,11 @@ def validate_table(
         .str.to_lowercase()
         .replace_strict(indicator_lookup, default=None, return_dtype=pl.String),
         year_number=year_number(pl.col("year")),
-        value_text=number_text(pl.col("value")),
         estimated_flag=estimated_flag(pl.col("estimated")),
         # Comparison units are matched by name; collapse inner spaces so "Skola  B" = "Skola B".
         group_name=pl.col("group").str.replace_all(r"\s+", " ").fill_null(""),
     )
-    frame = frame.join(
+    frame = frame.with_columns(value_text=number_texts(frame["value"])).join(
         _rules_frame(context),
         on=["loan_ref", "indicator_code"],
         how="left",

@@ -172,7 +172,7 @@ def _matching_loans(session: Session, names: list[str] | None) -> list[tuple[int
     stmt = select(Loan.id, Loan.reference, Loan.borrower_id)
     if names is None:
         return [tuple(row) for row in session.exec(stmt).all()]  # type: ignore[misc]
-    keys = sorted({name.upper() for name in names})
+    keys = sorted({name.strip().upper() for name in names})
     if not keys:
         return []
     if not all(key.isascii() for key in keys):

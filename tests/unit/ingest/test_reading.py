@@ -9,7 +9,13 @@ import pytest
 
 from lanportfolj.ingest import IngestContext, parse_file
 from lanportfolj.ingest.headers import canonical_column
-from lanportfolj.ingest.normalise import clean_text, estimated_flag, number_text, year_number
+from lanportfolj.ingest.normalise import (
+    clean_text,
+    estimated_flag,
+    number_text,
+    number_texts,
+    year_number,
+)
 
 from .conftest import BORROWER_LOANS, build_context
 
@@ -48,6 +54,14 @@ def _apply(expression, values: list[str | None]) -> list:
 )
 def test_number_forms(text: str | None, expected: str | None) -> None:
     assert _apply(number_text, [text]) == [expected]
+
+
+def test_a_column_of_mixed_forms_reads_as_each_cell_alone() -> None:
+    # number_texts skips the rewrites for plain numbers; mixed columns must not tell the difference
+    cells = ["1234", "1 234,5", None, "45 %", "tolv", "0.5", "\u22125", "1.234.567", "1e3", "1,234"]
+    frame = pl.DataFrame({"cell": pl.Series(cells, dtype=pl.String)})
+    cleaned = frame.select(clean_text("cell")).to_series()
+    assert number_texts(cleaned).to_list() == [_apply(number_text, [cell])[0] for cell in cells]
 
 
 @pytest.mark.parametrize(
@@ -214,3 +228,35 @@ def test_progress_is_reported_up_to_the_total(context: IngestContext) -> None:
     assert calls[0] == (0, 25_000) and calls[-1] == (25_000, 25_000)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert len(calls) >= 3
+
+
+def test_values_on_and_next_to_a_bound_are_judged_exactly(context: IngestContext) -> None:
+    # perceived_safety_share is 0–100: floats cannot tell 100.0000000000000001 from 100
+    values = ["100", "100.0000000000000001", "0", "-0.0000000000000000001", "99.9999999999999999"]
+    lines = ["loan,indicator,year,value,group"] + [
+        f"SH-2023-001,perceived_safety_share,2025,{value},g{n}" for n, value in enumerate(values)
+    ]
+    result = parse_file("bounds.csv", "\n".join(lines).encode(), context)
+    assert [(issue.code, issue.row) for issue in result.errors] == [
+        ("out-of-range", 3),
+        ("out-of-range", 5),
+    ]
+    assert [row.value for row in result.rows] == [
+        Decimal("100"),
+        Decimal("0"),
+        Decimal("99.9999999999999999"),
+    ]
+
+
+def test_whole_number_indicators_refuse_fractions_in_any_form(context: IngestContext) -> None:
+    values = ["12", "12.00", "1.2e1", "12.5", "1.25e1", "12.0000000000000000001"]
+    lines = ["loan,indicator,year,value,group"] + [
+        f"SH-2023-001,dwellings_renovated,2025,{value},g{n}" for n, value in enumerate(values)
+    ]
+    result = parse_file("whole.csv", "\n".join(lines).encode(), context)
+    assert [(issue.code, issue.row) for issue in result.errors] == [
+        ("not-whole", 5),
+        ("not-whole", 6),
+        ("not-whole", 7),
+    ]
+    assert [row.value for row in result.rows] == [Decimal(12)] * 3
