@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from datetime import date
@@ -26,12 +25,13 @@ from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.models import Report, SocialBond
-from lanportfolj.services import reports
+from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 from lanportfolj.web.access import CurrentUser, allow
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.security import allowed_script_hashes, content_security_policy
 
 READERS = allow("investor", "analyst", "admin")
 STAFF = allow("analyst", "admin")
@@ -84,23 +84,24 @@ def reports_page(db: Session, user: CurrentUser) -> Template:
 
 
 class _RenderCache:
-    """Rendered published reports by (SHA-256, format, language): a published report never changes,
-    so its HTML (seconds of plotly work for the demo) is rendered once per process."""
+    """Published renderings held in this process by (SHA-256, format, language), with the CSP hashes of
+    their plotly figure calls: the page's policy then needs no scan of megabytes of HTML per request.
+    The renderings themselves are made once for all processes (``services.rendered_reports``)."""
 
     def __init__(self, size: int = 8) -> None:
         self.size = size
-        self.items: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self.items: OrderedDict[tuple[str, str, str], tuple[bytes, tuple[str, ...]]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str]) -> bytes | None:
+    def get(self, key: tuple[str, str, str]) -> tuple[bytes, tuple[str, ...]] | None:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
             return self.items.get(key)
 
-    def put(self, key: tuple[str, str, str], content: bytes) -> None:
+    def put(self, key: tuple[str, str, str], kept: tuple[bytes, tuple[str, ...]]) -> None:
         with self.lock:
-            self.items[key] = content
+            self.items[key] = kept
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
 
@@ -108,8 +109,28 @@ class _RenderCache:
 _RENDERED = _RenderCache()
 
 
+def _rendering(
+    settings: Settings, report: Report, fmt: str, lang: str
+) -> tuple[bytes, tuple[str, ...]]:
+    """The published report as ``fmt`` in ``lang``, and its CSP script hashes (HTML only)."""
+    key = (report.sha256 or "", fmt, lang)
+    kept = _RENDERED.get(key)
+    if kept is None:
+        content = rendered_reports.rendered(settings, report, fmt, lang)
+        hashes = tuple(allowed_script_hashes(content.decode("utf-8"))) if fmt == "html" else ()
+        kept = (content, hashes)
+        _RENDERED.put(key, kept)
+    return kept
+
+
 def _published(
-    db: Session, isin: str, raw_date: str, fmt: str, *, attachment: bool
+    request: Request[Any, Any, Any],
+    db: Session,
+    isin: str,
+    raw_date: str,
+    fmt: str,
+    *,
+    attachment: bool,
 ) -> Response[bytes]:
     bond = _bond_or_404(db, isin)
     when = _date_or_404(raw_date)
@@ -117,20 +138,18 @@ def _published(
     if report is None:
         raise NotFoundException("There is no published report for that date.")
     lang = get_language()
+    filename = f"{bond.isin}-{when.isoformat()}.{fmt}"
     if fmt == "json":
-        content = reports.frozen_bytes(
-            report
-        )  # the stored bytes themselves, checked against the hash
-    else:
-        # keyed by the stored hash: the frozen data is read and checked against it whenever a rendering
-        # is made; a cached rendering was made from data that passed that check
-        key = (report.sha256 or "", fmt, lang)
-        cached = _RENDERED.get(key)
-        if cached is None:
-            cached = reports.render(json.loads(reports.frozen_bytes(report)), fmt=fmt, lang=lang)
-            _RENDERED.put(key, cached)
-        content = cached
-    return _download(content, fmt, f"{bond.isin}-{when.isoformat()}.{fmt}", attachment=attachment)
+        # the stored bytes themselves, checked against the hash
+        return _download(reports.frozen_bytes(report), fmt, filename, attachment=attachment)
+    content, hashes = _rendering(_settings(request), report, fmt, lang)
+    response = _download(content, fmt, filename, attachment=attachment)
+    if fmt == "html":
+        # the report pages may be framed by this site's draft page (security.SAME_ORIGIN_FRAMES)
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            hashes, frameable_by_self=True
+        )
+    return response
 
 
 @get(
@@ -139,9 +158,11 @@ def _published(
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_page(db: Session, isin: str, report_date: str) -> Response[bytes]:
+def report_page(
+    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+) -> Response[bytes]:
     """The published report: its HTML, rendered from the frozen data in the reader's language."""
-    return _published(db, isin, report_date, "html", attachment=False)
+    return _published(request, db, isin, report_date, "html", attachment=False)
 
 
 @get(
@@ -150,9 +171,11 @@ def report_page(db: Session, isin: str, report_date: str) -> Response[bytes]:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_html(db: Session, isin: str, report_date: str) -> Response[bytes]:
+def report_html(
+    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+) -> Response[bytes]:
     """The published report as a downloadable HTML file (plotly.js from this site)."""
-    return _published(db, isin, report_date, "html", attachment=True)
+    return _published(request, db, isin, report_date, "html", attachment=True)
 
 
 @get(
@@ -161,9 +184,11 @@ def report_html(db: Session, isin: str, report_date: str) -> Response[bytes]:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_xlsx(db: Session, isin: str, report_date: str) -> Response[bytes]:
+def report_xlsx(
+    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+) -> Response[bytes]:
     """The published report as an Excel workbook."""
-    return _published(db, isin, report_date, "xlsx", attachment=True)
+    return _published(request, db, isin, report_date, "xlsx", attachment=True)
 
 
 @get(
@@ -172,9 +197,11 @@ def report_xlsx(db: Session, isin: str, report_date: str) -> Response[bytes]:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def report_json(db: Session, isin: str, report_date: str) -> Response[bytes]:
+def report_json(
+    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+) -> Response[bytes]:
     """The published report's frozen JSON, byte for byte as stored (its SHA-256 is checked)."""
-    return _published(db, isin, report_date, "json", attachment=True)
+    return _published(request, db, isin, report_date, "json", attachment=True)
 
 
 def _fx(bond: SocialBond, when: date, fx_rate: str | None, fx_source: str | None) -> Any:
@@ -298,6 +325,12 @@ def publish(
             flash(request, exc.message(lang), "error")
             return Redirect("/reports")
         return _error_page(bond, exc.message(lang))
+    # its page is rendered now, in the background, rather than on the first reader's request
+    threading.Thread(
+        target=rendered_reports.prerender,
+        args=(request.app.state.engine, settings, report.id),
+        daemon=True,
+    ).start()
     flash(request, _("Published. SHA-256: %(sha)s", sha=report.sha256 or ""))
     return Redirect("/reports")
 
