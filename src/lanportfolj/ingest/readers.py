@@ -273,6 +273,19 @@ def _sniff_separator(line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _leading_lines(text: str, count: int) -> tuple[list[str], bool]:
+    """The first ``count`` lines of ``text`` with their line ends, and whether that is every line."""
+    size = 64 * 1024
+    while True:
+        lines = text[:size].splitlines(keepends=True)
+        if size >= len(text):
+            return lines, len(lines) <= count
+        if len(lines) > count:
+            # the last line of the slice may be cut short; the first ``count`` are whole
+            return lines[:count], False
+        size *= 4
+
+
 def _read_csv(filename: str, data: bytes) -> RawTable:
     if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReadError(_not_a_spreadsheet(filename, "binary data"))
@@ -284,20 +297,26 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
     if _looks_binary(text):
         raise ReadError(_not_a_spreadsheet(filename, "binary data"))
 
-    lines = text.splitlines(keepends=True)
-    skipped = 0
-    separator: str | None = None
-    # Leading blank lines and Excel's "sep=;" hint are not part of the table but are rows.
-    while skipped < len(lines):
-        stripped = lines[skipped].strip()
-        if not stripped:
-            skipped += 1
-            continue
-        if stripped.lower().startswith("sep=") and len(stripped) == 5:
-            separator = stripped[4]
-            skipped += 1
-            continue
-        break
+    wanted = 64
+    while True:
+        # only the lines above the table are looked at: never split a whole 100 000-row file into lines
+        lines, whole = _leading_lines(text, wanted)
+        skipped = 0
+        separator: str | None = None
+        # Leading blank lines and Excel's "sep=;" hint are not part of the table but are rows.
+        while skipped < len(lines):
+            stripped = lines[skipped].strip()
+            if not stripped:
+                skipped += 1
+                continue
+            if stripped.lower().startswith("sep=") and len(stripped) == 5:
+                separator = stripped[4]
+                skipped += 1
+                continue
+            break
+        if whole or len(lines) - skipped >= 50:
+            break
+        wanted *= 4
     if skipped >= len(lines):
         raise ReadError(make_issue("empty-file", file=filename))
     # A title line above the header is skipped too (polars takes the column count from line one).
@@ -308,7 +327,7 @@ def _read_csv(filename: str, data: bytes) -> RawTable:
         if looks_like_header(cells):
             skipped = index
             break
-    body = "".join(lines[skipped:])
+    body = text[sum(len(line) for line in lines[:skipped]) :]
     if separator is None:
         separator = _sniff_separator(lines[skipped])
     try:

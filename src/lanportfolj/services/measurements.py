@@ -15,11 +15,12 @@ from functools import cached_property
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, text, update
+from sqlalchemy import String, func, text, type_coerce, update
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.db import bulk_insert_columns
+from lanportfolj.dbtypes import plain
 from lanportfolj.ingest import ParseResult
 from lanportfolj.ingest.issues import ImportIssue
 from lanportfolj.ingest.parse import parse_upload
@@ -75,7 +76,8 @@ class Plan:
     """
 
     frame: pl.DataFrame
-    old_values: list[Decimal]
+    #: As the driver returns them: text on SQLite, ``Decimal`` on PostgreSQL.
+    old_values: list[str | Decimal]
 
     def count(self, kind: str) -> int:
         return int((self.frame["kind"] == kind).sum())
@@ -102,7 +104,7 @@ class Plan:
                 group=group,
                 value=Decimal(value),
                 estimated=estimated,
-                old_value=None if old_index is None else olds[old_index],
+                old_value=None if old_index is None else plain(Decimal(olds[old_index])),
                 old_version=old_version,
             )
             for kind, loan, indicator, year, group, value, estimated, old_index, old_version in (
@@ -280,15 +282,20 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
         Measurement.group_name,
         Measurement.year,
         Measurement.version,
-        Measurement.value,
+        # the value as the driver gives it (text on SQLite, Decimal on PostgreSQL): only the few rows a
+        # file meets are compared and shown, so the exact-decimal conversion waits until then
+        type_coerce(Measurement.value, String),
         Measurement.estimated,
     ).where(col(Measurement.is_current))
     if len(years) <= _CHUNK:
         # a yearly file names one or two years: skip the loan indicators' other years in the index
         stmt = stmt.where(col(Measurement.year).in_(years))
     stored: list[Any] = []
+    connection = session.connection()
     for chunk in _chunks(li_ids):
-        stored.extend(session.exec(stmt.where(col(Measurement.loan_indicator_id).in_(chunk))).all())
+        stored.extend(
+            connection.execute(stmt.where(col(Measurement.loan_indicator_id).in_(chunk))).all()
+        )
     old_values = [row[5] for row in stored]
     current = pl.DataFrame(
         {
@@ -313,7 +320,7 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
         "row", "value", "estimated", "old_index", "old_estimated"
     )
     same = [
-        estimated == old_estimated and Decimal(value) == old_values[index]
+        estimated == old_estimated and Decimal(value) == Decimal(old_values[index])
         for _, value, estimated, index, old_estimated in met.iter_rows()
     ]
     frame = frame.join(

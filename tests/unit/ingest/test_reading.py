@@ -143,6 +143,21 @@ def test_row_numbers_count_blank_and_hint_lines(context: IngestContext) -> None:
     assert [(i.code, i.row) for i in result.issues] == [("not-a-number", 6)]
 
 
+def test_row_numbers_after_many_blank_lines_and_a_title(context: IngestContext) -> None:
+    # the lines above the table are read in growing slices, never the whole file
+    rows = "".join(f"SH-2023-001;dwellings_renovated;2024;5;;;g{n}\n" for n in range(300))
+    text = (
+        "\r\n" * 500
+        + "Rapport 2024\n"
+        + "lån;indikator;år;värde;;;grupp\n"
+        + rows
+        + "x;y;z;w;;;q\n"
+    )
+    result = _csv(text, context)
+    assert [row.row for row in result.rows][:2] == [503, 504] and len(result.rows) == 300
+    assert (result.errors[0].code, result.errors[0].row) == ("unknown-loan", 803)
+
+
 def test_tab_separated_and_utf16_as_excel_saves_unicode_text(context: IngestContext) -> None:
     text = "Lån\tIndikator\tÅr\tVärde\r\nSH-2024-002\thome_visits_new_parents\t2024\t17\r\n"
     result = _csv(text, context, encoding="utf-16")
