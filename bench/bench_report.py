@@ -52,7 +52,8 @@ def _timed(label: str, step: Callable[[], Any]) -> tuple[Any, float]:
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     big = isinstance(result, (bytes, str)) and len(result) > 10_000
     size = f"  {len(result) / 1e6:8.1f} MB" if big else ""
-    print(f"{label:<32}{elapsed:8.2f} s  (cpu {cpu:6.2f} s){size}", flush=True)
+    peak = f"  peak RSS so far {_peak_rss_mb():6.0f} MB"
+    print(f"{label:<32}{elapsed:8.2f} s  (cpu {cpu:6.2f} s){peak}{size}", flush=True)
     return result, elapsed
 
 

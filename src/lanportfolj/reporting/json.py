@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lanportfolj.reporting.model import dumps_report
+from lanportfolj.reporting.model import report_json
 
 
 def render_json(data: dict[str, Any]) -> bytes:
     """The report dict as UTF-8 JSON bytes (sorted keys, compact, one trailing newline)."""
-    return (dumps_report(data) + "\n").encode("utf-8")
+    pieces = report_json(data)
+    pieces.append(b"\n")
+    return b"".join(pieces)

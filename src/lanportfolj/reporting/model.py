@@ -260,14 +260,14 @@ class FrameRows(list[dict[str, Any]]):
             return f"FrameRows({len(self)} {'series' if self.series else 'rows'})"
         return super().__repr__()
 
-    def json(self) -> str:
+    def json(self) -> Iterator[str]:
         """The table as the JSON array ``json.dumps(rows, sort_keys=True, ensure_ascii=False,
-        separators=(",", ":"))`` would write, built column-wise in polars."""
+        separators=(",", ":"))`` would write, built column-wise in polars, in pieces."""
         if self.filled:
             # read (and possibly changed) as dicts already: those are what the dict holds
-            return _json_dumps(list(self))
+            return iter([_json_dumps(list(self))])
         if self.frame.height == 0:
-            return "[]"
+            return iter(["[]"])
         if self.series:
             return _series_json(self.frame)
         return _rows_json(self.frame)
@@ -349,70 +349,91 @@ def _object_json(members: dict[str, pl.Expr]) -> pl.Expr:
     return pl.concat_str(parts)
 
 
-def _array_json(frame: pl.DataFrame, item: pl.Expr) -> str:
-    """``[item,item,...]`` over the rows of ``frame``."""
-    joined = frame.select(item.str.join(",")).item()
-    return "[" + (joined or "") + "]"
+#: rows (or series) written to JSON at a time: bounds the memory their text columns take in polars
+JSON_CHUNK: Final = 16_384
 
 
-def _rows_json(frame: pl.DataFrame) -> str:
-    """A table's rows as the JSON array of row objects."""
-    text, cast = _text_columns(frame)
-    members = {name: _json_values(text, name, cast) for name in text.columns}
-    return _array_json(text, _object_json(members))
+def _rows_json(frame: pl.DataFrame) -> Iterator[str]:
+    """A table's rows as the JSON array of row objects, in pieces."""
+    yield "["
+    for offset in range(0, frame.height, JSON_CHUNK):
+        text, cast = _text_columns(frame.slice(offset, JSON_CHUNK))
+        members = {name: _json_values(text, name, cast) for name in text.columns}
+        if offset:
+            yield ","
+        yield text.select(_object_json(members).str.join(",")).item()
+    yield "]"
 
 
-def _series_json(values: pl.DataFrame) -> str:
-    """The yearly values as the JSON array of series objects (see ``value_series_rows``).
+def _series_json(values: pl.DataFrame) -> Iterator[str]:
+    """The yearly values as the JSON array of series objects (see ``value_series_rows``), in pieces.
 
     The frame is sorted, so each series is a run of rows: its fixed fields come from the run's
     first row and the n-th item of each array from row ``start + n``, gathered for all series at
     once (a series has at most one row per year), which is several times faster than grouping.
     """
     arrays = [column for column, _ in SERIES_ARRAYS]
-    text, cast = _text_columns(values.select(*SERIES_KEYS, *arrays))
-    bounds = text.select(start=_series_starts().arg_true()).with_columns(
-        length=pl.col("start").shift(-1, fill_value=text.height) - pl.col("start")
-    )
-    longest = int(bounds["length"].max() or 0)
-    heads = pl.concat([text[bounds["start"]], bounds], how="horizontal")
-    members = {key: _json_values(heads, key, cast) for key in SERIES_KEYS}
-    items = text.select(**{column: _json_values(text, column, cast) for column in arrays})
-    for column, name in SERIES_ARRAYS:
-        source = pl.lit(items[column])
-        nth = [
-            source.gather(pl.when(pl.col("length") > n).then(pl.col("start") + n))
-            for n in range(longest)
-        ]
-        joined = pl.concat_str(nth, separator=",", ignore_nulls=True)
-        members[name] = pl.concat_str([pl.lit("["), joined, pl.lit("]")])
-    return _array_json(heads, _object_json(members))
+    frame = values.select(*SERIES_KEYS, *arrays)
+    starts = frame.select(_series_starts().arg_true().cast(pl.Int64))["loan"]
+    yield "["
+    for first in range(0, starts.len(), JSON_CHUNK):
+        begin = int(starts[first])
+        end = int(starts[first + JSON_CHUNK]) if first + JSON_CHUNK < starts.len() else frame.height
+        text, cast = _text_columns(frame.slice(begin, end - begin))
+        bounds = (
+            starts.slice(first, JSON_CHUNK)
+            .to_frame("start")
+            .with_columns(pl.col("start") - begin)
+            .with_columns(
+                length=pl.col("start").shift(-1, fill_value=end - begin) - pl.col("start")
+            )
+        )
+        longest = int(bounds["length"].max() or 0)
+        heads = pl.concat([text[bounds["start"]], bounds], how="horizontal")
+        members = {key: _json_values(heads, key, cast) for key in SERIES_KEYS}
+        items = text.select(**{column: _json_values(text, column, cast) for column in arrays})
+        for column, name in SERIES_ARRAYS:
+            source = pl.lit(items[column])
+            nth = [
+                source.gather(pl.when(pl.col("length") > n).then(pl.col("start") + n))
+                for n in range(longest)
+            ]
+            joined = pl.concat_str(nth, separator=",", ignore_nulls=True)
+            members[name] = pl.concat_str([pl.lit("["), joined, pl.lit("]")])
+        if first:
+            yield ","
+        yield heads.select(_object_json(members).str.join(",")).item()
+    yield "]"
 
 
-def dumps_report(data: dict[str, Any]) -> str:
-    """``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` for a report
-    dict whose tables may be ``FrameRows``: those are written column-wise in polars and spliced in.
+def report_json(data: dict[str, Any]) -> list[bytes]:
+    """The UTF-8 pieces of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))`` for a report dict whose tables may be ``FrameRows``: those are written
+    column-wise in polars, a chunk of rows at a time, and spliced in. Joined, the pieces are exactly
+    the bytes ``json.dumps`` gives for the same dict read as lists.
     """
-    fragments: list[str] = []
+    tables: list[FrameRows] = []
     token = uuid.uuid4().hex
 
     def skeleton(node: Any) -> Any:
         # the tables sit in dicts only; lists of a frozen dict are left as they are
         if isinstance(node, FrameRows):
-            fragments.append(node.json())
-            return f"\x00{token}{len(fragments) - 1}\x00"
+            tables.append(node)
+            return f"\x00{token}{len(tables) - 1}\x00"
         if isinstance(node, dict):
             return {key: skeleton(value) for key, value in node.items()}
         return node
 
     text = _json_dumps(skeleton(data))
-    if not fragments:
-        return text
     # the placeholders come out of json as "\u0000<token><n>\u0000": split there, splice the tables
     pieces = re.split(f'"\\\\u0000{token}(\\d+)\\\\u0000"', text)
-    return "".join(
-        fragments[int(piece)] if position % 2 else piece for position, piece in enumerate(pieces)
-    )
+    out: list[bytes] = []
+    for position, piece in enumerate(pieces):
+        if position % 2:
+            out.extend(chunk.encode("utf-8") for chunk in tables[int(piece)].json())
+        else:
+            out.append(piece.encode("utf-8"))
+    return out
 
 
 def value_series(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -87,3 +87,9 @@ def test_html_converts_only_the_rows_it_shows() -> None:
     render_html(data, max_trajectory_charts=3, max_table_rows=7, max_value_rows=50)
     assert not data["impact"]["values"].filled
     assert not data["impact"]["per_loan"].filled
+
+
+def test_json_is_the_same_whatever_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = render_json(_dict())
+    monkeypatch.setattr("lanportfolj.reporting.model.JSON_CHUNK", 7)
+    assert render_json(_dict()) == whole
