@@ -118,3 +118,23 @@ def test_the_page_policy_allows_exactly_its_charts(app_and_engine) -> None:
     hashes = allowed_script_hashes(page.text)
     assert hashes, "the loan page has plotly charts"
     assert page.headers["content-security-policy"] == content_security_policy(hashes)
+
+
+def test_reading_pages_reuse_the_kept_part(app_and_engine, monkeypatch) -> None:
+    """Requests that only read (whichever pooled connection they get) render the main part once."""
+    from lanportfolj.web import public
+
+    app, _, _ = app_and_engine
+    analyst = _client(app, "a@lender.example")
+    made: list[str] = []
+    real = public._loan_context
+
+    def counting(db, reference, lang, fetch):
+        made.append(reference)
+        return real(db, reference, lang, fetch)
+
+    monkeypatch.setattr(public, "_loan_context", counting)
+    pages = [analyst.get(f"/loans/{OWN}?lang=en") for _ in range(5)]
+    assert all(p.status_code == 200 for p in pages)
+    assert len({p.text for p in pages[1:]}) == 1  # the first one also shows the sign-in message
+    assert made == [OWN]

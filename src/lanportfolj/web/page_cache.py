@@ -5,9 +5,11 @@ is coarser than tracking which tables a page reads, and on purpose: a write path
 itself (an import's driver-level ``executemany``, a migration, another worker, the CLI) cannot leave a stale
 page behind, because the check asks the database itself:
 
-- SQLite: ``PRAGMA data_version`` changes on a connection when *another* connection (any process) commits,
-  and ``total_changes`` counts the rows this connection itself changed. Both are read per pooled connection
-  and compared with what that same connection saw last time.
+- SQLite: ``PRAGMA data_version`` changes on a connection whenever *another* connection (of any process)
+  commits. Each process keeps one connection of its own per database file that does nothing but ask this,
+  so every commit anywhere, this process's own included, is seen; pooled connections come and go under
+  load and could not keep a baseline. The file's identity is part of the mark: a database file replaced
+  under the same name (a restore) counts as a change.
 - PostgreSQL: ``pg_current_snapshot()`` (xmin, xmax and the transactions in progress) changes whenever a
   transaction that writes starts or ends anywhere in the cluster.
 - Any other database: every check counts as a change, so nothing is ever served from the cache.
@@ -21,6 +23,8 @@ up, and the key of a part names the kind of view it is (the full loan page or it
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -41,41 +45,81 @@ from lanportfolj.web.security import (
 
 T = TypeVar("T")
 
-_MARK = "lanportfolj_data_mark"
 _lock = threading.Lock()
 _generation = 0
-# PostgreSQL's snapshot is the same for every connection to a cluster: one mark per database URL
-_server_info: dict[str, dict[str, Any]] = {}
+#: the last mark seen per database URL
+_marks: dict[str, Hashable] = {}
 
 
-def _sqlite_mark(dbapi_connection: Any) -> tuple[int, int]:
-    cursor = dbapi_connection.cursor()
-    try:
-        (version,) = cursor.execute("PRAGMA data_version").fetchone()
-    finally:
-        cursor.close()
-    return int(version), int(dbapi_connection.total_changes)
+class _SqliteWatcher:
+    """One connection per database file, kept only to read ``PRAGMA data_version``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.identity: tuple[int, int] | None = None
+        self.connection: sqlite3.Connection | None = None
+        self.opened = 0  # marks of an earlier connection never equal a later one's
+
+    def mark(self) -> Hashable:
+        with self.lock:
+            try:
+                stat = os.stat(self.path)
+                identity = (stat.st_dev, stat.st_ino)
+                if self.connection is None or identity != self.identity:
+                    self._close()
+                    # it only ever reads one pragma: it holds no lock between calls and never writes
+                    self.connection = sqlite3.connect(
+                        self.path, check_same_thread=False, timeout=10
+                    )
+                    self.identity = identity
+                    self.opened += 1
+                (version,) = self.connection.execute("PRAGMA data_version").fetchone()
+            except (OSError, sqlite3.Error):
+                self._close()
+                return object()  # cannot tell: never equal, so nothing is served from the cache
+            return (identity, self.opened, int(version))
+
+    def _close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+        self.connection = None
+
+
+_watchers: dict[str, _SqliteWatcher] = {}
+
+
+def _sqlite_mark(database: str) -> Hashable:
+    with _lock:
+        watcher = _watchers.get(database)
+        if watcher is None:
+            watcher = _watchers[database] = _SqliteWatcher(database)
+    return watcher.mark()
 
 
 def data_generation(db: Session) -> int:
-    """This process's data generation, moved on if anything was committed since this connection last
-    looked. Cached parts made at an older generation are stale."""
+    """This process's data generation, moved on if anything was committed since the last look.
+    Cached parts made at an older generation are stale."""
     global _generation
     connection = db.connection()
-    dialect = connection.dialect.name
+    url = connection.engine.url
     mark: Hashable
-    if dialect == "sqlite":
-        fairy = connection.connection
-        mark = _sqlite_mark(fairy.dbapi_connection)
-        info = fairy.info  # lives as long as the driver connection itself
-    elif dialect == "postgresql":
+    database = url.database or ""
+    if (
+        url.get_backend_name() == "sqlite"
+        and database
+        and database != ":memory:"
+        and (not database.startswith("file:"))
+    ):
+        mark = _sqlite_mark(os.path.abspath(database))
+    elif url.get_backend_name() == "postgresql":
         mark = connection.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
-        info = _server_info.setdefault(str(connection.engine.url), {})
     else:
-        mark, info = object(), {}  # never equal: no caching
+        mark = object()  # never equal: no caching
+    key = str(url)
     with _lock:
-        if info.get(_MARK) != mark:
-            info[_MARK] = mark
+        if _marks.get(key) != mark:
+            _marks[key] = mark
             _generation += 1
         return _generation
 
