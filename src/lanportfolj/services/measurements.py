@@ -400,10 +400,16 @@ def import_file(
         # row locks on the file's loans: concurrent imports for the same loan run one after the other,
         # each planning against the values the previous one committed
         refs = accepted["loan"].unique().sort().to_list()
-        for chunk in _chunks(refs):
+        loan_ids = sorted(
+            loan_id
+            for chunk in _chunks(refs)
+            for loan_id in session.exec(select(Loan.id).where(col(Loan.reference).in_(chunk)))
+        )
+        # in id order across every chunk, so two imports sharing loans never wait on each other in a cycle
+        for chunk in _chunks(loan_ids):
             session.execute(
                 select(Loan.id)
-                .where(col(Loan.reference).in_(chunk))
+                .where(col(Loan.id).in_(chunk))
                 .order_by(col(Loan.id))
                 .with_for_update()
             )
