@@ -84,6 +84,11 @@ def _measurements(measurements: pl.DataFrame, report_year: int, pool: pl.Series)
         pl.col("estimated").cast(pl.Boolean).fill_null(False),
         pl.col("restated").cast(pl.Boolean).fill_null(False),
     )
+    # a hash per key, sorted: equal neighbours are the only candidates for a repeat (a 64-bit
+    # hash of 1.5 million keys takes 12 MB; grouping the string keys took hundreds)
+    hashes = frame.select(pl.struct("loan", "indicator", "year").hash().sort().alias("h"))
+    if not hashes.select((pl.col("h") == pl.col("h").shift()).any()).item():
+        return frame
     duplicates = frame.group_by("loan", "indicator", "year").len().filter(pl.col("len") > 1)
     if duplicates.height:
         raise ValueError(
@@ -287,6 +292,7 @@ def assess_impact(
         )
         .sort("loan", "indicator", "year")
     )
+    del plain, m
 
     per_loan = _per_loan(uses, values, pool)
     by_category = _by_category(values)
@@ -422,14 +428,33 @@ def _by_category(values: pl.DataFrame) -> pl.DataFrame:
 
 def _per_loan(uses: pl.DataFrame, values: pl.DataFrame, pool: pl.DataFrame) -> pl.DataFrame:
     """One row per loan and indicator: baseline, latest, target, change and whether on track."""
-    latest = values.group_by("loan", "indicator").agg(
-        pl.col("year").max().alias("latest_year"),
-        pl.col("value").sort_by("year").last().alias("latest_value"),
-        pl.col("estimated").sort_by("year").last().alias("latest_estimated"),
-        pl.col("attributed").sort_by("year").last().alias("latest_attributed"),
-        pl.col("estimated").any().alias("any_estimated"),
-        pl.col("restated").any().alias("any_restated"),
-        pl.len().cast(pl.Int64).alias("years_reported"),
+    # ``values`` is sorted by loan, indicator and year: each series is a run of rows, numbered
+    # here, so grouping by that sorted number takes slices of the run instead of hashing strings
+    # and the latest year is the run's last row
+    series = (
+        (
+            (pl.col("loan") != pl.col("loan").shift())
+            | (pl.col("indicator") != pl.col("indicator").shift())
+        )
+        .fill_null(True)
+        .cum_sum()
+        .set_sorted()
+    )
+    latest = (
+        values.with_columns(series=series)
+        .group_by("series", maintain_order=True)
+        .agg(
+            pl.col("loan").first(),
+            pl.col("indicator").first(),
+            pl.col("year").max().alias("latest_year"),
+            pl.col("value").last().alias("latest_value"),
+            pl.col("estimated").last().alias("latest_estimated"),
+            pl.col("attributed").last().alias("latest_attributed"),
+            pl.col("estimated").any().alias("any_estimated"),
+            pl.col("restated").any().alias("any_restated"),
+            pl.len().cast(pl.Int64).alias("years_reported"),
+        )
+        .drop("series")
     )
     frame = (
         uses.join(pool, on="loan")
