@@ -126,22 +126,30 @@ def _by_year(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _by_year_frame(values: pl.DataFrame) -> pl.DataFrame:
-    """``_by_year`` in polars, from the values frame (sorted by loan, indicator and year)."""
-    text = string_columns(values)
-    keys = ["loan", "indicator"]
+    """``_by_year`` in polars, from the values frame (sorted by loan, indicator and year).
+
+    Each series is a run of rows; numbering the runs gives one sorted integer key, which polars
+    groups by slices and pivots by, instead of hashing the loan and indicator texts.
+    """
+    new_series = (pl.col("loan") != pl.col("loan").shift()) | (
+        pl.col("indicator") != pl.col("indicator").shift()
+    )
+    text = string_columns(
+        values.select(*_WIDE_KEYS, "year", "value", "estimated", "restated")
+    ).with_columns(series=new_series.fill_null(True).cum_sum().set_sorted())
 
     def years_where(flag: str) -> pl.Expr:
         listed = pl.col("year").filter(pl.col(flag)).cast(pl.String).str.join(", ")
         return pl.when(listed != "").then(listed).alias(f"{flag}_years")
 
-    heads = text.group_by(keys, maintain_order=True).agg(
-        *(pl.col(key).first() for key in _WIDE_KEYS if key not in keys),
+    heads = text.group_by("series", maintain_order=True).agg(
+        *(pl.col(key).first() for key in _WIDE_KEYS),
         years_where("estimated"),
         years_where("restated"),
     )
-    wide = text.pivot(on="year", index=keys, values="value", sort_columns=True)
-    wide = wide.rename({name: f"y{name}" for name in wide.columns if name not in keys})
-    return heads.join(wide, on=keys, how="left", maintain_order="left")
+    wide = text.pivot(on="year", index="series", values="value", sort_columns=True)
+    wide = wide.rename({name: f"y{name}" for name in wide.columns if name != "series"})
+    return heads.join(wide, on="series", how="left", maintain_order="left").drop("series")
 
 
 C = Column
