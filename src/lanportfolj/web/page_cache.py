@@ -101,8 +101,7 @@ def data_generation(db: Session) -> int:
     """This process's data generation, moved on if anything was committed since the last look.
     Cached parts made at an older generation are stale."""
     global _generation
-    connection = db.connection()
-    url = connection.engine.url
+    url = db.get_bind().url
     mark: Hashable
     database = url.database or ""
     if (
@@ -111,9 +110,10 @@ def data_generation(db: Session) -> int:
         and database != ":memory:"
         and (not database.startswith("file:"))
     ):
+        # the watcher's own connection: no pooled connection is taken for the check
         mark = _sqlite_mark(os.path.abspath(database))
     elif url.get_backend_name() == "postgresql":
-        mark = connection.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+        mark = db.connection().exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
     else:
         mark = object()  # never equal: no caching
     key = str(url)
@@ -138,6 +138,15 @@ class PageCache(Generic[T]):
         self.size = size
         self._items: OrderedDict[Hashable, tuple[int, T]] = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}
+
+    def _kept(self, key: Hashable, generation: int) -> tuple[bool, T | None]:
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is not None and kept[0] == generation:
+                self._items.move_to_end(key)
+                return True, kept[1]
+            return False, None
 
     def get_or_make(self, db: Session, key: Hashable, make: Callable[[], T]) -> T:
         """The part for ``key``, made by ``make()`` unless a part of the current generation is kept."""
@@ -147,18 +156,24 @@ class PageCache(Generic[T]):
         # the generation is per process, so a part is also tied to its database (tests, and a process
         # that serves more than one, must never get another database's page)
         key = (str(db.get_bind().url), key)
+        found, value = self._kept(key, generation)
+        if found:
+            return value  # type: ignore[return-value]
         with self._lock:
-            kept = self._items.get(key)
-            if kept is not None and kept[0] == generation:
+            making = self._making.setdefault(key, threading.Lock())
+        # concurrent requests for a part not yet made wait for one making instead of each making it
+        with making:
+            found, value = self._kept(key, generation)
+            if found:
+                return value  # type: ignore[return-value]
+            made = make()
+            with self._lock:
+                self._items[key] = (generation, made)
                 self._items.move_to_end(key)
-                return kept[1]
-        value = make()
-        with self._lock:
-            self._items[key] = (generation, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+                self._making.pop(key, None)
+        return made
 
     def clear(self) -> None:
         with self._lock:

@@ -181,8 +181,10 @@ def pager_for(total: int, page: int, size: int = PAGE_SIZE) -> dict[str, int]:
     return {"page": page, "pages": pages, "total": total, "first": (page - 1) * size + 1}
 
 
-#: The staff start page's loans whose discount is at risk (web.page_cache).
+#: The staff start page's loans whose discount is at risk, and the signed-in start page's main part
+#: per kind of view, search and page (web.page_cache).
 _AT_RISK: PageCache[list[str]] = PageCache(size=8)
+_INDEX_BODIES: PageCache[RenderedBody] = PageCache(size=512)
 
 
 @get("/", opt=allow(PUBLIC), sync_to_thread=True, include_in_schema=False)
@@ -202,35 +204,57 @@ def index(
     """
     if maybe_user is None:
         return Template("public/landing.html")
+    lang = get_language()
+    search = q.strip()
+    # the body depends on what the user may see (their kind of view; a borrower's organisation), the
+    # search, the page, the language and the day; access itself is the scope worked out here
+    view = (maybe_user.role, maybe_user.borrower_id if maybe_user.role == "borrower" else None)
+    key = (view, search, page, lang, today())
+    body = _INDEX_BODIES.get_or_make(
+        db,
+        key,
+        lambda: render_body(
+            request,
+            "public/_index_body.html",
+            _index_context(request, db, maybe_user, page, search),
+        ),
+    )
+    return page_with_body(request, "public/index.html", body)
+
+
+def _index_context(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, page: int, search: str
+) -> dict[str, Any]:
     at_risk: list[str] = []
-    if maybe_user.is_staff:
+    if user.is_staff:
         # a look at every active loan's latest reported years (~190 ms at national scale): kept until
         # anything is committed, and the day or the deadline changes
         day, deadline = today(), request.app.state.settings.report_deadline
         at_risk = _AT_RISK.get_or_make(
             db, (day, deadline), lambda: discount_at_risk(db, day, deadline)
         )
-    scope = loan_scope(db, maybe_user)
-    search = q.strip() or None
+    scope = loan_scope(db, user)
     loans: list[dict[str, Any]] = []
     pager = pager_for(0, 1)
     if scope is not None:
-        pager = pager_for(count_loans(db, search=search, **scope), page)
-        loans = list_loans(db, search=search, limit=PAGE_SIZE, offset=pager["first"] - 1, **scope)
-        if maybe_user.role == "investor":
+        pager = pager_for(count_loans(db, search=search or None, **scope), page)
+        loans = list_loans(
+            db, search=search or None, limit=PAGE_SIZE, offset=pager["first"] - 1, **scope
+        )
+        if user.role == "investor":
             loans = _public_rows(loans)
-    return Template(
-        "public/index.html",
-        context={
-            "loans": loans,
-            "pager": pager,
-            "q": q.strip(),
-            "public_view": is_public_view(maybe_user),
-            "at_risk": set(at_risk),
-        },
-    )
+    return {
+        "loans": loans,
+        "pager": pager,
+        "q": search,
+        "public_view": is_public_view(user),
+        "borrower_view": user.role == "borrower",
+        "at_risk": set(at_risk),
+    }
 
 
+#: The borrower of each loan a (role, organisation) may see, per data generation.
+_LOAN_ACCESS: PageCache[int] = PageCache(size=4096)
 #: Rendered main parts of loan pages; access is checked per request before one is looked up.
 _LOAN_BODIES: PageCache[RenderedBody] = PageCache(size=512)
 
@@ -245,7 +269,13 @@ def loan_page(
     plotly work at national scale) is the same for everyone allowed to see it, so it is rendered once and
     kept until anything is committed to the database (``web.page_cache``).
     """
-    loan = require_loan_access(db, user, reference, public_ok=True)
+    # who may see the loan depends on the user's role and organisation and on the data only: the
+    # answer is kept per data generation (a refusal is not kept; it is asked again)
+    borrower_id = _LOAN_ACCESS.get_or_make(
+        db,
+        (user.role, user.borrower_id, reference),
+        lambda: require_loan_access(db, user, reference, public_ok=True).borrower_id,
+    )
     if is_public_view(user):
         detail = loan_detail(db, reference)
         assert detail is not None  # require_loan_access found it
@@ -256,7 +286,7 @@ def loan_page(
         public["goals"] = detail["goals"]
         return Template("public/loan_public.html", context={"loan": public})
     lang = get_language()
-    fetch = may_fetch_kolada(user, loan.borrower_id)
+    fetch = may_fetch_kolada(user, borrower_id)
     # what the body depends on besides the data: the loan, the language, the fetch form, and the day
     key = (reference, lang, fetch, today())
     body = _LOAN_BODIES.get_or_make(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
@@ -31,6 +33,7 @@ from lanportfolj.web.access import CurrentUser, allow
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.page_cache import PageCache
 from lanportfolj.web.security import allowed_script_hashes, content_security_policy
 
 READERS = allow("investor", "analyst", "admin")
@@ -69,6 +72,8 @@ def reports_page(db: Session, user: CurrentUser) -> Template:
     published: dict[int, list[Report]] = {}
     for report in db.exec(
         select(Report)
+        # the frozen data is tens of megabytes per report at national scale, and not shown here
+        .options(defer(Report.frozen_data))  # type: ignore[arg-type]
         .where(Report.status == reports.PUBLISHED)
         .order_by(col(Report.reporting_date).desc())
     ).all():
@@ -110,17 +115,30 @@ _RENDERED = _RenderCache()
 
 
 def _rendering(
-    settings: Settings, report: Report, fmt: str, lang: str
+    settings: Settings, sha256: str, fmt: str, lang: str, frozen: Callable[[], bytes]
 ) -> tuple[bytes, tuple[str, ...]]:
     """The published report as ``fmt`` in ``lang``, and its CSP script hashes (HTML only)."""
-    key = (report.sha256 or "", fmt, lang)
+    key = (sha256, fmt, lang)
     kept = _RENDERED.get(key)
     if kept is None:
-        content = rendered_reports.rendered(settings, report, fmt, lang)
+        content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
         hashes = tuple(allowed_script_hashes(content.decode("utf-8"))) if fmt == "html" else ()
         kept = (content, hashes)
         _RENDERED.put(key, kept)
     return kept
+
+
+#: (bond, date) → (id, SHA-256) of its published report, or None. Reading even a few columns of a report
+#: row in SQLite walks the overflow pages of its frozen data (170 MB at national scale: ~40 ms a request),
+#: so the answer is kept until anything is committed (web.page_cache).
+_PUBLISHED: PageCache[tuple[int, str] | None] = PageCache(size=256)
+
+
+def _published_ref(db: Session, bond: SocialBond, when: date) -> tuple[int, str] | None:
+    report = reports.published_report(db, bond, when)
+    if report is None or report.id is None or report.sha256 is None:
+        return None
+    return report.id, report.sha256
 
 
 def _published(
@@ -134,15 +152,23 @@ def _published(
 ) -> Response[bytes]:
     bond = _bond_or_404(db, isin)
     when = _date_or_404(raw_date)
-    report = reports.published_report(db, bond, when)
-    if report is None:
+    ref = _PUBLISHED.get_or_make(db, (bond.id, when), lambda: _published_ref(db, bond, when))
+    if ref is None:
         raise NotFoundException("There is no published report for that date.")
+    report_id, sha256 = ref
+
+    def frozen() -> bytes:
+        # the stored bytes themselves, checked against the hash
+        report = db.get(Report, report_id)
+        if report is None:
+            raise NotFoundException("There is no published report for that date.")
+        return reports.frozen_bytes(report)
+
     lang = get_language()
     filename = f"{bond.isin}-{when.isoformat()}.{fmt}"
     if fmt == "json":
-        # the stored bytes themselves, checked against the hash
-        return _download(reports.frozen_bytes(report), fmt, filename, attachment=attachment)
-    content, hashes = _rendering(_settings(request), report, fmt, lang)
+        return _download(frozen(), fmt, filename, attachment=attachment)
+    content, hashes = _rendering(_settings(request), sha256, fmt, lang, frozen)
     response = _download(content, fmt, filename, attachment=attachment)
     if fmt == "html":
         # the report pages may be framed by this site's draft page (security.SAME_ORIGIN_FRAMES)
