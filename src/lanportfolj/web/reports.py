@@ -120,12 +120,23 @@ def _rendering(
     """The published report as ``fmt`` in ``lang``, and its CSP script hashes (HTML only)."""
     key = (sha256, fmt, lang)
     kept = _RENDERED.get(key)
-    if kept is None:
-        content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
-        hashes = tuple(allowed_script_hashes(content.decode("utf-8"))) if fmt == "html" else ()
-        kept = (content, hashes)
-        _RENDERED.put(key, kept)
+    if kept is not None:
+        return kept
+    # concurrent first requests in this process wait for one read (and scan) of the rendering
+    with _RENDERING_LOCK:
+        making = _RENDERING.setdefault(key, threading.Lock())
+    with making:
+        kept = _RENDERED.get(key)
+        if kept is None:
+            content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
+            hashes = tuple(allowed_script_hashes(content.decode("utf-8"))) if fmt == "html" else ()
+            kept = (content, hashes)
+            _RENDERED.put(key, kept)
     return kept
+
+
+_RENDERING: dict[tuple[str, str, str], threading.Lock] = {}
+_RENDERING_LOCK = threading.Lock()
 
 
 #: (bond, date) → (id, SHA-256) of its published report, or None. Reading even a few columns of a report
