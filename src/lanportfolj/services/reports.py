@@ -262,10 +262,10 @@ def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
             col(Loan.icma_category),
             col(Loan.sdgs),
             col(Loan.currency),
-            col(Loan.amount),
-            col(Loan.disbursed_amount),
-            col(Loan.outstanding_amount),
-            col(Loan.total_project_cost),
+            _as_text(session, col(Loan.amount)),
+            _as_text(session, col(Loan.disbursed_amount)),
+            _as_text(session, col(Loan.outstanding_amount)),
+            _as_text(session, col(Loan.total_project_cost)),
             col(Loan.disbursement_date),
             col(Loan.maturity_date),
             col(Loan.status),
@@ -274,7 +274,7 @@ def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
         .where(col(Loan.id).in_(_pool_ids(bond_id)))
         .order_by(col(Loan.reference))
     ).all()
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         [(*row[1:], row[0] in eligible) for row in rows],
         schema={
             "reference": pl.String,
@@ -285,10 +285,10 @@ def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
             "icma_category": pl.String,
             "sdgs": pl.List(pl.String),
             "currency": pl.String,
-            "amount": MONEY,
-            "disbursed_amount": MONEY,
-            "outstanding_amount": MONEY,
-            "total_project_cost": MONEY,
+            "amount": pl.String,
+            "disbursed_amount": pl.String,
+            "outstanding_amount": pl.String,
+            "total_project_cost": pl.String,
             "disbursement_date": pl.Date,
             "maturity_date": pl.Date,
             "status": pl.String,
@@ -296,6 +296,8 @@ def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
         },
         orient="row",
     )
+    money = ["amount", "disbursed_amount", "outstanding_amount", "total_project_cost"]
+    return _exact(frame, money, MONEY)
 
 
 def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
@@ -357,9 +359,16 @@ def _exact(frame: pl.DataFrame, names: list[str], dtype: pl.Decimal) -> pl.DataF
 
 def _frame(session: Session, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
     """The rows of a Core ``query`` as a frame: executed on the session's connection, rows as the
-    driver's tuples (no ORM result processing), turned into columns by polars."""
-    rows = session.connection().execute(query).all()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    driver's tuples (no ORM result processing), turned into columns by polars a batch at a time,
+    so only one batch of rows is ever alive as Python objects."""
+    result = session.connection().execute(query)
+    parts = [
+        pl.DataFrame(rows, schema=schema, orient="row") for rows in result.partitions(_BATCH_ROWS)
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+_BATCH_ROWS: Final = 100_000
 
 
 def _as_text(session: Session, column: Any) -> Any:
@@ -556,8 +565,8 @@ def _measurements(
             pl.col("restated").fill_null(False),
             group=pl.lit(""),
         )
-        .sort("loan", "indicator", "year")
     )
+    # (in no particular order: the report sorts what it computes)
     return _Values(frame, restatements, kolada)
 
 
