@@ -358,13 +358,23 @@ def _exact(frame: pl.DataFrame, names: list[str], dtype: pl.Decimal) -> pl.DataF
 
 
 def _frame(session: Session, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """The rows of a Core ``query`` as a frame: executed on the session's connection, rows as the
-    driver's tuples (no ORM result processing), turned into columns by polars a batch at a time,
-    so only one batch of rows is ever alive as Python objects."""
-    result = session.connection().execute(query)
-    parts = [
-        pl.DataFrame(rows, schema=schema, orient="row") for rows in result.partitions(_BATCH_ROWS)
-    ]
+    """The rows of a Core ``query`` as a frame, read with the driver's own cursor.
+
+    SQLAlchemy's result rows cost as much again as SQLite's reading for a million values, so the
+    query (whose parameters are integers and constants, compiled in as literals) runs on the
+    driver's cursor, and polars turns its tuples into columns a batch at a time, so only one batch
+    of rows is ever alive as Python objects.
+    """
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        parts = []
+        while rows := cursor.fetchmany(_BATCH_ROWS):
+            parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    finally:
+        cursor.close()
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
