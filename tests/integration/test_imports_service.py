@@ -217,6 +217,9 @@ def test_mixed_file_inserts_restates_and_keeps_in_one_submission(
     dry = _import(demo_session, demo_settings, "mixed.csv", data, dry_run=True)
     assert dry.accepted and dry.unchanged == 1 and dry.inserted + dry.restated == 2
     assert dry.changes[0].kind == "unchanged"
+    # a restatement names the value and version it replaces; nothing else does
+    assert all((c.old_value is not None) == (c.kind == "restate") for c in dry.changes)
+    assert all((c.old_version is not None) == (c.kind == "restate") for c in dry.changes)
     assert _counts(demo_session) == before
     result = _import(demo_session, demo_settings, "mixed.csv", data)
     assert (result.inserted, result.restated, result.unchanged) == (

@@ -104,8 +104,9 @@ class Plan:
                 group=group,
                 value=Decimal(value),
                 estimated=estimated,
-                old_value=None if old_index is None else plain(Decimal(olds[old_index])),
-                old_version=old_version,
+                # only a restatement names what it replaces (an unchanged row has nothing to show)
+                old_value=plain(Decimal(olds[old_index])) if kind == "restate" else None,
+                old_version=old_version if kind == "restate" else None,
             )
             for kind, loan, indicator, year, group, value, estimated, old_index, old_version in (
                 columns
@@ -178,7 +179,8 @@ def _matching_loans(session: Session, names: list[str] | None) -> list[tuple[int
     if not keys:
         return []
     if not all(key.isascii() for key in keys):
-        # SQLite's upper() folds ASCII letters only: match "lån"/"LÅN" in Python over every loan
+        # SQLite's upper() folds ASCII letters only: match "lån"/"LÅN" in Python over every loan. (An ASCII
+        # key misses only references whose non-ASCII letters Python folds to ASCII, such as "ı" to "I".)
         candidates = session.exec(stmt).all()
     else:
         candidates = [
