@@ -365,23 +365,51 @@ def _carried_forward(latest: pl.DataFrame) -> pl.DataFrame:
     """
     if latest.height == 0:
         return latest
+    # ``latest`` is sorted by loan, indicator and year (a filter of the values): each project's
+    # series is a run of rows, numbered here so the as-of join goes by one integer, not two texts
+    latest = latest.with_columns(series=_runs())
     years = latest.select("indicator", "year").unique()
-    grid = latest.select("loan", "indicator").unique().join(years, on="indicator")
+    grid = (
+        latest.select("series", "indicator")
+        .unique(subset="series")
+        .join(years, on="indicator")
+        .select("series", "year")
+    )
     found = latest.rename({"year": "source_year"}).with_columns(year=pl.col("source_year"))
-    # sorted by year overall, hence within every (loan, indicator) group as join_asof needs
+    # sorted by year overall, hence within every series as join_asof needs
     carried = grid.sort("year").join_asof(
         found.sort("year"),
         on="year",
-        by=["loan", "indicator"],
+        by="series",
         strategy="backward",
         check_sortedness=False,
     )
-    return carried.filter(pl.col("source_year").is_not_null()).drop("source_year")
+    return carried.filter(pl.col("source_year").is_not_null()).drop("source_year", "series")
+
+
+def _runs() -> pl.Expr:
+    """The number of each row's (loan, indicator) run in a frame sorted by loan and indicator."""
+    starts = (pl.col("loan") != pl.col("loan").shift()) | (
+        pl.col("indicator") != pl.col("indicator").shift()
+    )
+    return starts.fill_null(True).cum_sum().set_sorted()
 
 
 def _by_category(values: pl.DataFrame) -> pl.DataFrame:
     """Category × indicator × year totals of the sum, latest and ratio indicators."""
     keys = ["programme_category", "indicator", "aggregation", "year"]
+    # only what the totals read (a million rows: the loans' other columns are never copied)
+    values = values.select(
+        "loan",
+        *keys,
+        "value",
+        "attributed",
+        "numerator",
+        "denominator",
+        "outstanding",
+        "estimated",
+        "restated",
+    )
     sums = values.filter(pl.col("aggregation") == "sum")
     latest = _carried_forward(values.filter(pl.col("aggregation") == "latest"))
     ratios = values.filter(
@@ -431,17 +459,8 @@ def _per_loan(uses: pl.DataFrame, values: pl.DataFrame, pool: pl.DataFrame) -> p
     # ``values`` is sorted by loan, indicator and year: each series is a run of rows, numbered
     # here, so grouping by that sorted number takes slices of the run instead of hashing strings
     # and the latest year is the run's last row
-    series = (
-        (
-            (pl.col("loan") != pl.col("loan").shift())
-            | (pl.col("indicator") != pl.col("indicator").shift())
-        )
-        .fill_null(True)
-        .cum_sum()
-        .set_sorted()
-    )
     latest = (
-        values.with_columns(series=series)
+        values.with_columns(series=_runs())
         .group_by("series", maintain_order=True)
         .agg(
             pl.col("loan").first(),
