@@ -166,7 +166,16 @@ class UserMiddleware:
             token is not None or "uid" in session_data
         ):
             engine = scope["litestar_app"].state.engine
-            user = await anyio.to_thread.run_sync(_resolve, engine, session_data, token)
+            found, kept = (False, None)
+            if token is None:
+                # a session already resolved in this data generation: no thread, no connection
+                found, kept = _SESSION_USERS.peek(
+                    engine, (session_data.get("uid"), session_data.get("pwf"))
+                )
+            if found:
+                user = kept
+            else:
+                user = await anyio.to_thread.run_sync(_resolve, engine, session_data, token)
             if token is not None and user is None:
                 raise NotAuthorizedException("The API token is not valid.")
         scope["user"] = user

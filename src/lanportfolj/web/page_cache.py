@@ -35,6 +35,7 @@ from litestar import Request
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
+from sqlalchemy import URL, Engine
 from sqlmodel import Session
 
 from lanportfolj.web.security import (
@@ -97,31 +98,43 @@ def _sqlite_mark(database: str) -> Hashable:
     return watcher.mark()
 
 
-def data_generation(db: Session) -> int:
-    """This process's data generation, moved on if anything was committed since the last look.
-    Cached parts made at an older generation are stale."""
-    global _generation
-    url = db.get_bind().url
-    mark: Hashable
+def _sqlite_file(url: URL) -> str | None:
     database = url.database or ""
-    if (
-        url.get_backend_name() == "sqlite"
-        and database
-        and database != ":memory:"
-        and (not database.startswith("file:"))
-    ):
-        # the watcher's own connection: no pooled connection is taken for the check
-        mark = _sqlite_mark(os.path.abspath(database))
-    elif url.get_backend_name() == "postgresql":
-        mark = db.connection().exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
-    else:
-        mark = object()  # never equal: no caching
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else os.path.abspath(database)
+
+
+def _advance(url: URL, mark: Hashable) -> int:
+    global _generation
     key = str(url)
     with _lock:
         if _marks.get(key) != mark:
             _marks[key] = mark
             _generation += 1
         return _generation
+
+
+def data_generation(db: Session) -> int:
+    """This process's data generation, moved on if anything was committed since the last look.
+    Cached parts made at an older generation are stale."""
+    url = db.get_bind().url
+    mark: Hashable
+    if (path := _sqlite_file(url)) is not None:
+        # the watcher's own connection: no pooled connection is taken for the check
+        mark = _sqlite_mark(path)
+    elif url.get_backend_name() == "postgresql":
+        mark = db.connection().exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+    else:
+        mark = object()  # never equal: no caching
+    return _advance(url, mark)
+
+
+def quick_generation(engine: Engine) -> int | None:
+    """The data generation when it can be read in microseconds without a pooled connection (an SQLite
+    file: one pragma on the watcher's connection), so on the event loop; None otherwise."""
+    path = _sqlite_file(engine.url)
+    return None if path is None else _advance(engine.url, _sqlite_mark(path))
 
 
 def data_changed() -> None:
@@ -147,6 +160,14 @@ class PageCache(Generic[T]):
                 self._items.move_to_end(key)
                 return True, kept[1]
             return False, None
+
+    def peek(self, engine: Engine, key: Hashable) -> tuple[bool, T | None]:
+        """(True, part) when a part of the current generation is kept, without a thread or a pooled
+        connection (``quick_generation``); (False, None) when there is none or the check needs I/O."""
+        generation = quick_generation(engine)
+        if generation is None:
+            return False, None
+        return self._kept((str(engine.url), key), generation)
 
     def get_or_make(self, db: Session, key: Hashable, make: Callable[[], T]) -> T:
         """The part for ``key``, made by ``make()`` unless a part of the current generation is kept."""

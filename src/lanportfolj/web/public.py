@@ -14,9 +14,10 @@ import re
 from datetime import date
 from typing import Any
 
+import anyio.to_thread
 from litestar import Request, get
 from litestar.response import Template
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from lanportfolj.kolada.client import SOURCE_LINE, SOURCE_LINE_EN
@@ -187,10 +188,9 @@ _AT_RISK: PageCache[list[str]] = PageCache(size=8)
 _INDEX_BODIES: PageCache[RenderedBody] = PageCache(size=512)
 
 
-@get("/", opt=allow(PUBLIC), sync_to_thread=True, include_in_schema=False)
-def index(
+@get("/", opt=allow(PUBLIC), include_in_schema=False)
+async def index(
     request: Request[Any, Any, Any],
-    db: Session,
     maybe_user: CurrentUser | None,
     page: int = 1,
     q: str = "",
@@ -204,22 +204,31 @@ def index(
     """
     if maybe_user is None:
         return Template("public/landing.html")
-    lang = get_language()
-    search = q.strip()
     # the body depends on what the user may see (their kind of view; a borrower's organisation), the
-    # search, the page, the language and the day; access itself is the scope worked out here
+    # search, the page, the language and the day; access itself is the scope worked out for the body
     view = (maybe_user.role, maybe_user.borrower_id if maybe_user.role == "borrower" else None)
-    key = (view, search, page, lang, today())
-    body = _INDEX_BODIES.get_or_make(
-        db,
-        key,
-        lambda: render_body(
-            request,
-            "public/_index_body.html",
-            _index_context(request, db, maybe_user, page, search),
-        ),
-    )
+    key = (view, q.strip(), page, get_language(), today())
+    engine = request.app.state.engine
+    found, body = _INDEX_BODIES.peek(engine, key)
+    if not found or body is None:  # not kept: made in a thread, from the database
+        body = await anyio.to_thread.run_sync(_index_body, request, engine, maybe_user, key)
     return page_with_body(request, "public/index.html", body)
+
+
+def _index_body(
+    request: Request[Any, Any, Any], engine: Engine, user: CurrentUser, key: tuple[Any, ...]
+) -> RenderedBody:
+    _view, search, page, _lang, _day = key
+    with Session(engine, expire_on_commit=False) as db:
+        return _INDEX_BODIES.get_or_make(
+            db,
+            key,
+            lambda: render_body(
+                request,
+                "public/_index_body.html",
+                _index_context(request, db, user, page, search),
+            ),
+        )
 
 
 def _index_context(
@@ -259,44 +268,71 @@ _LOAN_ACCESS: PageCache[int] = PageCache(size=4096)
 _LOAN_BODIES: PageCache[RenderedBody] = PageCache(size=512)
 
 
-@get("/loans/{reference:str}", opt=allow(*SIGNED_IN), sync_to_thread=True, include_in_schema=False)
-def loan_page(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, reference: str
-) -> Template:
+@get("/loans/{reference:str}", opt=allow(*SIGNED_IN), include_in_schema=False)
+async def loan_page(request: Request[Any, Any, Any], user: CurrentUser, reference: str) -> Template:
     """One loan: everything for staff and its own borrower, the published fields for investors.
 
     The full view's main part (progress charts, comparison groups: tens of milliseconds of queries and
     plotly work at national scale) is the same for everyone allowed to see it, so it is rendered once and
-    kept until anything is committed to the database (``web.page_cache``).
+    kept until anything is committed to the database (``web.page_cache``). A page whose parts are all
+    kept is served on the event loop; anything else goes to a thread and the database.
     """
-    # who may see the loan depends on the user's role and organisation and on the data only: the
-    # answer is kept per data generation (a refusal is not kept; it is asked again)
-    borrower_id = _LOAN_ACCESS.get_or_make(
-        db,
-        (user.role, user.borrower_id, reference),
-        lambda: require_loan_access(db, user, reference, public_ok=True).borrower_id,
-    )
-    if is_public_view(user):
-        detail = loan_detail(db, reference)
-        assert detail is not None  # require_loan_access found it
-        public = {k: detail[k] for k in PUBLIC_LOAN_FIELDS if k in detail}
-        public["borrower"] = {k: detail["borrower"][k] for k in ("name", "kind", "member", "owner")}
-        public["physical_investment"] = detail["case"]["physical_investment"]
-        public["social_intervention"] = detail["case"]["social_intervention"]
-        public["goals"] = detail["goals"]
-        return Template("public/loan_public.html", context={"loan": public})
-    lang = get_language()
-    fetch = may_fetch_kolada(user, borrower_id)
+    engine = request.app.state.engine
+    if not is_public_view(user):
+        found, borrower_id = _LOAN_ACCESS.peek(engine, (user.role, user.borrower_id, reference))
+        if found:
+            key = _loan_body_key(user, borrower_id, reference)
+            found, body = _LOAN_BODIES.peek(engine, key)
+            if found and body is not None:
+                return _loan_page_with(request, body, reference)
+    return await anyio.to_thread.run_sync(_loan_page, request, engine, user, reference)
+
+
+def _loan_body_key(
+    user: CurrentUser, borrower_id: int | None, reference: str
+) -> tuple[str, str, bool, date]:
     # what the body depends on besides the data: the loan, the language, the fetch form, and the day
-    key = (reference, lang, fetch, today())
-    body = _LOAN_BODIES.get_or_make(
-        db,
-        key,
-        lambda: render_body(
-            request, "public/_loan_body.html", _loan_context(db, reference, lang, fetch)
-        ),
-    )
+    return (reference, get_language(), may_fetch_kolada(user, borrower_id), today())
+
+
+def _loan_page_with(
+    request: Request[Any, Any, Any], body: RenderedBody, reference: str
+) -> Template:
     return page_with_body(request, "public/loan.html", body, {"loan": {"reference": reference}})
+
+
+def _loan_page(
+    request: Request[Any, Any, Any], engine: Engine, user: CurrentUser, reference: str
+) -> Template:
+    with Session(engine, expire_on_commit=False) as db:
+        # who may see the loan depends on the user's role and organisation and on the data only: the
+        # answer is kept per data generation (a refusal is not kept; it is asked again)
+        borrower_id = _LOAN_ACCESS.get_or_make(
+            db,
+            (user.role, user.borrower_id, reference),
+            lambda: require_loan_access(db, user, reference, public_ok=True).borrower_id,
+        )
+        if is_public_view(user):
+            detail = loan_detail(db, reference)
+            assert detail is not None  # require_loan_access found it
+            public = {k: detail[k] for k in PUBLIC_LOAN_FIELDS if k in detail}
+            public["borrower"] = {
+                k: detail["borrower"][k] for k in ("name", "kind", "member", "owner")
+            }
+            public["physical_investment"] = detail["case"]["physical_investment"]
+            public["social_intervention"] = detail["case"]["social_intervention"]
+            public["goals"] = detail["goals"]
+            return Template("public/loan_public.html", context={"loan": public})
+        key = _loan_body_key(user, borrower_id, reference)
+        reference_, lang, fetch, _day = key
+        body = _LOAN_BODIES.get_or_make(
+            db,
+            key,
+            lambda: render_body(
+                request, "public/_loan_body.html", _loan_context(db, reference_, lang, fetch)
+            ),
+        )
+        return _loan_page_with(request, body, reference)
 
 
 def _loan_context(db: Session, reference: str, lang: str, fetch: bool) -> dict[str, Any]:
