@@ -51,11 +51,11 @@ def folder(settings: Settings) -> Path:
 def code_version() -> str:
     """A fingerprint of the code and templates a rendering comes from (read once per process)."""
     digest = hashlib.sha256(__version__.encode())
-    for root in (_PACKAGE, templates_dir()):
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".html", ".po", ".css", ".json") and path.is_file():
-                digest.update(str(path.relative_to(root)).encode())
-                digest.update(path.read_bytes())
+    # the code and its translations, and the templates; not the shipped data files
+    for root, patterns in ((_PACKAGE, ("*.py", "*.po")), (templates_dir(), ("*.html",))):
+        for path in sorted(p for pattern in patterns for p in root.rglob(pattern)):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
