@@ -1,13 +1,17 @@
 """The report as an XLSX workbook: a Summary sheet, one sheet per table, and the methodology.
 
 Every sheet is written from ``reporting.columns``: the header is the column labels, numbers are real
-numbers with the column's number format, the header row is frozen and filterable. Text is always
-written with ``write_string`` (never ``write``), so a borrower's text starting with ``=``, ``+``, ``-``
-or ``@`` stays text and Excel never evaluates it; such cells also get Excel's quote prefix so an edit
-in Excel keeps them text.
+numbers with the column's number format, the header row is frozen and filterable. Text is always a
+string cell — ``write_string`` (never ``write``) for xlsxwriter's cells, shared strings for the table
+bodies made in polars (``_TableSheet``) — so a borrower's text starting with ``=``, ``+``, ``-`` or
+``@`` stays text and Excel never evaluates it; such cells also get Excel's quote prefix so an edit in
+Excel keeps them text.
 
-Deterministic: the workbook's ``created`` property is the report date and xlsxwriter stamps the zip
-members with a fixed date, so the same dict gives the same bytes.
+The tables are read straight from the report dict's frames when it holds them (``FrameRows``), so a
+report just computed never goes through a dict per row; a frozen dict's rows are read into one frame.
+
+Deterministic: the workbook's ``created`` property is the report date and the zip members carry a
+fixed date, so the same dict gives the same bytes.
 """
 
 from __future__ import annotations

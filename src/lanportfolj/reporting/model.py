@@ -13,6 +13,12 @@ published report re-renders identically later. In the dict:
   ``restated``), all of the same length and in year order. At 10 000 loans this is 120 000 objects
   instead of 1.2 million and a fifth of the bytes (schema version 2; version 1 had one object per year,
   and ``value_series`` still reads it so reports frozen before the change keep rendering).
+
+``report_to_dict`` leaves the tables as polars frames inside ``FrameRows``: a list that fills itself
+with the row dicts on first use, so to any reader it is the list described above, while the JSON,
+XLSX and HTML renderers read the frames column-wise and no Python object is made per value (at
+10 000 loans the dict used to cost 1.9 s and most of the peak memory). ``render_json`` of the dict
+and of its frozen copy are the same bytes.
 """
 
 from __future__ import annotations
