@@ -500,6 +500,7 @@ def _measurements(
             col(Measurement.is_current),
             col(Measurement.recorded_at),
             col(Measurement.recorded_by),
+            col(Measurement.loan_indicator_id),
         )
         .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
         .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
@@ -511,13 +512,15 @@ def _measurements(
         defaultdict(list)
     )
     changed: list[tuple[Any, ...]] = []
-    for ref, code, year, value, version, is_current, at, by in history_rows:
+    restated_keys: list[tuple[int, int]] = []
+    for ref, code, year, value, version, is_current, at, by, li_id in history_rows:
         if not is_current:
             history[(ref, code, year)].append((version, value, _utc(at)))
             continue
         moment = _utc(at)
         if version > 1 and (cutoff is None or (moment is not None and moment > cutoff)):
             changed.append((ref, code, year, value, version, moment, by))
+            restated_keys.append((li_id, year))
     restatements = []
     for ref, code, year, value, version, moment, by in changed:
         earlier = sorted(history[(ref, code, year)], key=lambda item: item[0])
@@ -558,14 +561,13 @@ def _measurements(
         ).all()
     ]
     restated = pl.DataFrame(
-        [(ref, code, year) for ref, code, year, *_ in changed],
-        schema={"loan": pl.String, "indicator": pl.String, "year": pl.Int64},
-        orient="row",
+        restated_keys, schema={"id": pl.Int64, "year": pl.Int64}, orient="row"
     ).with_columns(restated=pl.lit(True))
+    # joined by the integer keys first; the loan and indicator texts come last
     frame = (
         _exact(values, ["value"], VALUE)
+        .join(restated, on=["id", "year"], how="left")
         .join(names, on="id")  # the pool's values only
-        .join(restated, on=["loan", "indicator", "year"], how="left")
         .select(
             "loan",
             "indicator",
