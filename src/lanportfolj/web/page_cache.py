@@ -118,7 +118,7 @@ def _advance(url: URL, mark: Hashable) -> int:
 def data_generation(db: Session) -> int:
     """This process's data generation, moved on if anything was committed since the last look.
     Cached parts made at an older generation are stale."""
-    url = db.get_bind().url
+    url = db.get_bind().engine.url
     mark: Hashable
     if (path := _sqlite_file(url)) is not None:
         # the watcher's own connection: no pooled connection is taken for the check
@@ -176,7 +176,7 @@ class PageCache(Generic[T]):
         generation = data_generation(db)
         # the generation is per process, so a part is also tied to its database (tests, and a process
         # that serves more than one, must never get another database's page)
-        key = (str(db.get_bind().url), key)
+        key = (str(db.get_bind().engine.url), key)
         found, value = self._kept(key, generation)
         if found:
             return value  # type: ignore[return-value]
@@ -217,7 +217,8 @@ class RenderedBody:
 
 
 def _csrf_token(request: Request[Any, Any, Any]) -> str:
-    return ScopeState.from_scope(request.scope).csrf_token or ""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
 
 
 def render_body(
