@@ -121,3 +121,18 @@ def test_concurrent_first_requests_share_one_rendering(app_and_engine, monkeypat
         t.join(60)
     assert calls == ["en"]
     assert len(results) == 3 and len(set(results)) == 1
+
+
+def test_a_browser_gets_the_report_page_gzipped_and_the_same_page(app_and_engine) -> None:
+    app, _, _ = app_and_engine
+    analyst = _client(app, "a@lender.example")
+    form = {"date": DAY, "confirm": "yes", "_csrf_token": csrf(analyst)}
+    assert analyst.post(f"/reports/{ISIN}/publish", data=form).status_code == 200
+    zipped = analyst.get(f"/reports/{ISIN}/{DAY}", headers={"Accept-Encoding": "gzip"})
+    plain = analyst.get(f"/reports/{ISIN}/{DAY}", headers={"Accept-Encoding": "identity"})
+    refused = analyst.get(f"/reports/{ISIN}/{DAY}", headers={"Accept-Encoding": "gzip;q=0"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers and "content-encoding" not in refused.headers
+    assert zipped.text == plain.text == refused.text  # httpx undoes the gzip
+    assert all(r.headers["vary"] == "Accept-Encoding" for r in (zipped, plain, refused))
+    assert zipped.headers["content-security-policy"] == plain.headers["content-security-policy"]

@@ -10,18 +10,23 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
+from sqlalchemy import Engine
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -88,23 +93,34 @@ def reports_page(db: Session, user: CurrentUser) -> Template:
     )
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A published rendering as served: its bytes, the CSP hashes of its plotly figure calls (HTML), and
+    the bytes gzipped once (HTML: ~8 MB of tables and chart data for the national bond; a browser takes
+    it gzipped, so each request sends a fraction of that)."""
+
+    content: bytes
+    script_hashes: tuple[str, ...]
+    gzipped: bytes | None
+
+
 class _RenderCache:
-    """Published renderings held in this process by (SHA-256, format, language), with the CSP hashes of
-    their plotly figure calls: the page's policy then needs no scan of megabytes of HTML per request.
-    The renderings themselves are made once for all processes (``services.rendered_reports``)."""
+    """Published renderings held in this process by (SHA-256, format, language): the page's policy then
+    needs no scan of megabytes of HTML per request, nor its compression. The renderings themselves are
+    made once for all processes (``services.rendered_reports``)."""
 
     def __init__(self, size: int = 8) -> None:
         self.size = size
-        self.items: OrderedDict[tuple[str, str, str], tuple[bytes, tuple[str, ...]]] = OrderedDict()
+        self.items: OrderedDict[tuple[str, str, str], _Kept] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str]) -> tuple[bytes, tuple[str, ...]] | None:
+    def get(self, key: tuple[str, str, str]) -> _Kept | None:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
             return self.items.get(key)
 
-    def put(self, key: tuple[str, str, str], kept: tuple[bytes, tuple[str, ...]]) -> None:
+    def put(self, key: tuple[str, str, str], kept: _Kept) -> None:
         with self.lock:
             self.items[key] = kept
             while len(self.items) > self.size:
@@ -116,8 +132,8 @@ _RENDERED = _RenderCache()
 
 def _rendering(
     settings: Settings, sha256: str, fmt: str, lang: str, frozen: Callable[[], bytes]
-) -> tuple[bytes, tuple[str, ...]]:
-    """The published report as ``fmt`` in ``lang``, and its CSP script hashes (HTML only)."""
+) -> _Kept:
+    """The published report as ``fmt`` in ``lang``, with its CSP script hashes and gzipped bytes (HTML)."""
     key = (sha256, fmt, lang)
     kept = _RENDERED.get(key)
     if kept is not None:
@@ -129,116 +145,155 @@ def _rendering(
         kept = _RENDERED.get(key)
         if kept is None:
             content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
-            hashes = tuple(allowed_script_hashes(content.decode("utf-8"))) if fmt == "html" else ()
-            kept = (content, hashes)
+            if fmt == "html":
+                hashes = tuple(allowed_script_hashes(content.decode("utf-8")))
+                kept = _Kept(content, hashes, gzip.compress(content, compresslevel=6, mtime=0))
+            else:
+                kept = _Kept(content, (), None)  # a workbook is a zip already
             _RENDERED.put(key, kept)
     return kept
+
+
+def _accepts_gzip(request: Request[Any, Any, Any]) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 _RENDERING: dict[tuple[str, str, str], threading.Lock] = {}
 _RENDERING_LOCK = threading.Lock()
 
 
-#: (bond, date) → (id, SHA-256) of its published report, or None. Reading even a few columns of a report
-#: row in SQLite walks the overflow pages of its frozen data (170 MB at national scale: ~40 ms a request),
-#: so the answer is kept until anything is committed (web.page_cache).
-_PUBLISHED: PageCache[tuple[int, str] | None] = PageCache(size=256)
+#: (ISIN, date) → (the bond's ISIN, id and SHA-256 of its published report), or (ISIN, None) when the
+#: bond has no report of that date, or None when there is no such bond. Reading even a few columns of a
+#: report row in SQLite walks the overflow pages of its frozen data (170 MB at national scale: ~40 ms a
+#: request), so the answer is kept until anything is committed (web.page_cache).
+_PUBLISHED: PageCache[tuple[str, tuple[int, str] | None] | None] = PageCache(size=256)
 
 
-def _published_ref(db: Session, bond: SocialBond, when: date) -> tuple[int, str] | None:
+def _published_ref(db: Session, isin: str, when: date) -> tuple[str, tuple[int, str] | None] | None:
+    bond = reports.get_bond(db, isin)
+    if bond is None:
+        return None
     report = reports.published_report(db, bond, when)
     if report is None or report.id is None or report.sha256 is None:
-        return None
-    return report.id, report.sha256
+        return bond.isin, None
+    return bond.isin, (report.id, report.sha256)
+
+
+def _found(ref: tuple[str, tuple[int, str] | None] | None) -> tuple[str, int, str]:
+    if ref is None:
+        raise NotFoundException("There is no such bond.")
+    bond_isin, report = ref
+    if report is None:
+        raise NotFoundException("There is no published report for that date.")
+    return bond_isin, *report
+
+
+async def _published_async(
+    request: Request[Any, Any, Any], isin: str, raw_date: str, fmt: str, *, attachment: bool
+) -> Response[bytes]:
+    """A published report served on the event loop when both its lookup and its rendering are kept
+    (every request after the first, until something is committed); otherwise from a thread."""
+    when = _date_or_404(raw_date)
+    engine = request.app.state.engine
+    if fmt != "json":
+        found, ref = _PUBLISHED.peek(engine, (isin, when))
+        if found:
+            bond_isin, _report_id, sha256 = _found(ref)
+            kept = _RENDERED.get((sha256, fmt, get_language()))
+            if kept is not None:
+                return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
+    return await anyio.to_thread.run_sync(
+        partial(_published, request, engine, isin, when, fmt, attachment=attachment)
+    )
 
 
 def _published(
     request: Request[Any, Any, Any],
-    db: Session,
+    engine: Engine,
     isin: str,
-    raw_date: str,
+    when: date,
     fmt: str,
     *,
     attachment: bool,
 ) -> Response[bytes]:
-    bond = _bond_or_404(db, isin)
-    when = _date_or_404(raw_date)
-    ref = _PUBLISHED.get_or_make(db, (bond.id, when), lambda: _published_ref(db, bond, when))
-    if ref is None:
-        raise NotFoundException("There is no published report for that date.")
-    report_id, sha256 = ref
+    with Session(engine, expire_on_commit=False) as db:
+        ref = _PUBLISHED.get_or_make(db, (isin, when), lambda: _published_ref(db, isin, when))
+        bond_isin, report_id, sha256 = _found(ref)
 
-    def frozen() -> bytes:
-        # the stored bytes themselves, checked against the hash
-        report = db.get(Report, report_id)
-        if report is None:
-            raise NotFoundException("There is no published report for that date.")
-        return reports.frozen_bytes(report)
+        def frozen() -> bytes:
+            # the stored bytes themselves, checked against the hash
+            report = db.get(Report, report_id)
+            if report is None:
+                raise NotFoundException("There is no published report for that date.")
+            return reports.frozen_bytes(report)
 
-    lang = get_language()
-    filename = f"{bond.isin}-{when.isoformat()}.{fmt}"
-    if fmt == "json":
-        return _download(frozen(), fmt, filename, attachment=attachment)
-    content, hashes = _rendering(_settings(request), sha256, fmt, lang, frozen)
-    response = _download(content, fmt, filename, attachment=attachment)
-    if fmt == "html":
-        # the report pages may be framed by this site's draft page (security.SAME_ORIGIN_FRAMES)
-        response.headers["Content-Security-Policy"] = content_security_policy(
-            hashes, frameable_by_self=True
-        )
+        if fmt == "json":
+            filename = f"{bond_isin}-{when.isoformat()}.json"
+            return _download(frozen(), fmt, filename, attachment=attachment)
+        kept = _rendering(_settings(request), sha256, fmt, get_language(), frozen)
+    return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
+
+
+def _respond(
+    request: Request[Any, Any, Any],
+    kept: _Kept,
+    fmt: str,
+    bond_isin: str,
+    when: date,
+    *,
+    attachment: bool,
+) -> Response[bytes]:
+    filename = f"{bond_isin}-{when.isoformat()}.{fmt}"
+    if kept.gzipped is None:
+        return _download(kept.content, fmt, filename, attachment=attachment)
+    gzipped = _accepts_gzip(request)
+    response = _download(
+        kept.gzipped if gzipped else kept.content, fmt, filename, attachment=attachment
+    )
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    # the report pages may be framed by this site's draft page (security.SAME_ORIGIN_FRAMES)
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        kept.script_hashes, frameable_by_self=True
+    )
     return response
 
 
-@get(
-    "/reports/{isin:str}/{report_date:str}",
-    opt=READERS,
-    sync_to_thread=True,
-    include_in_schema=False,
-)
-def report_page(
-    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+@get("/reports/{isin:str}/{report_date:str}", opt=READERS, include_in_schema=False)
+async def report_page(
+    request: Request[Any, Any, Any], isin: str, report_date: str
 ) -> Response[bytes]:
     """The published report: its HTML, rendered from the frozen data in the reader's language."""
-    return _published(request, db, isin, report_date, "html", attachment=False)
+    return await _published_async(request, isin, report_date, "html", attachment=False)
 
 
-@get(
-    "/reports/{isin:str}/{report_date:str}/report.html",
-    opt=READERS,
-    sync_to_thread=True,
-    include_in_schema=False,
-)
-def report_html(
-    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+@get("/reports/{isin:str}/{report_date:str}/report.html", opt=READERS, include_in_schema=False)
+async def report_html(
+    request: Request[Any, Any, Any], isin: str, report_date: str
 ) -> Response[bytes]:
     """The published report as a downloadable HTML file (plotly.js from this site)."""
-    return _published(request, db, isin, report_date, "html", attachment=True)
+    return await _published_async(request, isin, report_date, "html", attachment=True)
 
 
-@get(
-    "/reports/{isin:str}/{report_date:str}/report.xlsx",
-    opt=READERS,
-    sync_to_thread=True,
-    include_in_schema=False,
-)
-def report_xlsx(
-    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+@get("/reports/{isin:str}/{report_date:str}/report.xlsx", opt=READERS, include_in_schema=False)
+async def report_xlsx(
+    request: Request[Any, Any, Any], isin: str, report_date: str
 ) -> Response[bytes]:
     """The published report as an Excel workbook."""
-    return _published(request, db, isin, report_date, "xlsx", attachment=True)
+    return await _published_async(request, isin, report_date, "xlsx", attachment=True)
 
 
-@get(
-    "/reports/{isin:str}/{report_date:str}/report.json",
-    opt=READERS,
-    sync_to_thread=True,
-    include_in_schema=False,
-)
-def report_json(
-    request: Request[Any, Any, Any], db: Session, isin: str, report_date: str
+@get("/reports/{isin:str}/{report_date:str}/report.json", opt=READERS, include_in_schema=False)
+async def report_json(
+    request: Request[Any, Any, Any], isin: str, report_date: str
 ) -> Response[bytes]:
     """The published report's frozen JSON, byte for byte as stored (its SHA-256 is checked)."""
-    return _published(request, db, isin, report_date, "json", attachment=True)
+    return await _published_async(request, isin, report_date, "json", attachment=True)
 
 
 def _fx(bond: SocialBond, when: date, fx_rate: str | None, fx_source: str | None) -> Any:
