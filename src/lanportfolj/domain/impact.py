@@ -265,10 +265,17 @@ def assess_impact(
     ratio_uses = uses.filter(pl.col("aggregation") == "ratio").select(
         "loan", "indicator", "numerator", "denominator"
     )
+    # sorted while it is narrow, then the loan's columns joined on in that order (a sort copies
+    # every column of a million rows)
     values = (
         pl.concat([plain, _ratio_values(ratio_uses, m)])
-        .join(uses.select("loan", "indicator", "aggregation"), on=["loan", "indicator"])
-        .join(pool, on="loan")
+        .sort("loan", "indicator", "year")
+        .join(
+            uses.select("loan", "indicator", "aggregation"),
+            on=["loan", "indicator"],
+            maintain_order="left",
+        )
+        .join(pool, on="loan", maintain_order="left")
         .with_columns(
             attributed=pl.when(pl.col("aggregation").is_in(SUMMABLE)).then(
                 decimal_mul(pl.col("value"), VALUE_SCALE, pl.col("share"), SHARE_SCALE, VALUE_SCALE)
@@ -290,7 +297,6 @@ def assess_impact(
             "attributed",
             "outstanding",
         )
-        .sort("loan", "indicator", "year")
     )
     del plain, m
 
