@@ -490,24 +490,30 @@ def _measurements(
     )
 
     # the few rows with history: restatements, what the last report showed, and Kolada's values
-    history_rows = session.execute(
-        sa_select(
-            col(Loan.reference),
-            col(IndicatorDefinition.code),
-            col(Measurement.year),
-            col(Measurement.value),
-            col(Measurement.version),
-            col(Measurement.is_current),
-            col(Measurement.recorded_at),
-            col(Measurement.recorded_by),
-            col(Measurement.loan_indicator_id),
+    history_rows = (
+        session.connection()
+        .execute(
+            sa_select(
+                col(Loan.reference),
+                col(IndicatorDefinition.code),
+                col(Measurement.year),
+                col(Measurement.value),
+                col(Measurement.version),
+                col(Measurement.is_current),
+                col(Measurement.recorded_at),
+                col(Measurement.recorded_by),
+                col(Measurement.loan_indicator_id),
+            )
+            .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
+            .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
+            .join(
+                IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id)
+            )
+            .where(*pool_values, or_(col(Measurement.version) > 1, ~col(Measurement.is_current)))
+            .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
         )
-        .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
-        .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
-        .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
-        .where(*pool_values, or_(col(Measurement.version) > 1, ~col(Measurement.is_current)))
-        .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
-    ).all()
+        .all()
+    )
     history: dict[tuple[str, str, int], list[tuple[int, Decimal | None, datetime | None]]] = (
         defaultdict(list)
     )
@@ -544,7 +550,8 @@ def _measurements(
         )
     kolada = [
         (ref, code, year)
-        for ref, code, year in session.execute(
+        for ref, code, year in session.connection()
+        .execute(
             sa_select(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
             .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
             .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
@@ -558,7 +565,8 @@ def _measurements(
                 col(Measurement.source) == KOLADA_SOURCE,
             )
             .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
-        ).all()
+        )
+        .all()
     ]
     restated = pl.DataFrame(
         restated_keys, schema={"id": pl.Int64, "year": pl.Int64}, orient="row"
