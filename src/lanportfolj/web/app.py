@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,11 @@ def route_handlers() -> list[Any]:
     ]
 
 
-def _configure_templates(engine: JinjaTemplateEngine) -> None:
+def _configure_templates(engine: JinjaTemplateEngine, *, reload: bool = True) -> None:
     i18n.configure_jinja(engine)
     env = engine.engine
+    # outside development the templates are those deployed: no stat() of every template per page
+    env.auto_reload = reload
     env.globals["pop_flashes"] = auth.pop_flashes
     env.globals["nav_items"] = navigation
     env.globals["programme_label"] = lambda key: label(
@@ -129,7 +132,7 @@ def create_app(
     template_config = TemplateConfig(
         directory=templates_dir(),
         engine=JinjaTemplateEngine,
-        engine_callback=_configure_templates,
+        engine_callback=partial(_configure_templates, reload=settings.development),
     )
     return Litestar(
         route_handlers=[
