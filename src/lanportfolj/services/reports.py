@@ -7,7 +7,7 @@ dict as canonical JSON with its SHA-256, and renders a report dict in the three 
 What the report dict gets on top of ``reporting.model.report_to_dict``:
 
 * ``impact.comparison``: ``{"sv": [...], "en": [...]}``, the difference-in-differences sections of the pool's
-  loans that report a comparison unit (``services.evaluation.comparison_for_report``), in both languages,
+  loans that report a comparison unit (``services.evaluation.comparison_by_language``), in both languages,
   so a frozen report renders them in either;
 * restatements carry ``by`` (who recorded the new value) next to ``loan``, ``indicator``, ``year``,
   ``old``, ``new`` and ``at`` (UTC, ``YYYY-MM-DDTHH:MM:SS``);
@@ -56,7 +56,7 @@ from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
 from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, report_to_dict
 from lanportfolj.services import audit
-from lanportfolj.services.evaluation import comparison_chart_html, comparison_for_report
+from lanportfolj.services.evaluation import comparison_by_language, comparison_chart_html
 
 __all__ = [
     "FORMATS",
@@ -782,7 +782,7 @@ def _comparison(session: Session, bond_id: int) -> dict[str, list[dict[str, Any]
         .distinct()
         .order_by(col(Loan.reference))
     ).all()
-    return {lang: comparison_for_report(session, list(refs), lang=lang) for lang in LANGS}
+    return comparison_by_language(session, list(refs), langs=LANGS)
 
 
 def _report_dict(
