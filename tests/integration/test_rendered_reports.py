@@ -78,6 +78,15 @@ def test_a_published_page_is_rendered_once_for_every_worker(app_and_engine, monk
             hashes, frameable_by_self=True
         )
 
+    # yet another worker: the policy's hashes and the gzipped page are read, not made again
+    reports_web._RENDERED.items.clear()
+    monkeypatch.setattr(reports_web, "allowed_script_hashes", no_rendering)
+    monkeypatch.setattr(reports_web.gzip, "compress", no_rendering)
+    again = investor.get(f"/reports/{ISIN}/{DAY}?lang=en", headers={"Accept-Encoding": "gzip"})
+    assert again.status_code == 200 and again.headers["content-encoding"] == "gzip"
+    assert again.text == page.text
+    assert again.headers["content-security-policy"] == page.headers["content-security-policy"]
+
 
 def test_concurrent_first_requests_share_one_rendering(app_and_engine, monkeypatch) -> None:
     """Two processes asking at once: the second waits for the first's file instead of rendering."""

@@ -86,6 +86,29 @@ def rendered(
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def derived(
+    settings: Settings, sha256: str, fmt: str, lang: str, kind: str, make: Callable[[], bytes]
+) -> bytes:
+    """Something made once from a rendering (its gzipped bytes, its CSP hashes), kept beside it so
+    that every process reads it instead of making it again: ``make()`` runs only when it is missing."""
+    if not kind.isalnum():
+        raise ValueError("a kind is letters and digits")  # it names a file
+    target = _path(settings, sha256, fmt, lang).with_suffix(f".{fmt}.{kind}")
+    if target.exists():
+        return target.read_bytes()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_suffix(f".{kind}.lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if target.exists():
+                return target.read_bytes()
+            content = make()
+            _write(target, content)
+            return content
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _write(target: Path, content: bytes) -> None:
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
     try:

@@ -146,8 +146,24 @@ def _rendering(
         if kept is None:
             content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
             if fmt == "html":
-                hashes = tuple(allowed_script_hashes(content.decode("utf-8")))
-                kept = _Kept(content, hashes, gzip.compress(content, compresslevel=6, mtime=0))
+                # both made once for every process, and kept beside the rendering
+                hashes = rendered_reports.derived(
+                    settings,
+                    sha256,
+                    fmt,
+                    lang,
+                    "csp",
+                    lambda: " ".join(allowed_script_hashes(content.decode("utf-8"))).encode(),
+                )
+                gzipped = rendered_reports.derived(
+                    settings,
+                    sha256,
+                    fmt,
+                    lang,
+                    "gz",
+                    lambda: gzip.compress(content, compresslevel=6, mtime=0),
+                )
+                kept = _Kept(content, tuple(hashes.decode().split()), gzipped)
             else:
                 kept = _Kept(content, (), None)  # a workbook is a zip already
             _RENDERED.put(key, kept)
