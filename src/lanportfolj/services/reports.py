@@ -866,6 +866,26 @@ def _already_published(bond: SocialBond, report_date: date) -> ReportError:
     )
 
 
+def _store_frozen(session: Session, report: Report, payload: bytes) -> None:
+    """Store the frozen JSON ``payload`` (UTF-8) as the report's ``frozen_data`` text.
+
+    At national scale the payload is ~175 MB. As a Python ``str`` it would take twice that (the
+    texts' "−" and "–" make it two bytes a character) plus the UTF-8 copy the SQLite driver keeps
+    of it, so on SQLite the bytes are bound as they are and SQLite reads them as its UTF-8 text
+    (``CAST(… AS TEXT)``). The ORM attribute is expired: it loads from the database when used.
+    """
+    assert report.id is not None
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text("UPDATE report SET frozen_data = CAST(:payload AS TEXT) WHERE id = :id"),
+            {"payload": payload, "id": report.id},
+        )
+        session.expire(report, ["frozen_data"])
+    else:
+        report.frozen_data = payload.decode("utf-8")
+        session.flush()
+
+
 def publish_report(
     *,
     session: Session,
@@ -899,11 +919,15 @@ def publish_report(
     )
     payload = render_json(data)
     digest = hashlib.sha256(payload).hexdigest()
+    fx_data = data["fx"]
+    summary = data["allocation"]["summary"]
+    restated = len(data["restatements"])
+    # the dict's frames (hundreds of MB at national scale) are not needed to store the text
+    del data
     report = existing or Report(bond_id=bond.id, reporting_date=report_date)
-    report.fx_rate = Decimal(data["fx"]["sek_per_unit"])
-    report.fx_source = str(data["fx"]["source"])[:200]
+    report.fx_rate = Decimal(fx_data["sek_per_unit"])
+    report.fx_source = str(fx_data["source"])[:200]
     report.status = PUBLISHED
-    report.frozen_data = payload.decode("utf-8")
     report.sha256 = digest
     report.published_at = utcnow()
     report.published_by = actor
@@ -911,9 +935,10 @@ def publish_report(
         with session.begin_nested():
             session.add(report)
             session.flush()
+            _store_frozen(session, report, payload)
     except IntegrityError:
         raise _already_published(bond, report_date) from None
-    summary = data["allocation"]["summary"]
+    del payload
     audit.record(
         session,
         actor=actor,
@@ -924,10 +949,10 @@ def publish_report(
             "isin": bond.isin,
             "reporting_date": report_date.isoformat(),
             "sha256": digest,
-            "fx": data["fx"],
+            "fx": fx_data,
             "allocated": summary["allocated"],
             "unallocated": summary["unallocated"],
-            "restatements": len(data["restatements"]),
+            "restatements": restated,
         },
     )
     return report
