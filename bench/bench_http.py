@@ -23,6 +23,7 @@ import asyncio
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -413,6 +414,8 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
+        if not args.folder:
+            shutil.rmtree(folder, ignore_errors=True)  # a 10 000-loan database is ~350 MB
 
 
 if __name__ == "__main__":
