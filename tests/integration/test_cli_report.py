@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from lanportfolj.cli import app
 from lanportfolj.db import make_engine
 from lanportfolj.models import Report
+from lanportfolj.services import rendered_reports
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +62,13 @@ def test_publish_then_report_writes_the_published_bytes(demo_settings, tmp_path)
     assert out.exit_code == 0, out.output
     written = Path(out.stdout.strip()).read_bytes()
     assert hashlib.sha256(written).hexdigest() == report.sha256
+
+    # the web page was rendered by the publish, in both languages, for every worker to serve
+    for lang in ("sv", "en"):
+        page = rendered_reports.rendered(
+            demo_settings, report.sha256, "html", lang, lambda: pytest.fail("rendered again")
+        )
+        assert page.startswith(b"<!DOCTYPE html>") and ISIN.encode() in page
 
     again = _run(demo_settings, "report", "publish", ISIN, "--date", DAY, "--yes")
     assert again.exit_code == 1

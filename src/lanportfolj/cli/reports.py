@@ -20,7 +20,7 @@ from lanportfolj.cli import app
 from lanportfolj.cli.common import EXIT_USAGE, console, err_console, fail, migrated_engine, state
 from lanportfolj.db import session_scope
 from lanportfolj.models import SocialBond
-from lanportfolj.services import reports
+from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 
 
@@ -176,3 +176,8 @@ def _publish(
     console.print(
         f"published {bond.isin} {when.isoformat()} sha256 {report.sha256}", highlight=False
     )
+    # the web page is rendered now, once for every worker, so its first reader does not wait for it
+    # (seconds at national scale); a failure here only means that first request renders instead
+    with _progress(1, quiet=False) as steps:
+        steps.step("rendering the report page")
+        rendered_reports.prerender(engine, settings, report.id)
