@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Integer, String, cast, func, or_, text, type_coerce
+from sqlalchemy import BigInteger, Integer, String, cast, func, or_, text, type_coerce
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
@@ -436,6 +436,10 @@ def _loan_indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
     return _loan_indicators_ids(session, bond_id).drop("id")
 
 
+_ID_SHIFT: Final = 2**32
+_YEAR_OFFSET: Final = 2**31
+
+
 @dataclass(frozen=True)
 class _Values:
     frame: pl.DataFrame
@@ -457,20 +461,18 @@ def _measurements(
     joined to the loan indicators (``_loan_indicators_ids``) in polars. Only the rows that can be
     restatements (a version after the first, or superseded ones) are read as objects.
     """
-    pool_values = (
-        col(LoanIndicator.loan_id).in_(_pool_ids(bond_id)),
-        col(Measurement.group_name) == "",
-        col(Measurement.year) <= report_year,
-    )
     if loan_indicators is None:
         loan_indicators = _loan_indicators_ids(session, bond_id)
     names = loan_indicators.select("id", "loan", "indicator")
-    current = sa_select(
-        col(Measurement.loan_indicator_id),
-        col(Measurement.year),
-        _as_text(session, col(Measurement.value)),
-        _as_int(session, col(Measurement.estimated)),
-    ).where(
+    # the loan indicator, year and estimated flag packed into one integer: the driver makes a Python
+    # object of every cell, and two cells a row instead of four read a million rows in two thirds
+    # of the time (SQLite, 10 000 loans); any 32-bit year and ids below 2**30 fit in 64 bits
+    key = (
+        cast(col(Measurement.loan_indicator_id), BigInteger) * _ID_SHIFT
+        + col(Measurement.year)
+        + _YEAR_OFFSET
+    ) * 2 + _as_int(session, col(Measurement.estimated))
+    current = sa_select(key, _as_text(session, col(Measurement.value))).where(
         col(Measurement.group_name) == "",
         col(Measurement.year) <= report_year,
         col(Measurement.is_current),
@@ -483,43 +485,62 @@ def _measurements(
         ).where(col(LoanIndicator.loan_id).in_(_pool_ids(bond_id)))
     # else one pass over the table, the other loans' values dropped by the join below, is
     # twice as fast as an index lookup per loan indicator (SQLite, 10 000 loans)
-    values = _frame(
-        session,
-        current,
-        {"id": pl.Int64, "year": pl.Int64, "value": pl.String, "estimated": pl.Int64},
+    packed = pl.col("key")
+    values = _frame(session, current, {"key": pl.Int64, "value": pl.String}).select(
+        id=packed // (2 * _ID_SHIFT),
+        year=(packed // 2) % _ID_SHIFT - _YEAR_OFFSET,
+        value="value",
+        estimated=packed % 2,
     )
 
-    # the few rows with history: restatements, what the last report showed, and Kolada's values
-    history_rows = (
+    # the few rows with history (restatements, what the last report showed) and Kolada's values, in
+    # one pass over the table without joins: the pool's rows are picked and named here by their
+    # loan-indicator id, and sorted as the loans and indicators are
+    named = dict(
+        zip(
+            names["id"].to_list(),
+            zip(names["loan"].to_list(), names["indicator"].to_list(), strict=True),
+            strict=True,
+        )
+    )
+    picked = []
+    for li_id, year, value, version, is_current, at, by, source in (
         session.connection()
         .execute(
             sa_select(
-                col(Loan.reference),
-                col(IndicatorDefinition.code),
+                col(Measurement.loan_indicator_id),
                 col(Measurement.year),
                 col(Measurement.value),
                 col(Measurement.version),
                 col(Measurement.is_current),
                 col(Measurement.recorded_at),
                 col(Measurement.recorded_by),
-                col(Measurement.loan_indicator_id),
+                col(Measurement.source),
+            ).where(
+                col(Measurement.group_name) == "",
+                col(Measurement.year) <= report_year,
+                or_(
+                    col(Measurement.version) > 1,
+                    ~col(Measurement.is_current),
+                    col(Measurement.source) == KOLADA_SOURCE,
+                ),
             )
-            .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
-            .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
-            .join(
-                IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id)
-            )
-            .where(*pool_values, or_(col(Measurement.version) > 1, ~col(Measurement.is_current)))
-            .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
         )
         .all()
-    )
+    ):
+        name = named.get(li_id)
+        if name is not None:
+            picked.append((*name, year, value, version, is_current, at, by, li_id, source))
+    picked.sort(key=lambda row: row[:3])
     history: dict[tuple[str, str, int], list[tuple[int, Decimal | None, datetime | None]]] = (
         defaultdict(list)
     )
     changed: list[tuple[Any, ...]] = []
     restated_keys: list[tuple[int, int]] = []
-    for ref, code, year, value, version, is_current, at, by, li_id in history_rows:
+    kolada: list[tuple[str, str, int]] = []
+    for ref, code, year, value, version, is_current, at, by, li_id, source in picked:
+        if is_current and source == KOLADA_SOURCE:
+            kolada.append((ref, code, year))
         if not is_current:
             history[(ref, code, year)].append((version, value, _utc(at)))
             continue
@@ -548,26 +569,6 @@ def _measurements(
                 "by": by,
             }
         )
-    kolada = [
-        (ref, code, year)
-        for ref, code, year in session.connection()
-        .execute(
-            sa_select(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
-            .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
-            .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
-            .join(
-                IndicatorDefinition,
-                col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id),
-            )
-            .where(
-                *pool_values,
-                col(Measurement.is_current),
-                col(Measurement.source) == KOLADA_SOURCE,
-            )
-            .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
-        )
-        .all()
-    ]
     restated = pl.DataFrame(
         restated_keys, schema={"id": pl.Int64, "year": pl.Int64}, orient="row"
     ).with_columns(restated=pl.lit(True))
