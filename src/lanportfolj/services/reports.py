@@ -750,40 +750,30 @@ def _kolada_section(
     }
 
 
-def _kolada_compared(session: Session, bond_id: int) -> list[tuple[str, str]]:
-    """(loan, indicator) of pool loans whose comparison units hold values fetched from Kolada."""
+def _compared(session: Session, bond_id: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """The pool loans that report a comparison unit (their references, sorted), and the (loan,
+    indicator) pairs whose comparison units hold values fetched from Kolada; one pass over the
+    values for both."""
     rows = session.exec(
-        select(Loan.reference, IndicatorDefinition.code)
+        select(
+            Loan.reference,
+            IndicatorDefinition.code,
+            col(Measurement.source) == KOLADA_SOURCE,
+        )
         .join(LoanIndicator, col(LoanIndicator.loan_id) == col(Loan.id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
         .join(Measurement, col(Measurement.loan_indicator_id) == col(LoanIndicator.id))
         .where(
             col(Loan.id).in_(_pool_ids(bond_id)),
             Measurement.group_name != "",
-            Measurement.source == KOLADA_SOURCE,
             col(Measurement.is_current),
         )
         .distinct()
         .order_by(col(Loan.reference), col(IndicatorDefinition.code))
     ).all()
-    return [(ref, code) for ref, code in rows]
-
-
-def _comparison(session: Session, bond_id: int) -> dict[str, list[dict[str, Any]]]:
-    """DiD sections (both languages) for the pool loans that report a comparison unit."""
-    refs = session.exec(
-        select(Loan.reference)
-        .join(LoanIndicator, col(LoanIndicator.loan_id) == col(Loan.id))
-        .join(Measurement, col(Measurement.loan_indicator_id) == col(LoanIndicator.id))
-        .where(
-            col(Loan.id).in_(_pool_ids(bond_id)),
-            Measurement.group_name != "",
-            col(Measurement.is_current),
-        )
-        .distinct()
-        .order_by(col(Loan.reference))
-    ).all()
-    return comparison_by_language(session, list(refs), langs=LANGS)
+    refs = list(dict.fromkeys(ref for ref, _code, _kolada in rows))
+    kolada = list(dict.fromkeys((ref, code) for ref, code, from_kolada in rows if from_kolada))
+    return refs, kolada
 
 
 def _report_dict(
@@ -818,13 +808,14 @@ def _report_extras(
 ) -> None:
     """Add the Kolada labels and the comparison groups to the computed report dict."""
     assert bond.id is not None
-    compared = _kolada_compared(session, bond.id)
+    refs, compared = _compared(session, bond.id)
     if kolada or compared:
         methodology = data["methodology"]
         if KOLADA_LABEL not in methodology["data_sources"]:
             methodology["data_sources"] = sorted([*methodology["data_sources"], KOLADA_LABEL])
         methodology["sections"].append(_kolada_section(kolada, compared))
-    data["impact"]["comparison"] = _comparison(session, bond.id)
+    # DiD sections (both languages) for the pool loans that report a comparison unit
+    data["impact"]["comparison"] = comparison_by_language(session, refs, langs=LANGS)
 
 
 def draft_report(
