@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from babel import Locale
@@ -127,7 +127,16 @@ def _fmt(
     """A number as the reader writes it (``1 234,5`` / ``1,234.5``); ``–`` for none."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    # keyed by the exact text (a Decimal's str gives it back digit for digit, sign and exponent):
+    # a bond report formats the same figures again and again, half its calls at 10 000 loans
+    return _fmt_text(
+        str(value) if isinstance(value, Decimal) else repr(float(value)), lang, digits, sign
+    )
+
+
+@lru_cache(maxsize=1 << 16)
+def _fmt_text(exact: str, lang: str, digits: int | None, sign: bool) -> str:
+    number = Decimal(exact)
     text = format_decimal(number, format=_pattern(digits), locale=_locale(lang))
     if sign and number > 0 and text.strip("0,.") != "":
         text = "+" + text
