@@ -754,20 +754,23 @@ def _compared(session: Session, bond_id: int) -> tuple[list[str], list[tuple[str
     """The pool loans that report a comparison unit (their references, sorted), and the (loan,
     indicator) pairs whose comparison units hold values fetched from Kolada; one pass over the
     values for both."""
-    rows = session.exec(
-        select(
-            Loan.reference,
-            IndicatorDefinition.code,
-            col(Measurement.source) == KOLADA_SOURCE,
+    # the comparison units' loan indicators first, on their own: SQLite then reads the index of
+    # current values (a tenth of the table) instead of every value of every pool loan
+    groups = (
+        sa_select(
+            col(Measurement.loan_indicator_id).label("li_id"),
+            (col(Measurement.source) == KOLADA_SOURCE).label("kolada"),
         )
+        .where(col(Measurement.group_name) != "", col(Measurement.is_current))
+        .distinct()
+        .subquery()
+    )
+    rows = session.execute(
+        sa_select(col(Loan.reference), col(IndicatorDefinition.code), groups.c.kolada)
         .join(LoanIndicator, col(LoanIndicator.loan_id) == col(Loan.id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
-        .join(Measurement, col(Measurement.loan_indicator_id) == col(LoanIndicator.id))
-        .where(
-            col(Loan.id).in_(_pool_ids(bond_id)),
-            Measurement.group_name != "",
-            col(Measurement.is_current),
-        )
+        .join(groups, groups.c.li_id == col(LoanIndicator.id))
+        .where(col(Loan.id).in_(_pool_ids(bond_id)))
         .distinct()
         .order_by(col(Loan.reference), col(IndicatorDefinition.code))
     ).all()
