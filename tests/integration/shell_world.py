@@ -155,3 +155,11 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
         data={"email": email, "password": password, "_csrf_token": csrf(client)},
         follow_redirects=False,
     )
+
+
+def signed_in(app: Any, email: str, password: str = PASSWORD) -> TestClient:
+    """A test client for ``app``, opened and signed in as ``email`` (closed with the test's app)."""
+    client = TestClient(app)
+    client.__enter__()
+    assert sign_in(client, email, password).status_code == 302
+    return client

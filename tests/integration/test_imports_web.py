@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from litestar.testing import TestClient
-from shell_world import csrf, sign_in
+from shell_world import csrf, signed_in
 from sqlmodel import Session, col, func, select
 
 from lanportfolj.db import make_engine, session_scope
@@ -39,13 +39,6 @@ def app_and_emails(demo_settings):
         users.create_user(db, email="i@investor.example", role="investor", password=PASSWORD)
     yield create_app(demo_settings, engine=engine), engine
     engine.dispose()
-
-
-def _client(app, email: str) -> TestClient:
-    client = TestClient(app)
-    client.__enter__()
-    assert sign_in(client, email, PASSWORD).status_code == 302
-    return client
 
 
 def _counts(engine) -> tuple[int, int]:
@@ -85,7 +78,7 @@ def _filled_template(client: TestClient, year: int, value: int) -> bytes:
 
 def test_upload_preview_confirm_stores_once_and_shows_on_the_loan_page(app_and_emails) -> None:
     app, engine = app_and_emails
-    client = _client(app, "b@own.example")
+    client = signed_in(app, "b@own.example")
     before = _counts(engine)
     data = _filled_template(client, 2025, 999)
 
@@ -131,7 +124,7 @@ def test_upload_preview_confirm_stores_once_and_shows_on_the_loan_page(app_and_e
 
 def test_rejected_upload_lists_every_problem_in_swedish(app_and_emails) -> None:
     app, engine = app_and_emails
-    client = _client(app, "b@own.example")
+    client = signed_in(app, "b@own.example")
     before = _counts(engine)
     bad = (
         "lån;indikator;år;värde\n"
@@ -153,7 +146,7 @@ def test_rejected_upload_lists_every_problem_in_swedish(app_and_emails) -> None:
 
 def test_confirm_with_an_unknown_digest_stores_nothing(app_and_emails) -> None:
     app, engine = app_and_emails
-    client = _client(app, "b@own.example")
+    client = signed_in(app, "b@own.example")
     before = _counts(engine)
     response = client.post(
         "/imports/confirm",
@@ -166,7 +159,7 @@ def test_confirm_with_an_unknown_digest_stores_nothing(app_and_emails) -> None:
 
 def test_templates_download_and_open(app_and_emails) -> None:
     app, _ = app_and_emails
-    client = _client(app, "b@own.example")
+    client = signed_in(app, "b@own.example")
     xlsx = client.get(f"/loans/{OWN}/template.xlsx")
     assert xlsx.status_code == 200
     assert "attachment" in xlsx.headers["content-disposition"]
@@ -184,7 +177,7 @@ def test_templates_download_and_open(app_and_emails) -> None:
 
 def test_api_import_200_and_422(app_and_emails) -> None:
     app, engine = app_and_emails
-    client = _client(app, "a@lender.example")
+    client = signed_in(app, "a@lender.example")
     headers = {"x-csrftoken": csrf(client)}
     good = (FIXTURES / "good_libreoffice_template.xlsx").read_bytes()
     before = _counts(engine)
@@ -215,7 +208,7 @@ def test_api_import_refuses_an_oversized_body(app_and_emails) -> None:
     from lanportfolj.web.imports import UPLOAD_BODY_LIMIT
 
     app, engine = app_and_emails
-    client = _client(app, "a@lender.example")
+    client = signed_in(app, "a@lender.example")
     before = _counts(engine)
     huge = b"loan,indicator,year,value\n" + b"x" * (UPLOAD_BODY_LIMIT + 1)
     response = client.post(
@@ -227,15 +220,15 @@ def test_api_import_refuses_an_oversized_body(app_and_emails) -> None:
 
 def test_investor_may_not_upload_and_borrowers_see_only_their_submissions(app_and_emails) -> None:
     app, _ = app_and_emails
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     good = (FIXTURES / "good_libreoffice_template.xlsx").read_bytes()
     stored = analyst.post(
         "/api/imports", files={"file": ("t.xlsx", good)}, headers={"x-csrftoken": csrf(analyst)}
     )
     submission_id = stored.json()["submission_id"]
     assert analyst.get(f"/imports/{submission_id}/file").content == good
-    borrower = _client(app, "b@own.example")
+    borrower = signed_in(app, "b@own.example")
     # the analyst's upload belongs to no borrower's account: the borrower does not get it
     assert borrower.get(f"/imports/{submission_id}").status_code == 404
-    investor = _client(app, "i@investor.example")
+    investor = signed_in(app, "i@investor.example")
     assert investor.get("/imports").status_code == 403

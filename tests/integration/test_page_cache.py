@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from litestar.testing import TestClient
-from shell_world import PASSWORD, csrf, sign_in
+from shell_world import PASSWORD, csrf, signed_in
 from sqlmodel import select
 
 from lanportfolj.db import make_engine, session_scope
@@ -35,16 +34,9 @@ def app_and_engine(demo_settings):
     engine.dispose()
 
 
-def _client(app, email: str) -> TestClient:
-    client = TestClient(app)
-    client.__enter__()
-    assert sign_in(client, email, PASSWORD).status_code == 302
-    return client
-
-
 def test_an_import_shows_on_the_next_request(app_and_engine) -> None:
     app, _, _ = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     before = analyst.get(f"/loans/{OWN}?lang=en")
     assert before.status_code == 200 and "4 321" not in before.text and "4,321" not in before.text
     assert analyst.get(f"/loans/{OWN}?lang=en").text.count("4,321") == 0  # kept, still the same
@@ -62,7 +54,7 @@ def test_an_import_shows_on_the_next_request(app_and_engine) -> None:
 def test_a_write_from_another_process_shows_on_the_next_request(app_and_engine) -> None:
     """Another worker, the CLI or a migration writes through a connection of its own."""
     app, _, settings = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     assert "Renamed by the CLI" not in analyst.get(f"/loans/{OWN}?lang=en").text
 
     elsewhere = make_engine(settings)
@@ -78,15 +70,15 @@ def test_a_write_from_another_process_shows_on_the_next_request(app_and_engine) 
 
 def test_a_kept_page_is_never_shown_to_whoever_may_not_see_it(app_and_engine) -> None:
     app, _, _ = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     full = analyst.get(f"/loans/{OTHER}?lang=en")
     assert full.status_code == 200 and 'data-testid="progress"' in full.text
 
-    borrower = _client(app, "b@own.example")
+    borrower = signed_in(app, "b@own.example")
     assert borrower.get(f"/loans/{OTHER}?lang=en").status_code == 404
     assert borrower.get(f"/loans/{OWN}?lang=en").status_code == 200
 
-    investor = _client(app, "i@investor.example")
+    investor = signed_in(app, "i@investor.example")
     public = investor.get(f"/loans/{OTHER}?lang=en")
     if public.status_code == 200:  # in a bond's pool: the published fields only
         assert 'data-testid="progress"' not in public.text
@@ -97,8 +89,8 @@ def test_a_kept_page_is_never_shown_to_whoever_may_not_see_it(app_and_engine) ->
 
 def test_each_viewer_gets_their_own_csrf_token_and_name(app_and_engine) -> None:
     app, _, _ = app_and_engine
-    first = _client(app, "a@lender.example")
-    second = _client(app, "a2@lender.example")
+    first = signed_in(app, "a@lender.example")
+    second = signed_in(app, "a2@lender.example")
     pages = {c: c.get(f"/loans/{OWN}?lang=en").text for c in (first, second)}
     for client, page in pages.items():
         tokens = set(re.findall(r'name="_csrf_token" value="([^"]+)"', page))
@@ -112,7 +104,7 @@ def test_the_page_policy_allows_exactly_its_charts(app_and_engine) -> None:
     from lanportfolj.web.security import allowed_script_hashes, content_security_policy
 
     app, _, _ = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     analyst.get(f"/loans/{OWN}")
     page = analyst.get(f"/loans/{OWN}")
     hashes = allowed_script_hashes(page.text)
@@ -125,7 +117,7 @@ def test_reading_pages_reuse_the_kept_part(app_and_engine, monkeypatch) -> None:
     from lanportfolj.web import public
 
     app, _, _ = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     made: list[str] = []
     real = public._loan_context
 

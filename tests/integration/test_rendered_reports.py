@@ -6,8 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from litestar.testing import TestClient
-from shell_world import csrf, fast_hashing, sign_in
+from shell_world import csrf, fast_hashing, signed_in
 from sqlmodel import Session, select
 
 from lanportfolj.db import make_engine, session_scope
@@ -34,19 +33,12 @@ def app_and_engine(demo_settings, monkeypatch):
     engine.dispose()
 
 
-def _client(app, email: str) -> TestClient:
-    client = TestClient(app)
-    client.__enter__()
-    assert sign_in(client, email, PASSWORD).status_code == 302
-    return client
-
-
 def test_a_published_page_is_rendered_once_for_every_worker(app_and_engine, monkeypatch) -> None:
     from lanportfolj.web import reports as reports_web
     from lanportfolj.web.security import allowed_script_hashes, content_security_policy
 
     app, engine, settings = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     form = {"date": DAY, "confirm": "yes", "_csrf_token": csrf(analyst)}
     done = analyst.post(f"/reports/{ISIN}/publish", data=form, follow_redirects=False)
     assert done.status_code == 302, done.text
@@ -67,7 +59,7 @@ def test_a_published_page_is_rendered_once_for_every_worker(app_and_engine, monk
         raise AssertionError("a published report was rendered a second time")
 
     monkeypatch.setattr(reports, "render", no_rendering)
-    investor = _client(app, "i@investor.example")
+    investor = signed_in(app, "i@investor.example")
     for lang in ("sv", "en"):
         page = investor.get(f"/reports/{ISIN}/{DAY}?lang={lang}")
         assert page.status_code == 200
@@ -134,7 +126,7 @@ def test_concurrent_first_requests_share_one_rendering(app_and_engine, monkeypat
 
 def test_a_browser_gets_the_report_page_gzipped_and_the_same_page(app_and_engine) -> None:
     app, _, _ = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     form = {"date": DAY, "confirm": "yes", "_csrf_token": csrf(analyst)}
     assert analyst.post(f"/reports/{ISIN}/publish", data=form).status_code == 200
     zipped = analyst.get(f"/reports/{ISIN}/{DAY}", headers={"Accept-Encoding": "gzip"})

@@ -10,7 +10,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from litestar.testing import TestClient
-from shell_world import csrf, fast_hashing, sign_in
+from shell_world import csrf, fast_hashing, signed_in
 from sqlmodel import Session, col, select
 
 from lanportfolj.db import make_engine, session_scope
@@ -37,13 +37,6 @@ def app_and_engine(demo_settings, monkeypatch):
     engine.dispose()
 
 
-def _client(app, email: str) -> TestClient:
-    client = TestClient(app)
-    client.__enter__()
-    assert sign_in(client, email, PASSWORD).status_code == 302
-    return client
-
-
 def _publish(analyst: TestClient, day: str = DAY) -> None:
     form = {"date": day, "fx_rate": "", "fx_source": "", "_csrf_token": csrf(analyst)}
     confirm = analyst.post(f"/reports/{ISIN}/publish", data=form, follow_redirects=False)
@@ -57,8 +50,8 @@ def _publish(analyst: TestClient, day: str = DAY) -> None:
 
 def test_investor_sees_published_reports_only_and_never_a_draft(app_and_engine) -> None:
     app, engine = app_and_engine
-    investor = _client(app, "i@investor.example")
-    analyst = _client(app, "a@lender.example")
+    investor = signed_in(app, "i@investor.example")
+    analyst = signed_in(app, "a@lender.example")
 
     listing = investor.get("/reports")
     assert listing.status_code == 200
@@ -105,8 +98,8 @@ def test_investor_sees_published_reports_only_and_never_a_draft(app_and_engine) 
 
 def test_downloads_open_and_the_workbook_equals_the_json(app_and_engine) -> None:
     app, engine = app_and_engine
-    analyst = _client(app, "a@lender.example")
-    investor = _client(app, "i@investor.example")
+    analyst = signed_in(app, "a@lender.example")
+    investor = signed_in(app, "i@investor.example")
     _publish(analyst)
 
     raw = investor.get(f"/reports/{ISIN}/{DAY}/report.json")
@@ -150,7 +143,7 @@ def test_downloads_open_and_the_workbook_equals_the_json(app_and_engine) -> None
 
 def test_bad_inputs_answer_clearly(app_and_engine) -> None:
     app, _engine = app_and_engine
-    analyst = _client(app, "a@lender.example")
+    analyst = signed_in(app, "a@lender.example")
     assert analyst.get("/reports/SE0000000000/draft?date=2025-12-31").status_code == 404
     assert analyst.get(f"/reports/{ISIN}/not-a-date").status_code == 404
     bad = analyst.get(f"/reports/{ISIN}/draft?date=2025-02-30")
