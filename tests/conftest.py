@@ -97,12 +97,14 @@ def _empty_pg(url: str) -> None:
         engine.dispose()
 
 
-def _settings_for(url: str) -> Settings:
+def _settings_for(url: str, rendered_dir: Path | None = None) -> Settings:
     return load_settings(
         environ={},
         database_url=url,
         secret_key="test-secret-key-" + "0" * 48,
         development=True,
+        # PostgreSQL's renderings would otherwise share one temporary folder across tests
+        rendered_dir=str(rendered_dir) if rendered_dir else "",
     )
 
 
@@ -113,7 +115,7 @@ def settings(
     """Settings on a fresh, migrated, empty database (the library is synced)."""
     if pg_schema_url:
         _empty_pg(pg_schema_url)
-        return _settings_for(pg_schema_url)
+        return _settings_for(pg_schema_url, tmp_path / "rendered")
     return _settings_for(_fresh_sqlite(sqlite_templates["empty"], tmp_path))
 
 
@@ -135,7 +137,7 @@ def demo_settings(
     if pg_schema_url:
         _empty_pg(pg_schema_url)
         _load_demo(_settings_for(pg_schema_url))
-        return _settings_for(pg_schema_url)
+        return _settings_for(pg_schema_url, tmp_path / "rendered")
     assert _demo_template is not None
     return _settings_for(_fresh_sqlite(_demo_template, tmp_path))
 

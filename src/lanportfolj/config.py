@@ -50,6 +50,10 @@ class Settings:
     login_lock_minutes: int = 15
     """Minutes an account stays locked after ``login_max_failures`` failed logins."""
 
+    rendered_dir: str = ""
+    """Folder for published reports' rendered pages, shared by every worker process. Empty: a folder
+    next to an SQLite database file, otherwise one in the system's temporary folder."""
+
     kolada_base_url: str = "https://api.kolada.se/v3"
     """Kolada's API (v3, no key needed); official key figures for municipalities and regions."""
 

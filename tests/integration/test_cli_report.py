@@ -23,7 +23,12 @@ DAY = "2025-12-31"
 
 
 def _run(settings, *args: str, stdin: str | None = None):
-    return CliRunner().invoke(app, ["--database-url", settings.database_url, *args], input=stdin)
+    return CliRunner().invoke(
+        app,
+        ["--database-url", settings.database_url, *args],
+        input=stdin,
+        env={"LANPORTFOLJ_RENDERED_DIR": settings.rendered_dir},
+    )
 
 
 def _reports(settings) -> list[Report]:

@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 
 
 def folder(settings: Settings) -> Path:
-    """Where this database's renderings are kept."""
+    """Where this database's renderings are kept (``settings.rendered_dir`` when set)."""
+    if settings.rendered_dir:
+        return Path(settings.rendered_dir)
     url = make_url(settings.database_url)
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and database and database != ":memory:":
