@@ -274,7 +274,7 @@ def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
         .where(col(Loan.id).in_(_pool_ids(bond_id)))
         .order_by(col(Loan.reference))
     ).all()
-    schema = {
+    schema: dict[str, Any] = {
         "reference": pl.String,
         "borrower": pl.String,
         "borrower_orgnr": pl.String,
