@@ -74,6 +74,17 @@ def test_publish_then_report_writes_the_published_bytes(demo_settings, tmp_path)
             demo_settings, report.sha256, "html", lang, lambda: pytest.fail("rendered again")
         )
         assert page.startswith(b"<!DOCTYPE html>") and ISIN.encode() in page
+        # and what a request needs beside it: the page's script hashes and its gzipped bytes
+        for kind in ("csp", "gz"):
+            made = rendered_reports.derived(
+                demo_settings,
+                report.sha256,
+                "html",
+                lang,
+                kind,
+                lambda kind=kind: pytest.fail(f"{kind} made again"),
+            )
+            assert made
 
     again = _run(demo_settings, "report", "publish", ISIN, "--date", DAY, "--yes")
     assert again.exit_code == 1

@@ -20,7 +20,7 @@ from lanportfolj.cli import app
 from lanportfolj.cli.common import EXIT_USAGE, console, err_console, fail, migrated_engine, state
 from lanportfolj.db import session_scope
 from lanportfolj.models import SocialBond
-from lanportfolj.services import rendered_reports, reports
+from lanportfolj.services import reports
 from lanportfolj.services.reports import ReportError
 
 
@@ -180,4 +180,6 @@ def _publish(
     # (seconds at national scale); a failure here only means that first request renders instead
     with _progress(1, quiet=False) as steps:
         steps.step("rendering the report page")
-        rendered_reports.prerender(engine, settings, report.id)
+        from lanportfolj.web.reports import prerender  # the web stack, only when publishing
+
+        prerender(engine, settings, report.id)

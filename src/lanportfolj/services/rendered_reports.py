@@ -23,13 +23,10 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
 
 from lanportfolj import __version__
 from lanportfolj.config import Settings
-from lanportfolj.models import Report
 from lanportfolj.paths import templates_dir
 from lanportfolj.services import reports
 
@@ -125,23 +122,3 @@ def _write(target: Path, content: bytes) -> None:
     for old in target.parent.glob(f"{stem}-*.{target.suffix.lstrip('.')}"):
         if old != target:
             old.unlink(missing_ok=True)
-
-
-def prerender(
-    engine: Engine, settings: Settings, report_id: int, langs: tuple[str, ...] = ("sv", "en")
-) -> None:
-    """Renders a just-published report's HTML page in ``langs``, so its first reader need not wait.
-
-    Meant for a background thread: a failure here only means the first request renders instead.
-    """
-    try:
-        with Session(engine) as db:
-            report = db.get(Report, report_id)
-            if report is None or report.sha256 is None:
-                return
-            for lang in langs:
-                rendered(
-                    settings, report.sha256, "html", lang, lambda: reports.frozen_bytes(report)
-                )
-    except Exception:  # the page renders on its first request instead
-        log.warning("pre-rendering report %s failed", report_id, exc_info=True)

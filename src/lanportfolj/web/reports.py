@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -40,6 +41,8 @@ from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
 from lanportfolj.web.page_cache import PageCache
 from lanportfolj.web.security import allowed_script_hashes, content_security_policy
+
+log = logging.getLogger(__name__)
 
 READERS = allow("investor", "analyst", "admin")
 STAFF = allow("analyst", "admin")
@@ -168,6 +171,29 @@ def _rendering(
                 kept = _Kept(content, (), None)  # a workbook is a zip already
             _RENDERED.put(key, kept)
     return kept
+
+
+def prerender(
+    engine: Engine, settings: Settings, report_id: int, langs: tuple[str, ...] = ("sv", "en")
+) -> None:
+    """A just-published report's page made ready in ``langs``: the rendering, its CSP hashes and its
+    gzipped bytes, all kept as files for every worker. Scanning 8 MB of HTML for its hashes and
+    compressing it take seconds at national scale, as long as the rendering itself; done here (the
+    web publish's background thread, the CLI's publish), the first reader never waits for them.
+
+    A failure only means the first request makes what is missing instead.
+    """
+    try:
+        with Session(engine) as db:
+            report = db.get(Report, report_id)
+            if report is None or report.sha256 is None:
+                return
+            for lang in langs:
+                _rendering(
+                    settings, report.sha256, "html", lang, lambda: reports.frozen_bytes(report)
+                )
+    except Exception:
+        log.warning("pre-rendering report %s failed", report_id, exc_info=True)
 
 
 def _accepts_gzip(request: Request[Any, Any, Any]) -> bool:
@@ -435,7 +461,7 @@ def publish(
         return _error_page(bond, exc.message(lang))
     # its page is rendered now, in the background, rather than on the first reader's request
     threading.Thread(
-        target=rendered_reports.prerender,
+        target=prerender,
         args=(request.app.state.engine, settings, report.id),
         daemon=True,
     ).start()
