@@ -68,55 +68,87 @@ class Impact:
     bond: pl.DataFrame
 
 
-def _measurements(measurements: pl.DataFrame, report_year: int, pool: pl.Series) -> pl.DataFrame:
-    """The intervention group's measurements of pool loans up to the report year, typed."""
+def _ids(column: str, names: list[str]) -> pl.Expr:
+    """The position of each text of ``column`` in the sorted, distinct ``names`` (null if absent).
+
+    Numbering the loans and indicators in their sorted order lets every join, group and sort below go
+    by small integers instead of texts (hashing and copying a million texts took most of the time and
+    memory), and sorting by the numbers is sorting by the texts.
+    """
+    return (
+        pl.col(column)
+        .cast(pl.String)
+        .cast(pl.Enum(names), strict=False)
+        .to_physical()
+        .cast(pl.UInt32)
+    )
+
+
+def _pair(loan: pl.Expr, indicator: pl.Expr) -> pl.Expr:
+    """One 64-bit key for a loan number and an indicator number (null if either is)."""
+    return loan.cast(pl.UInt64) * (1 << 32) + indicator.cast(pl.UInt64)
+
+
+def _measurements(
+    measurements: pl.DataFrame, report_year: int, loans: list[str], codes: list[str]
+) -> pl.DataFrame:
+    """The intervention group's measurements of pool loans up to the report year, typed and keyed.
+
+    ``pair`` is the loan and indicator numbers (``_ids`` of ``loans`` and ``codes``) in one key;
+    values of indicators no definition names are dropped (no table can use them).
+    """
     frame = measurements
+    lid = _ids("loan", loans)
+    keep = (pl.col("year") <= report_year) & lid.is_not_null()
     if "group" in frame.columns:
         # comparison groups feed the difference-in-differences estimate, never the bond's totals
-        frame = frame.filter(pl.col("group").fill_null("") == "")
-    frame = frame.filter(
-        (pl.col("year") <= report_year) & pl.col("loan").is_in(pool.implode())
-    ).select(
-        pl.col("loan").cast(pl.String),
-        pl.col("indicator").cast(pl.String),
-        pl.col("year").cast(pl.Int64),
-        pl.col("value").cast(VALUE),
-        pl.col("estimated").cast(pl.Boolean).fill_null(False),
-        pl.col("restated").cast(pl.Boolean).fill_null(False),
-    )
-    # a hash per key, sorted: equal neighbours are the only candidates for a repeat (a 64-bit
-    # hash of 1.5 million keys takes 12 MB; grouping the string keys took hundreds)
-    hashes = frame.select(pl.struct("loan", "indicator", "year").hash().sort().alias("h"))
-    if not hashes.select((pl.col("h") == pl.col("h").shift()).any()).item():
-        return frame
-    duplicates = frame.group_by("loan", "indicator", "year").len().filter(pl.col("len") > 1)
-    if duplicates.height:
-        raise ValueError(
-            f"one value per loan, indicator and year; repeated: {duplicates.to_dicts()}"
+        keep = keep & (pl.col("group").fill_null("") == "")
+    # the narrow typed columns first, then the filter: the texts are never copied
+    keyed = (
+        frame.select(
+            _pair(lid, _ids("indicator", codes)).alias("pair"),
+            pl.col("year").cast(pl.Int64),
+            pl.col("value").cast(VALUE),
+            pl.col("estimated").cast(pl.Boolean).fill_null(False),
+            pl.col("restated").cast(pl.Boolean).fill_null(False),
+            keep.alias("keep"),
         )
-    return frame
+        .filter("keep")
+        .drop("keep")
+    )
+    # a hash per key, sorted: equal neighbours are the only candidates for a repeat; an undefined
+    # indicator's key is null, so two of them may look alike here and are told apart by their texts
+    hashes = keyed.select(pl.struct("pair", "year").hash().sort().alias("h"))
+    if hashes.select((pl.col("h") == pl.col("h").shift()).any()).item():
+        named = frame.filter(keep).select(
+            pl.col("loan").cast(pl.String),
+            pl.col("indicator").cast(pl.String),
+            pl.col("year").cast(pl.Int64),
+        )
+        duplicates = named.group_by("loan", "indicator", "year").len().filter(pl.col("len") > 1)
+        if duplicates.height:
+            raise ValueError(
+                f"one value per loan, indicator and year; repeated: {duplicates.to_dicts()}"
+            )
+    return keyed.filter(pl.col("pair").is_not_null())
 
 
-def _ratio_values(ratio_uses: pl.DataFrame, m: pl.DataFrame) -> pl.DataFrame:
-    """Per-loan ratio values: numerator ÷ denominator × 100 where both are measured, else as reported."""
+_FLAGS: Final = ("value", "estimated", "restated")
+
+
+def _ratio_values(ratios: pl.DataFrame, m: pl.DataFrame, reported: pl.DataFrame) -> pl.DataFrame:
+    """Per-loan ratio values: numerator ÷ denominator × 100 where both are measured, else as reported.
+
+    ``ratios`` has each ratio series' ``sid`` and its numerator's and denominator's ``pair`` keys;
+    ``reported`` the ratio series' own measurements by ``sid``.
+    """
     parts = []
     for role in ("numerator", "denominator"):
-        part = m.rename(
-            {
-                "indicator": role,
-                "value": role + "_value",
-                "estimated": role + "_est",
-                "restated": role + "_res",
-            }
-        )
-        parts.append(
-            ratio_uses.join(part, on=["loan", role]).select(
-                "loan", "indicator", "year", role + "_value", role + "_est", role + "_res"
-            )
-        )
+        part = m.rename({"pair": role, **{name: f"{role}_{name}" for name in _FLAGS}})
+        parts.append(ratios.select("sid", role).join(part, on=role).drop(role))
     computed = (
         parts[0]
-        .join(parts[1], on=["loan", "indicator", "year"])
+        .join(parts[1], on=["sid", "year"])
         .with_columns(
             computed=decimal_div(
                 pl.col("numerator_value") * 100,
@@ -125,15 +157,13 @@ def _ratio_values(ratio_uses: pl.DataFrame, m: pl.DataFrame) -> pl.DataFrame:
                 VALUE_SCALE,
                 VALUE_SCALE,
             ),
-            computed_est=pl.col("numerator_est") | pl.col("denominator_est"),
-            computed_res=pl.col("numerator_res") | pl.col("denominator_res"),
+            computed_est=pl.col("numerator_estimated") | pl.col("denominator_estimated"),
+            computed_res=pl.col("numerator_restated") | pl.col("denominator_restated"),
         )
     )
-    reported = ratio_uses.select("loan", "indicator").join(m, on=["loan", "indicator"])
-    joined = computed.join(reported, on=["loan", "indicator", "year"], how="full", coalesce=True)
+    joined = computed.join(reported, on=["sid", "year"], how="full", coalesce=True)
     return joined.select(
-        "loan",
-        "indicator",
+        "sid",
         "year",
         pl.coalesce("computed", "value").alias("value"),
         pl.col("numerator_value").alias("numerator"),
@@ -193,6 +223,10 @@ def _totals(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     )
 
 
+def _sorted_names(column: pl.Series) -> list[str]:
+    return column.drop_nulls().unique().sort().to_list()
+
+
 def assess_impact(
     *,
     loans: pl.DataFrame,
@@ -228,7 +262,13 @@ def assess_impact(
         pl.col(name) if name in indicators.columns else pl.lit(None, pl.String).alias(name)
         for name in INDICATOR_COLUMNS
     )
-    uses = (
+    loan_names = _sorted_names(pool["loan"])
+    codes = _sorted_names(
+        pl.concat([definitions["code"], definitions["numerator"], definitions["denominator"]])
+    )
+    # one row per series (loan × indicator), numbered ``sid`` in loan and indicator order: the
+    # yearly values carry only that number until the texts are put on at the end
+    series = (
         loan_indicators.filter(pl.col("loan").is_in(pool["loan"].implode()))
         .select(
             pl.col("loan").cast(pl.String),
@@ -249,59 +289,58 @@ def assess_impact(
             ),
             on="indicator",
         )
-    )
-    m = _measurements(measurements, report_year, pool["loan"])
-
-    plain = (
-        uses.filter(pl.col("aggregation") != "ratio")
-        .select("loan", "indicator")
-        .join(m, on=["loan", "indicator"])
-    )
-    plain = plain.with_columns(
-        numerator=pl.lit(None, VALUE), denominator=pl.lit(None, VALUE)
-    ).select(
-        "loan", "indicator", "year", "value", "numerator", "denominator", "estimated", "restated"
-    )
-    ratio_uses = uses.filter(pl.col("aggregation") == "ratio").select(
-        "loan", "indicator", "numerator", "denominator"
-    )
-    # sorted while it is narrow, then the loan's columns joined on in that order (a sort copies
-    # every column of a million rows)
-    values = (
-        pl.concat([plain, _ratio_values(ratio_uses, m)])
-        .sort("loan", "indicator", "year")
-        .join(
-            uses.select("loan", "indicator", "aggregation"),
-            on=["loan", "indicator"],
-            maintain_order="left",
-        )
-        .join(pool, on="loan", maintain_order="left")
+        .join(pool, on="loan")
+        .sort("loan", "indicator")
+        .with_row_index("sid")
         .with_columns(
-            attributed=pl.when(pl.col("aggregation").is_in(SUMMABLE)).then(
-                decimal_mul(pl.col("value"), VALUE_SCALE, pl.col("share"), SHARE_SCALE, VALUE_SCALE)
-            )
+            lid=_ids("loan", loan_names),
+            iid=_ids("indicator", codes),
+            category=pl.col("programme_category").rank("dense").cast(pl.UInt32),
         )
-        .select(
-            "loan",
-            "borrower",
-            "programme_category",
-            "indicator",
-            "aggregation",
-            "year",
-            "value",
-            "numerator",
-            "denominator",
-            "estimated",
-            "restated",
-            "share",
-            "attributed",
-            "outstanding",
+        .with_columns(
+            pair=_pair(pl.col("lid"), pl.col("iid")),
+            numerator_pair=_pair(pl.col("lid"), _ids("numerator", codes)),
+            denominator_pair=_pair(pl.col("lid"), _ids("denominator", codes)),
         )
     )
-    del plain, m
+    m = _measurements(measurements, report_year, loan_names, codes)
+    measured = m.join(
+        series.select("pair", "sid", ratio=pl.col("aggregation") == "ratio"), on="pair"
+    ).drop("pair")
+    plain = measured.filter(~pl.col("ratio")).select(
+        "sid",
+        "year",
+        "value",
+        numerator=pl.lit(None, VALUE),
+        denominator=pl.lit(None, VALUE),
+        estimated="estimated",
+        restated="restated",
+    )
+    ratios = series.filter(pl.col("aggregation") == "ratio").select(
+        "sid", numerator="numerator_pair", denominator="denominator_pair"
+    )
+    ratio_values = _ratio_values(ratios, m, measured.filter(pl.col("ratio")).drop("ratio"))
+    del m, measured
+    # sorted while it is narrow (numbers, no texts): the series' texts are gathered in that order
+    core = pl.concat([plain, ratio_values]).sort("sid", "year")
+    del plain, ratio_values
+    core = core.with_columns(
+        pl.col("sid").set_sorted(),
+        attributed=pl.when(
+            pl.lit(series["aggregation"].is_in(list(SUMMABLE))).gather(pl.col("sid"))
+        ).then(
+            decimal_mul(
+                pl.col("value"),
+                VALUE_SCALE,
+                pl.lit(series["share"]).gather(pl.col("sid")),
+                SHARE_SCALE,
+                VALUE_SCALE,
+            )
+        ),
+    )
 
-    per_loan = _per_loan(uses, values, pool)
-    by_category = _by_category(values)
+    per_loan = _per_loan(series, core)
+    by_category = _by_category(series, core)
     bond = _totals(by_category, ["indicator", "aggregation", "year"]).with_columns(
         per_million=_per_million("attributed", "invested"),
         bond_attributed=(
@@ -318,13 +357,23 @@ def assess_impact(
     )
     bond = bond.select(_BOND_ORDER).sort("indicator", "year")
 
-    used = set(uses["indicator"].to_list())
+    texts = series.select(
+        "loan", "borrower", "programme_category", "indicator", "aggregation", "share"
+    )[core["sid"]]
+    values = pl.concat(
+        [texts.drop("share"), core.drop("sid", "attributed"), texts.select("share"),
+         core.select("attributed")],
+        how="horizontal",
+    )  # fmt: skip
+
+    used = set(series["indicator"].to_list())
+    ratio_series = series.filter(pl.col("aggregation") == "ratio")
     used |= {
-        c for c in ratio_uses["numerator"].to_list() + ratio_uses["denominator"].to_list() if c
+        c for c in ratio_series["numerator"].to_list() + ratio_series["denominator"].to_list() if c
     }
     return Impact(
         indicators=definitions.filter(pl.col("code").is_in(sorted(used))).sort("code"),
-        values=values.drop("outstanding"),
+        values=values,
         per_loan=per_loan,
         by_category=by_category,
         bond=bond,
@@ -363,69 +412,75 @@ _BOND_ORDER = [
 ]
 
 
-def _carried_forward(latest: pl.DataFrame) -> pl.DataFrame:
+def _carried_forward(latest: pl.DataFrame, indicator: pl.Expr) -> pl.DataFrame:
     """For ``latest`` indicators: each project's latest value up to every year the indicator has data.
 
     A stock reported in 2023 but not in 2024 still stands in 2024; summing it over years would count
-    the same dwellings twice, so each year takes the latest value at or before it.
+    the same dwellings twice, so each year takes the latest value at or before it. ``latest`` is
+    keyed by series (``sid``); ``indicator`` gives a series' indicator number.
     """
     if latest.height == 0:
         return latest
-    # ``latest`` is sorted by loan, indicator and year (a filter of the values): each project's
-    # series is a run of rows, numbered here so the as-of join goes by one integer, not two texts
-    latest = latest.with_columns(series=_runs())
-    years = latest.select("indicator", "year").unique()
+    years = latest.select(indicator.alias("iid"), "year").unique()
     grid = (
-        latest.select("series", "indicator")
-        .unique(subset="series")
-        .join(years, on="indicator")
-        .select("series", "year")
+        latest.select("sid")
+        .unique()
+        .with_columns(indicator.alias("iid"))
+        .join(years, on="iid")
+        .select("sid", "year")
     )
     found = latest.rename({"year": "source_year"}).with_columns(year=pl.col("source_year"))
     # sorted by year overall, hence within every series as join_asof needs
     carried = grid.sort("year").join_asof(
         found.sort("year"),
         on="year",
-        by="series",
+        by="sid",
         strategy="backward",
         check_sortedness=False,
     )
-    return carried.filter(pl.col("source_year").is_not_null()).drop("source_year", "series")
+    return carried.filter(pl.col("source_year").is_not_null()).select(latest.columns)
 
 
-def _runs() -> pl.Expr:
-    """The number of each row's (loan, indicator) run in a frame sorted by loan and indicator."""
-    starts = (pl.col("loan") != pl.col("loan").shift()) | (
-        pl.col("indicator") != pl.col("indicator").shift()
+def _by_category(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
+    """Category × indicator × year totals of the sum, latest and ratio indicators.
+
+    Grouped by one number per category and indicator (``cell``) and the year; the texts are put on
+    the few hundred totals afterwards.
+    """
+    cells = series.select(
+        "sid",
+        cell=pl.col("category").fill_null(0).cast(pl.UInt64) * (pl.col("iid").max() + 1)
+        + pl.col("iid"),
+        kind=pl.col("aggregation").replace_strict(
+            list(AGGREGATIONS), list(range(len(AGGREGATIONS))), return_dtype=pl.UInt8
+        ),
     )
-    return starts.fill_null(True).cum_sum().set_sorted()
 
+    def of_series(name: str) -> pl.Expr:
+        source = cells[name] if name in cells.columns else series[name]
+        return pl.lit(source).gather(pl.col("sid"))
 
-def _by_category(values: pl.DataFrame) -> pl.DataFrame:
-    """Category × indicator × year totals of the sum, latest and ratio indicators."""
-    keys = ["programme_category", "indicator", "aggregation", "year"]
-    # only what the totals read (a million rows: the loans' other columns are never copied)
-    values = values.select(
-        "loan",
-        *keys,
-        "value",
-        "attributed",
-        "numerator",
-        "denominator",
-        "outstanding",
-        "estimated",
-        "restated",
+    kind = of_series("kind")
+    columns = ["sid", "year", "value", "attributed", "numerator", "denominator"]
+    columns += ["estimated", "restated"]
+    sums = core.filter(kind == AGGREGATIONS.index("sum")).select(columns)
+    latest = _carried_forward(
+        core.filter(kind == AGGREGATIONS.index("latest")).select(columns), of_series("iid")
     )
-    sums = values.filter(pl.col("aggregation") == "sum")
-    latest = _carried_forward(values.filter(pl.col("aggregation") == "latest"))
-    ratios = values.filter(
-        (pl.col("aggregation") == "ratio")
+    ratios = core.filter(
+        (kind == AGGREGATIONS.index("ratio"))
         & pl.col("numerator").is_not_null()
         & pl.col("denominator").is_not_null()
+    ).select(columns)
+    frame = pl.concat([sums, latest, ratios]).with_columns(
+        cell=of_series("cell"), outstanding=of_series("outstanding")
     )
-    frame = pl.concat([sums, latest.select(sums.columns), ratios])
+    del sums, latest, ratios
+    names = series.select(
+        "programme_category", "indicator", "aggregation", cell=cells["cell"]
+    ).unique(subset="cell")
     grouped = (
-        frame.group_by(keys)
+        frame.group_by("cell", "year")
         .agg(
             pl.len().cast(pl.Int64).alias("loan_count"),
             pl.col("value").sum(),
@@ -436,6 +491,8 @@ def _by_category(values: pl.DataFrame) -> pl.DataFrame:
             pl.col("estimated").any(),
             pl.col("restated").any(),
         )
+        .join(names, on="cell")
+        .sort("cell", "year")
         .with_columns(
             # ratios carry no attribution and no plain sum; summable kinds carry no numerator
             attributed=pl.when(pl.col("aggregation").is_in(SUMMABLE)).then(pl.col("attributed")),
@@ -457,33 +514,24 @@ def _by_category(values: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("value")),
         per_million=_per_million("attributed", "invested"),
     )
-    return grouped.select(_CATEGORY_ORDER).sort("programme_category", "indicator", "year")
+    # the cells are numbered in category and indicator order: this is sorted by their texts
+    return grouped.select(_CATEGORY_ORDER)
 
 
-def _per_loan(uses: pl.DataFrame, values: pl.DataFrame, pool: pl.DataFrame) -> pl.DataFrame:
+def _per_loan(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
     """One row per loan and indicator: baseline, latest, target, change and whether on track."""
-    # ``values`` is sorted by loan, indicator and year: each series is a run of rows, numbered
-    # here, so grouping by that sorted number takes slices of the run instead of hashing strings
-    # and the latest year is the run's last row
-    latest = (
-        values.with_columns(series=_runs())
-        .group_by("series", maintain_order=True)
-        .agg(
-            pl.col("loan").first(),
-            pl.col("indicator").first(),
-            pl.col("year").max().alias("latest_year"),
-            pl.col("value").last().alias("latest_value"),
-            pl.col("estimated").last().alias("latest_estimated"),
-            pl.col("attributed").last().alias("latest_attributed"),
-            pl.col("estimated").any().alias("any_estimated"),
-            pl.col("restated").any().alias("any_restated"),
-            pl.len().cast(pl.Int64).alias("years_reported"),
-        )
-        .drop("series")
+    # ``core`` is sorted by series and year: the latest year is each series' last row
+    latest = core.group_by("sid", maintain_order=True).agg(
+        pl.col("year").max().alias("latest_year"),
+        pl.col("value").last().alias("latest_value"),
+        pl.col("estimated").last().alias("latest_estimated"),
+        pl.col("attributed").last().alias("latest_attributed"),
+        pl.col("estimated").any().alias("any_estimated"),
+        pl.col("restated").any().alias("any_restated"),
+        pl.len().cast(pl.Int64).alias("years_reported"),
     )
     frame = (
-        uses.join(pool, on="loan")
-        .join(latest, on=["loan", "indicator"], how="left")
+        series.join(latest, on="sid", how="left", maintain_order="left")
         .with_columns(
             change_abs=pl.col("latest_value") - pl.col("baseline_value"),
             years_reported=pl.col("years_reported").fill_null(0),
@@ -519,30 +567,26 @@ def _per_loan(uses: pl.DataFrame, values: pl.DataFrame, pool: pl.DataFrame) -> p
         .then(achieved <= planned)
         .otherwise(achieved >= planned)
     )
-    return (
-        frame.with_columns(on_track=on_track)
-        .select(
-            "loan",
-            "borrower",
-            "programme_category",
-            "indicator",
-            "aggregation",
-            "baseline_value",
-            "baseline_year",
-            "latest_year",
-            "latest_value",
-            "target_value",
-            "target_year",
-            "change_abs",
-            "change_pct",
-            "on_track",
-            "share",
-            "latest_attributed",
-            "latest_estimated",
-            "any_estimated",
-            "any_restated",
-            "years_reported",
-            "data_source",
-        )
-        .sort("loan", "indicator")
+    return frame.with_columns(on_track=on_track).select(
+        "loan",
+        "borrower",
+        "programme_category",
+        "indicator",
+        "aggregation",
+        "baseline_value",
+        "baseline_year",
+        "latest_year",
+        "latest_value",
+        "target_value",
+        "target_year",
+        "change_abs",
+        "change_pct",
+        "on_track",
+        "share",
+        "latest_attributed",
+        "latest_estimated",
+        "any_estimated",
+        "any_restated",
+        "years_reported",
+        "data_source",
     )
