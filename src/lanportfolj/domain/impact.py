@@ -104,18 +104,18 @@ def _measurements(
         # comparison groups feed the difference-in-differences estimate, never the bond's totals
         keep = keep & (pl.col("group").fill_null("") == "")
     # the narrow typed columns first, then the filter: the texts are never copied
-    keyed = (
-        frame.select(
-            _pair(lid, _ids("indicator", codes)).alias("pair"),
-            pl.col("year").cast(pl.Int64),
-            pl.col("value").cast(VALUE),
-            pl.col("estimated").cast(pl.Boolean).fill_null(False),
-            pl.col("restated").cast(pl.Boolean).fill_null(False),
-            keep.alias("keep"),
-        )
-        .filter("keep")
-        .drop("keep")
+    keyed = frame.select(
+        _pair(lid, _ids("indicator", codes)).alias("pair"),
+        pl.col("year").cast(pl.Int64),
+        pl.col("value").cast(VALUE),
+        pl.col("estimated").cast(pl.Boolean).fill_null(False),
+        pl.col("restated").cast(pl.Boolean).fill_null(False),
+        keep.alias("keep"),
     )
+    # (from the database every row is kept: then filtering would only copy them)
+    if not keyed["keep"].all():
+        keyed = keyed.filter("keep")
+    keyed = keyed.drop("keep")
     # a hash per key, sorted: equal neighbours are the only candidates for a repeat; an undefined
     # indicator's key is null, so two of them may look alike here and are told apart by their texts
     hashes = keyed.select(pl.struct("pair", "year").hash().sort().alias("h"))
@@ -461,37 +461,49 @@ def _by_category(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
         return pl.lit(source).gather(pl.col("sid"))
 
     kind = of_series("kind")
-    columns = ["sid", "year", "value", "attributed", "numerator", "denominator"]
-    columns += ["estimated", "restated"]
-    sums = core.filter(kind == AGGREGATIONS.index("sum")).select(columns)
-    latest = _carried_forward(
-        core.filter(kind == AGGREGATIONS.index("latest")).select(columns), of_series("iid")
-    )
-    ratios = core.filter(
+    flags = ["estimated", "restated"]
+    # each kind grouped on its own, from only the columns it sums (selected before filtering, so
+    # nothing else is copied); the columns a kind does not sum are null, as the table shows them
+    summed = core.select("sid", "year", "value", "attributed", *flags)
+    sums = summed.filter(kind == AGGREGATIONS.index("sum"))
+    latest = _carried_forward(summed.filter(kind == AGGREGATIONS.index("latest")), of_series("iid"))
+    ratios = core.select("sid", "year", "numerator", "denominator", *flags).filter(
         (kind == AGGREGATIONS.index("ratio"))
         & pl.col("numerator").is_not_null()
         & pl.col("denominator").is_not_null()
-    ).select(columns)
-    frame = pl.concat([sums, latest, ratios]).with_columns(
-        cell=of_series("cell"), outstanding=of_series("outstanding")
     )
+    del summed
+
+    def totals(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+        return (
+            frame.with_columns(cell=of_series("cell"), invested=of_series("outstanding"))
+            .group_by("cell", "year")
+            .agg(
+                pl.len().cast(pl.Int64).alias("loan_count"),
+                *(pl.col(name).sum() for name in columns),
+                pl.col("invested").sum(),
+                pl.col("estimated").any(),
+                pl.col("restated").any(),
+            )
+        )
+
+    none = pl.lit(None, VALUE)
+    order = ["cell", "year", "loan_count", "value", "attributed", "numerator", "denominator"]
+    order += ["invested", *flags]
+    summable = [
+        totals(frame, ["value", "attributed"])
+        .with_columns(numerator=none, denominator=none)
+        .select(order)
+        for frame in (sums, latest)
+    ]
+    pooled = totals(ratios, ["numerator", "denominator"]).with_columns(value=none, attributed=none)
+    frame = pl.concat([*summable, pooled.select(order)])
     del sums, latest, ratios
     names = series.select(
         "programme_category", "indicator", "aggregation", cell=cells["cell"]
     ).unique(subset="cell")
     grouped = (
-        frame.group_by("cell", "year")
-        .agg(
-            pl.len().cast(pl.Int64).alias("loan_count"),
-            pl.col("value").sum(),
-            pl.col("attributed").sum(),
-            pl.col("numerator").sum(),
-            pl.col("denominator").sum(),
-            pl.col("outstanding").sum().alias("invested"),
-            pl.col("estimated").any(),
-            pl.col("restated").any(),
-        )
-        .join(names, on="cell")
+        frame.join(names, on="cell")
         .sort("cell", "year")
         .with_columns(
             # ratios carry no attribution and no plain sum; summable kinds carry no numerator
