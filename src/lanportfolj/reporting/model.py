@@ -414,9 +414,16 @@ def _series_json(values: pl.DataFrame) -> Iterator[str]:
 
 def report_json(data: dict[str, Any]) -> list[bytes]:
     """The UTF-8 pieces of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
-    separators=(",", ":"))`` for a report dict whose tables may be ``FrameRows``: those are written
-    column-wise in polars, a chunk of rows at a time, and spliced in. Joined, the pieces are exactly
-    the bytes ``json.dumps`` gives for the same dict read as lists.
+    separators=(",", ":"))`` for a report dict whose tables may be ``FrameRows`` (see
+    ``report_json_pieces``), as a list."""
+    return list(report_json_pieces(data))
+
+
+def report_json_pieces(data: dict[str, Any]) -> Iterator[bytes]:
+    """``report_json`` one piece at a time: the tables are written column-wise in polars, a chunk
+    of rows at a time, and spliced in as they are made, so a writer that consumes the pieces holds
+    one chunk's text at a time. Joined, the pieces are exactly the bytes ``json.dumps`` gives for
+    the same dict read as lists.
     """
     tables: list[FrameRows] = []
     token = uuid.uuid4().hex
@@ -433,13 +440,13 @@ def report_json(data: dict[str, Any]) -> list[bytes]:
     text = _json_dumps(skeleton(data))
     # the placeholders come out of json as "\u0000<token><n>\u0000": split there, splice the tables
     pieces = re.split(f'"\\\\u0000{token}(\\d+)\\\\u0000"', text)
-    out: list[bytes] = []
+    del text
     for position, piece in enumerate(pieces):
         if position % 2:
-            out.extend(chunk.encode("utf-8") for chunk in tables[int(piece)].json())
+            for chunk in tables[int(piece)].json():
+                yield chunk.encode("utf-8")
         else:
-            out.append(piece.encode("utf-8"))
-    return out
+            yield piece.encode("utf-8")
 
 
 def value_series(data: dict[str, Any]) -> list[dict[str, Any]]:
