@@ -24,6 +24,7 @@ and of its frozen copy are the same bytes.
 from __future__ import annotations
 
 import gc
+import io
 import json
 import re
 import uuid
@@ -35,6 +36,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 
 from lanportfolj.domain.allocation import (
     FX_MAX_SCALE,
@@ -266,14 +268,14 @@ class FrameRows(list[dict[str, Any]]):
             return f"FrameRows({len(self)} {'series' if self.series else 'rows'})"
         return super().__repr__()
 
-    def json(self) -> Iterator[str]:
-        """The table as the JSON array ``json.dumps(rows, sort_keys=True, ensure_ascii=False,
-        separators=(",", ":"))`` would write, built column-wise in polars, in pieces."""
+    def json(self) -> Iterator[bytes]:
+        """The table as the UTF-8 JSON array ``json.dumps(rows, sort_keys=True,
+        ensure_ascii=False, separators=(",", ":"))`` would write, written by polars, in pieces."""
         if self.filled:
             # read (and possibly changed) as dicts already: those are what the dict holds
-            return iter([_json_dumps(list(self))])
+            return iter([_json_dumps(list(self)).encode("utf-8")])
         if self.frame.height == 0:
-            return iter(["[]"])
+            return iter([b"[]"])
         if self.series:
             return _series_json(self.frame)
         return _rows_json(self.frame)
@@ -304,112 +306,81 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-#: the characters ``json.dumps(ensure_ascii=False)`` escapes: quote, backslash, control characters
-_ESCAPED: Final = r'["\\\x00-\x1f]'
+def _writable(dtype: pl.DataType | DataTypeClass) -> bool:
+    """Whether polars' JSON writer writes this column's values exactly as ``json.dumps`` does.
 
-
-def _text_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame, set[str]]:
-    """``_string_columns`` and the names of the columns it cast (decimals and dates)."""
-    text_types = (pl.Decimal, pl.Date, pl.Datetime)
-    cast = {name for name, dtype in frame.schema.items() if isinstance(dtype, text_types)}
-    return frame.with_columns(pl.col(name).cast(pl.String) for name in cast), cast
-
-
-def _json_values(frame: pl.DataFrame, name: str, cast: set[str]) -> pl.Expr:
-    """Column ``name`` of a ``_text_columns`` frame as JSON text, exactly as ``json.dumps`` writes it.
-
-    ``cast`` names the decimal and date columns: their text is digits, sign, point, dashes and
-    colons, which JSON never escapes.
+    Texts (escaped alike: quote, backslash and control characters, the rest as is), booleans,
+    integers, nulls and lists of them are; floats are not (their shortest forms can differ).
     """
-    dtype = frame.schema[name]
-    column = pl.col(name)
-    if name in cast:
-        encoded = pl.concat_str([pl.lit('"'), column, pl.lit('"')])
-    elif dtype == pl.String and not frame.select(column.str.contains(_ESCAPED).any()).item():
-        # nothing json would escape: the text in quotes
-        encoded = pl.concat_str([pl.lit('"'), column, pl.lit('"')])
-    elif dtype == pl.String:
-        # each distinct text is escaped by json itself (texts that need escaping are rare)
-        distinct = frame[name].drop_nulls().unique().to_list()
-        encoded = column.replace_strict(
-            distinct, [_json_dumps(text) for text in distinct], return_dtype=pl.String
-        )
-    elif dtype == pl.Boolean:
-        encoded = pl.when(column).then(pl.lit("true")).otherwise(pl.lit("false"))
-    elif dtype.is_integer():
-        encoded = column.cast(pl.String)
-    else:
-        # anything else (the SDG lists of the loans table): json of each value, in Python
-        texts = [None if v is None else _json_dumps(v) for v in frame[name].to_list()]
-        encoded = pl.lit(pl.Series(name, texts, dtype=pl.String))
-    return encoded.fill_null("null")
+    if isinstance(dtype, pl.List):
+        return _writable(dtype.inner)
+    return dtype in (pl.String, pl.Boolean, pl.Null) or dtype.is_integer()
 
 
-def _object_json(members: dict[str, pl.Expr]) -> pl.Expr:
-    """``{"key":value,...}`` per row, keys sorted as ``json.dumps(sort_keys=True)`` sorts them."""
-    parts: list[pl.Expr] = []
-    for position, key in enumerate(sorted(members)):
-        parts.append(pl.lit(("{" if position == 0 else ",") + _json_dumps(key) + ":"))
-        parts.append(members[key])
-    parts.append(pl.lit("}"))
-    return pl.concat_str(parts)
+def _json_items(rows: pl.DataFrame) -> bytes:
+    """The rows of a ``string_columns`` frame as the items of a JSON array of objects with sorted
+    keys (no brackets): written by polars, or by ``json`` from the row dicts for other types."""
+    rows = rows.select(sorted(rows.columns))
+    if not all(_writable(dtype) for dtype in rows.schema.values()):
+        return _json_dumps(rows.to_dicts())[1:-1].encode("utf-8")
+    buffer = io.BytesIO()
+    rows.write_json(buffer)
+    return buffer.getbuffer()[1:-1].tobytes()
+
+
+def _written_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """``string_columns``, and a missing boolean written as ``false``.
+
+    The column-wise writer has always written a null boolean as ``false`` (``on_track`` where it
+    cannot be judged; ``estimated`` of a ratio with neither a computed nor a reported value), and
+    the frozen reports and their digests hold that; ``json.dumps`` of the row dicts writes
+    ``null``. Kept as it was: changing published bytes is a decision of its own.
+    """
+    return string_columns(frame).with_columns(
+        pl.col(name).fill_null(False) for name, dtype in frame.schema.items() if dtype == pl.Boolean
+    )
 
 
 #: rows (or series) written to JSON at a time: bounds the memory their text columns take in polars
 JSON_CHUNK: Final = 16_384
 
 
-def _rows_json(frame: pl.DataFrame) -> Iterator[str]:
+def _rows_json(frame: pl.DataFrame) -> Iterator[bytes]:
     """A table's rows as the JSON array of row objects, in pieces."""
-    yield "["
+    yield b"["
     for offset in range(0, frame.height, JSON_CHUNK):
-        text, cast = _text_columns(frame.slice(offset, JSON_CHUNK))
-        members = {name: _json_values(text, name, cast) for name in text.columns}
         if offset:
-            yield ","
-        yield text.select(_object_json(members).str.join(",")).item()
-    yield "]"
+            yield b","
+        yield _json_items(_written_columns(frame.slice(offset, JSON_CHUNK)))
+    yield b"]"
 
 
-def _series_json(values: pl.DataFrame) -> Iterator[str]:
+def _series_json(values: pl.DataFrame) -> Iterator[bytes]:
     """The yearly values as the JSON array of series objects (see ``value_series_rows``), in pieces.
 
-    The frame is sorted, so each series is a run of rows: its fixed fields come from the run's
-    first row and the n-th item of each array from row ``start + n``, gathered for all series at
-    once (a series has at most one row per year), which is several times faster than grouping.
+    The frame is sorted, so each series is a run of rows: numbered, the runs are grouped by slices
+    into one row per series, its yearly columns becoming lists, which polars writes as arrays.
     """
     arrays = [column for column, _ in SERIES_ARRAYS]
     frame = values.select(*SERIES_KEYS, *arrays)
     starts = frame.select(_series_starts().arg_true().cast(pl.Int64))["loan"]
-    yield "["
+    yield b"["
     for first in range(0, starts.len(), JSON_CHUNK):
         begin = int(starts[first])
         end = int(starts[first + JSON_CHUNK]) if first + JSON_CHUNK < starts.len() else frame.height
-        text, cast = _text_columns(frame.slice(begin, end - begin))
-        bounds = (
-            starts.slice(first, JSON_CHUNK)
-            .to_frame("start")
-            .with_columns(pl.col("start") - begin)
-            .with_columns(
-                length=pl.col("start").shift(-1, fill_value=end - begin) - pl.col("start")
+        series = (
+            _written_columns(frame.slice(begin, end - begin))
+            .group_by(_series_starts().cum_sum().set_sorted().alias("run"), maintain_order=True)
+            .agg(
+                *(pl.col(key).first() for key in SERIES_KEYS),
+                *(pl.col(column).alias(name) for column, name in SERIES_ARRAYS),
             )
+            .drop("run")
         )
-        longest = int(bounds["length"].max() or 0)
-        heads = pl.concat([text[bounds["start"]], bounds], how="horizontal")
-        members = {key: _json_values(heads, key, cast) for key in SERIES_KEYS}
-        items = text.select(**{column: _json_values(text, column, cast) for column in arrays})
-        for column, name in SERIES_ARRAYS:
-            source = pl.lit(items[column])
-            nth = [
-                source.gather(pl.when(pl.col("length") > n).then(pl.col("start") + n))
-                for n in range(longest)
-            ]
-            joined = pl.concat_str(nth, separator=",", ignore_nulls=True)
-            members[name] = pl.concat_str([pl.lit("["), joined, pl.lit("]")])
         if first:
-            yield ","
-        yield heads.select(_object_json(members).str.join(",")).item()
-    yield "]"
+            yield b","
+        yield _json_items(series)
+    yield b"]"
 
 
 def report_json(data: dict[str, Any]) -> list[bytes]:
@@ -443,8 +414,7 @@ def report_json_pieces(data: dict[str, Any]) -> Iterator[bytes]:
     del text
     for position, piece in enumerate(pieces):
         if position % 2:
-            for chunk in tables[int(piece)].json():
-                yield chunk.encode("utf-8")
+            yield from tables[int(piece)].json()
         else:
             yield piece.encode("utf-8")
 
