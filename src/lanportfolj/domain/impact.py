@@ -58,14 +58,39 @@ class Impact:
 
     #: the indicator definitions the pool's loans use
     indicators: pl.DataFrame
-    #: loan × indicator × year: value, numerator, denominator, estimated, restated, share, attributed
-    values: pl.DataFrame
+    #: one row per loan and indicator (row ``sid``, sorted by loan and indicator): loan, borrower,
+    #: programme category, indicator, aggregation, share
+    series: pl.DataFrame
+    #: the yearly values by series number: sid, year, value, numerator, denominator, estimated,
+    #: restated, attributed (sorted by sid and year)
+    yearly: pl.DataFrame
     #: loan × indicator: baseline, latest, target, change, on track, attributed latest value
     per_loan: pl.DataFrame
     #: programme category × indicator × year, for sum, latest and ratio indicators
     by_category: pl.DataFrame
     #: indicator × year totals for the pool and the bond's share of them
     bond: pl.DataFrame
+
+    @property
+    def values(self) -> pl.DataFrame:
+        """loan × indicator × year: value, numerator, denominator, estimated, restated, share,
+        attributed, with the series' texts (``wide_values``; built on each use)."""
+        return wide_values(self.series, self.yearly)
+
+
+def wide_values(series: pl.DataFrame, yearly: pl.DataFrame) -> pl.DataFrame:
+    """The yearly values (``Impact.yearly``, or a slice of it) with their series' texts, one row per
+    loan, indicator and year, sorted so.
+
+    At national scale this is the widest table (1.2 million rows, five texts each), so the report
+    keeps it narrow and widens it only where a reader wants it (a chunk at a time for the JSON).
+    """
+    texts = series[yearly["sid"]]
+    return pl.concat(
+        [texts.drop("share"), yearly.drop("sid", "attributed"), texts.select("share"),
+         yearly.select("attributed")],
+        how="horizontal",
+    )  # fmt: skip
 
 
 def _ids(column: str, names: list[str]) -> pl.Expr:
@@ -357,15 +382,6 @@ def assess_impact(
     )
     bond = bond.select(_BOND_ORDER).sort("indicator", "year")
 
-    texts = series.select(
-        "loan", "borrower", "programme_category", "indicator", "aggregation", "share"
-    )[core["sid"]]
-    values = pl.concat(
-        [texts.drop("share"), core.drop("sid", "attributed"), texts.select("share"),
-         core.select("attributed")],
-        how="horizontal",
-    )  # fmt: skip
-
     used = set(series["indicator"].to_list())
     ratio_series = series.filter(pl.col("aggregation") == "ratio")
     used |= {
@@ -373,7 +389,10 @@ def assess_impact(
     }
     return Impact(
         indicators=definitions.filter(pl.col("code").is_in(sorted(used))).sort("code"),
-        values=values,
+        series=series.select(
+            "loan", "borrower", "programme_category", "indicator", "aggregation", "share"
+        ),
+        yearly=core,
         per_loan=per_loan,
         by_category=by_category,
         bond=bond,

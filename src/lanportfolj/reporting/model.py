@@ -47,7 +47,13 @@ from lanportfolj.domain.allocation import (
     FxRate,
     allocate,
 )
-from lanportfolj.domain.impact import PERCENT_SCALE, VALUE_SCALE, Impact, assess_impact
+from lanportfolj.domain.impact import (
+    PERCENT_SCALE,
+    VALUE_SCALE,
+    Impact,
+    assess_impact,
+    wide_values,
+)
 from lanportfolj.reporting.inputs import ReportInputs
 
 SCHEMA_VERSION: Final = "2"
@@ -233,10 +239,18 @@ class FrameRows(list[dict[str, Any]]):
 
     def __init__(self, frame: pl.DataFrame, *, series: bool = False) -> None:
         super().__init__()
-        self.frame = frame
+        self._frame = frame
         self.series = series
         self.filled = False
         self._len: int | None = None
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The table's frame (for the yearly values: sorted by loan, indicator and year)."""
+        return self._frame
+
+    def _series_count(self) -> int:
+        return int(self.frame.select(_series_starts().sum()).item() or 0)
 
     def _fill(self) -> None:
         if not self.filled:
@@ -251,7 +265,7 @@ class FrameRows(list[dict[str, Any]]):
             if not self.series:
                 self._len = self.frame.height
             else:
-                self._len = int(self.frame.select(_series_starts().sum()).item() or 0)
+                self._len = self._series_count()
         return self._len
 
     def __getitem__(self, index: Any) -> Any:
@@ -279,6 +293,33 @@ class FrameRows(list[dict[str, Any]]):
         if self.series:
             return _series_json(self.frame)
         return _rows_json(self.frame)
+
+
+class ValueSeries(FrameRows):
+    """The yearly values (``FrameRows`` of series) kept as the impact's two narrow frames, the values
+    by series number and the series' texts: ``frame`` widens them on each use (``wide_values``; at
+    national scale 1.2 million rows with five texts each, the largest frame of the report) and the
+    JSON writer widens one chunk at a time, so publishing never holds the wide frame.
+    """
+
+    def __init__(self, impact: Impact) -> None:
+        super().__init__(pl.DataFrame(), series=True)
+        self._series_texts = impact.series
+        self._yearly = impact.yearly
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        return wide_values(self._series_texts, self._yearly)
+
+    def _series_count(self) -> int:
+        return self._yearly["sid"].n_unique() if self._yearly.height else 0
+
+    def json(self) -> Iterator[bytes]:
+        if self.filled:
+            return super().json()
+        if self._yearly.height == 0:
+            return iter([b"[]"])
+        return _series_json(self._yearly, self._series_texts)
 
 
 def _filling(name: str) -> Any:
@@ -355,28 +396,46 @@ def _rows_json(frame: pl.DataFrame) -> Iterator[bytes]:
     yield b"]"
 
 
-def _series_json(values: pl.DataFrame) -> Iterator[bytes]:
+def _series_json(values: pl.DataFrame, texts: pl.DataFrame | None = None) -> Iterator[bytes]:
     """The yearly values as the JSON array of series objects (see ``value_series_rows``), in pieces.
 
     The frame is sorted, so each series is a run of rows: numbered, the runs are grouped by slices
     into one row per series, its yearly columns becoming lists, which polars writes as arrays.
+    With ``texts`` (``Impact.series``), ``values`` is ``Impact.yearly``: its runs are numbered by
+    ``sid`` already, and each series' fields are its row of ``texts``.
     """
     arrays = [column for column, _ in SERIES_ARRAYS]
-    frame = values.select(*SERIES_KEYS, *arrays)
-    starts = frame.select(_series_starts().arg_true().cast(pl.Int64))["loan"]
+    if texts is None:
+        new_series = _series_starts()
+    else:
+        new_series = (pl.col("sid") != pl.col("sid").shift()).fill_null(True)
+    starts = values.select(new_series.arg_true().cast(pl.Int64).alias("start"))["start"]
     yield b"["
     for first in range(0, starts.len(), JSON_CHUNK):
         begin = int(starts[first])
-        end = int(starts[first + JSON_CHUNK]) if first + JSON_CHUNK < starts.len() else frame.height
-        series = (
-            _written_columns(frame.slice(begin, end - begin))
-            .group_by(_series_starts().cum_sum().set_sorted().alias("run"), maintain_order=True)
-            .agg(
-                *(pl.col(key).first() for key in SERIES_KEYS),
-                *(pl.col(column).alias(name) for column, name in SERIES_ARRAYS),
-            )
-            .drop("run")
+        end = (
+            int(starts[first + JSON_CHUNK]) if first + JSON_CHUNK < starts.len() else values.height
         )
+        part = values.slice(begin, end - begin)
+        if texts is None:
+            series = (
+                _written_columns(part.select(*SERIES_KEYS, *arrays))
+                .group_by(_series_starts().cum_sum().set_sorted().alias("run"), maintain_order=True)
+                .agg(
+                    *(pl.col(key).first() for key in SERIES_KEYS),
+                    *(pl.col(column).alias(name) for column, name in SERIES_ARRAYS),
+                )
+                .drop("run")
+            )
+        else:
+            lists = (
+                _written_columns(part.select("sid", *arrays))
+                .group_by(pl.col("sid").set_sorted(), maintain_order=True)
+                .agg(pl.col(column).alias(name) for column, name in SERIES_ARRAYS)
+            )
+            heads = _written_columns(texts.select(SERIES_KEYS)[lists["sid"]])
+            series = pl.concat([heads, lists.drop("sid")], how="horizontal")
+        del part
         if first:
             yield b","
         yield _json_items(series)
@@ -460,7 +519,7 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
     """The methodology section: the rules the figures were computed by, in both languages."""
     fx = model.fx
     bond = model.bond
-    values = model.impact.values
+    values = model.impact.yearly
     estimated = int(values["estimated"].sum()) if values.height else 0
     restated = int(values["restated"].sum()) if values.height else 0
     sections = [
@@ -628,7 +687,7 @@ def _report_to_dict(model: ReportModel) -> dict[str, Any]:
         "impact": {
             "indicators": FrameRows(impact.indicators),
             "per_loan": FrameRows(impact.per_loan),
-            "values": FrameRows(impact.values, series=True),
+            "values": ValueSeries(impact),
             "by_category": FrameRows(impact.by_category),
             "bond": FrameRows(impact.bond),
         },
