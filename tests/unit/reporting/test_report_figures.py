@@ -296,3 +296,20 @@ def test_an_empty_pool_leaves_the_whole_bond_unallocated() -> None:
     assert alloc.bond_share_of_pool is None
     assert [m.code for m in alloc.messages] == ["pool_smaller_than_bond"]
     assert model.impact.values.height == model.impact.bond.height == 0
+
+
+def test_a_value_given_twice_for_the_same_loan_indicator_and_year_is_refused() -> None:
+    values = make_inputs().measurements
+    first = values.filter(pl.col("group") == "").head(1)
+    with pytest.raises(ValueError, match="one value per loan, indicator and year"):
+        compute_report(make_inputs(measurements=pl.concat([values, first])))
+    # the same key in a comparison group, and values of an indicator no definition names (twice
+    # for the same year, under two such codes), are no repeat and change no figure
+    unnamed = pl.concat(
+        [first.with_columns(indicator=pl.lit(code)) for code in ("UNKNOWN_A", "UNKNOWN_B")]
+    )
+    other = pl.concat([values, first.with_columns(group=pl.lit("comparison")), unnamed])
+    expected = compute_report(make_inputs()).impact
+    got = compute_report(make_inputs(measurements=other)).impact
+    assert got.values.equals(expected.values)
+    assert got.by_category.equals(expected.by_category)
