@@ -17,8 +17,10 @@ published report re-renders identically later. In the dict:
 ``report_to_dict`` leaves the tables as polars frames inside ``FrameRows``: a list that fills itself
 with the row dicts on first use, so to any reader it is the list described above, while the JSON,
 XLSX and HTML renderers read the frames column-wise and no Python object is made per value (at
-10 000 loans the dict used to cost 1.9 s and most of the peak memory). ``render_json`` of the dict
-and of its frozen copy are the same bytes.
+10 000 loans the dict used to cost 1.9 s and most of the peak memory). The yearly values are a
+``ValueSeries``: the impact's narrow frames (values by series number, texts once per series), widened
+only when a reader asks for ``frame``. ``render_json`` of the dict and of its frozen copy are the
+same bytes.
 """
 
 from __future__ import annotations
