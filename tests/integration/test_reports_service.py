@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from lanportfolj.db import make_engine, session_scope
 from lanportfolj.models import BondPoolEntry, Measurement, Report, SocialBond
 from lanportfolj.reporting.inputs import FxRate
+from lanportfolj.reporting.json import render_json
 from lanportfolj.services import reports
 from lanportfolj.services.measurements import import_file
 from lanportfolj.services.reports import ReportError
@@ -273,3 +274,17 @@ def test_the_demo_report_matches_the_documented_json_schema(demo_session: Sessio
         "the demo's comparison school should be in the report"
     )
     assert validate(document, schema, schema, "$") == []
+
+
+def test_an_indicator_that_cannot_be_judged_is_null_in_the_json_not_off_track(
+    demo_session: Session,
+) -> None:
+    """Botkyrkabyggen's average rent has no target direction to judge: the investor's JSON must say
+    ``null`` ("cannot be judged"), never ``false`` ("not on track"), and the per-loan rows whose
+    target is missed stay ``false``."""
+    data = reports.draft_report(session=demo_session, bond=_bond(demo_session), report_date=DAY)
+    written = json.loads(render_json(data))
+    on_track = {(r["loan"], r["indicator"]): r["on_track"] for r in written["impact"]["per_loan"]}
+    assert on_track[("SH-2023-001", "average_rent_sek_per_sqm")] is None
+    assert on_track[("SH-2024-004", "vocational_course_starts")] is False
+    assert {value for value in on_track.values()} == {True, False, None}

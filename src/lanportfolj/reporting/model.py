@@ -372,16 +372,9 @@ def _json_items(rows: pl.DataFrame) -> bytes:
 
 
 def _written_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """``string_columns``, and a missing boolean written as ``false``.
-
-    The column-wise writer has always written a null boolean as ``false`` (``on_track`` where it
-    cannot be judged; ``estimated`` of a ratio with neither a computed nor a reported value), and
-    the frozen reports and their digests hold that; ``json.dumps`` of the row dicts writes
-    ``null``. Kept as it was: changing published bytes is a decision of its own.
-    """
-    return string_columns(frame).with_columns(
-        pl.col(name).fill_null(False) for name, dtype in frame.schema.items() if dtype == pl.Boolean
-    )
+    """``string_columns``; a missing boolean stays ``null`` (``on_track`` where it cannot be judged is
+    not "off track"), as ``json.dumps`` of the row dicts writes it."""
+    return string_columns(frame)
 
 
 #: rows (or series) written to JSON at a time: bounds the memory their text columns take in polars
