@@ -67,10 +67,21 @@ WITH pool AS (
     SELECT DISTINCT loan, indicator, aggregation FROM plain WHERE aggregation = 'latest'
 ), carried AS (
     -- a stock stands until it is reported again: each year takes the latest value at or before it
-    SELECT p.loan, p.indicator, p.aggregation, y.year, s.value, s.est, s.res
-    FROM latest_pairs p JOIN latest_years y ON y.indicator = p.indicator
-    ASOF JOIN (SELECT * FROM plain WHERE aggregation = 'latest') s
-        ON s.loan = p.loan AND s.indicator = p.indicator AND s.year <= y.year
+    -- (a window over the years, not an ASOF JOIN: DuckDB's ASOF JOIN grows faster than linearly
+    -- here, 1.1 of the query's 1.3 s at 1 000 loans)
+    SELECT * FROM (
+        SELECT p.loan, p.indicator, p.aggregation, y.year,
+               last_value(s.year IGNORE NULLS) OVER w AS reported,
+               last_value(s.value IGNORE NULLS) OVER w AS value,
+               last_value(s.est IGNORE NULLS) OVER w AS est,
+               last_value(s.res IGNORE NULLS) OVER w AS res
+        FROM latest_pairs p JOIN latest_years y ON y.indicator = p.indicator
+        LEFT JOIN plain s
+            ON s.loan = p.loan AND s.indicator = p.indicator AND s.year = y.year
+            AND s.aggregation = 'latest'
+        WINDOW w AS (PARTITION BY p.loan, p.indicator ORDER BY y.year
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    ) WHERE reported IS NOT NULL
 ), ratios AS (
     SELECT u.loan, u.indicator, u.aggregation, n.year, n.value AS num, d.value AS den,
            n.est OR d.est AS est, n.res OR d.res AS res
