@@ -417,7 +417,9 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
-    workers: int = typer.Option(1, "--workers", help="Worker processes (production: 2 × cores)."),
+    workers: int = typer.Option(
+        1, "--workers", help="Worker processes (production: one per core)."
+    ),
 ) -> None:
     """Serve the web pages and the API."""
     import os
