@@ -147,30 +147,36 @@ def _rendering(
     with making:
         kept = _RENDERED.get(key)
         if kept is None:
-            content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
-            if fmt == "html":
-                # both made once for every process, and kept beside the rendering
-                hashes = rendered_reports.derived(
-                    settings,
-                    sha256,
-                    fmt,
-                    lang,
-                    "csp",
-                    lambda: " ".join(allowed_script_hashes(content.decode("utf-8"))).encode(),
-                )
-                gzipped = rendered_reports.derived(
-                    settings,
-                    sha256,
-                    fmt,
-                    lang,
-                    "gz",
-                    lambda: gzip.compress(content, compresslevel=6, mtime=0),
-                )
-                kept = _Kept(content, tuple(hashes.decode().split()), gzipped)
-            else:
-                kept = _Kept(content, (), None)  # a workbook is a zip already
+            kept = _made(settings, sha256, fmt, lang, frozen)
             _RENDERED.put(key, kept)
     return kept
+
+
+def _made(
+    settings: Settings, sha256: str, fmt: str, lang: str, frozen: Callable[[], bytes]
+) -> _Kept:
+    """The rendering and, for HTML, its CSP hashes and gzipped bytes: read from the files every
+    process shares, or made into them once."""
+    content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
+    if fmt != "html":
+        return _Kept(content, (), None)  # a workbook is a zip already
+    hashes = rendered_reports.derived(
+        settings,
+        sha256,
+        fmt,
+        lang,
+        "csp",
+        lambda: " ".join(allowed_script_hashes(content.decode("utf-8"))).encode(),
+    )
+    gzipped = rendered_reports.derived(
+        settings,
+        sha256,
+        fmt,
+        lang,
+        "gz",
+        lambda: gzip.compress(content, compresslevel=6, mtime=0),
+    )
+    return _Kept(content, tuple(hashes.decode().split()), gzipped)
 
 
 def prerender(
@@ -189,9 +195,9 @@ def prerender(
             if report is None or report.sha256 is None:
                 return
             for lang in langs:
-                _rendering(
-                    settings, report.sha256, "html", lang, lambda: reports.frozen_bytes(report)
-                )
+                # the files themselves, whatever this process holds in memory: they are for the
+                # other processes
+                _made(settings, report.sha256, "html", lang, lambda: reports.frozen_bytes(report))
     except Exception:
         log.warning("pre-rendering report %s failed", report_id, exc_info=True)
 
