@@ -7,6 +7,7 @@ each test copies. PostgreSQL: one fresh schema per run, emptied between tests.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -166,3 +167,20 @@ def session(engine: Engine) -> Iterator[Session]:
 def demo_session(demo_engine: Engine) -> Iterator[Session]:
     with Session(demo_engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Each test leaves the root and ``litestar`` loggers' handlers as it found them.
+
+    Every ``create_app`` lets Litestar configure logging, and its handler writes to whatever stderr
+    was current then: pytest's capture of that test, closed when the test ends. A thread that logs
+    later (an HTTP client's request log, a background rendering) then printed "Logging error: I/O
+    operation on closed file" into a later test's output.
+    """
+    loggers = [logging.getLogger(), logging.getLogger("litestar")]
+    before = [(logger.handlers[:], logger.level) for logger in loggers]
+    yield
+    for logger, (handlers, level) in zip(loggers, before, strict=True):
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
