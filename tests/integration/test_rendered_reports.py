@@ -53,7 +53,7 @@ def test_a_published_page_is_rendered_once_for_every_worker(app_and_engine, monk
     assert {p.name.split("-")[1] for p in folder.glob(f"{sha}-*.html")} == {"sv", "en"}
 
     # another worker process: nothing in its memory, and it must not render again
-    reports_web._RENDERED.items.clear()
+    reports_web._RENDERED.clear()
 
     def no_rendering(*args, **kwargs):
         raise AssertionError("a published report was rendered a second time")
@@ -71,7 +71,7 @@ def test_a_published_page_is_rendered_once_for_every_worker(app_and_engine, monk
         )
 
     # yet another worker: the policy's hashes and the gzipped page are read, not made again
-    reports_web._RENDERED.items.clear()
+    reports_web._RENDERED.clear()
     monkeypatch.setattr(reports_web, "allowed_script_hashes", no_rendering)
     monkeypatch.setattr(reports_web.gzip, "compress", no_rendering)
     again = investor.get(f"/reports/{ISIN}/{DAY}?lang=en", headers={"Accept-Encoding": "gzip"})

@@ -144,53 +144,37 @@ def data_changed() -> None:
         _generation += 1
 
 
-class PageCache(Generic[T]):
-    """A small LRU of rendered parts, each valid for the data generation it was made at."""
+class KeptOnce(Generic[T]):
+    """A small LRU of values, each made once: concurrent misses of a key wait for one making."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, tuple[int, T]] = OrderedDict()
+        self._items: OrderedDict[Hashable, T] = OrderedDict()
         self._lock = threading.Lock()
         self._making: dict[Hashable, threading.Lock] = {}
 
-    def _kept(self, key: Hashable, generation: int) -> tuple[bool, T | None]:
+    def get(self, key: Hashable) -> tuple[bool, T | None]:
+        """(True, value) when ``key`` is kept, else (False, None)."""
         with self._lock:
-            kept = self._items.get(key)
-            if kept is not None and kept[0] == generation:
-                self._items.move_to_end(key)
-                return True, kept[1]
-            return False, None
+            if key not in self._items:
+                return False, None
+            self._items.move_to_end(key)
+            return True, self._items[key]
 
-    def peek(self, engine: Engine, key: Hashable) -> tuple[bool, T | None]:
-        """(True, part) when a part of the current generation is kept, without a thread or a pooled
-        connection (``quick_generation``); (False, None) when there is none or the check needs I/O."""
-        generation = quick_generation(engine)
-        if generation is None:
-            return False, None
-        return self._kept((str(engine.url), key), generation)
-
-    def get_or_make(self, db: Session, key: Hashable, make: Callable[[], T]) -> T:
-        """The part for ``key``, made by ``make()`` unless a part of the current generation is kept."""
-        # read the generation *before* making: a write that lands while the part is made then leaves
-        # it marked with the older generation, so the next request makes it again
-        generation = data_generation(db)
-        # the generation is per process, so a part is also tied to its database (tests, and a process
-        # that serves more than one, must never get another database's page)
-        key = (str(db.get_bind().engine.url), key)
-        found, value = self._kept(key, generation)
+    def get_or_make(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The value of ``key``, made by ``make()`` unless it is kept."""
+        found, value = self.get(key)
         if found:
             return value  # type: ignore[return-value]
         with self._lock:
             making = self._making.setdefault(key, threading.Lock())
-        # concurrent requests for a part not yet made wait for one making instead of each making it
         with making:
-            found, value = self._kept(key, generation)
+            found, value = self.get(key)
             if found:
                 return value  # type: ignore[return-value]
             made = make()
             with self._lock:
-                self._items[key] = (generation, made)
-                self._items.move_to_end(key)
+                self._items[key] = made
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
                 self._making.pop(key, None)
@@ -199,6 +183,36 @@ class PageCache(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class PageCache(Generic[T]):
+    """A small LRU of rendered parts, each valid for the data generation it was made at.
+
+    The generation is part of each key, so a part of an older generation is never found again; it
+    leaves the LRU as newer parts come in."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._kept: KeptOnce[T] = KeptOnce(size)
+
+    def peek(self, engine: Engine, key: Hashable) -> tuple[bool, T | None]:
+        """(True, part) when a part of the current generation is kept, without a thread or a pooled
+        connection (``quick_generation``); (False, None) when there is none or the check needs I/O."""
+        generation = quick_generation(engine)
+        if generation is None:
+            return False, None
+        return self._kept.get((str(engine.url), key, generation))
+
+    def get_or_make(self, db: Session, key: Hashable, make: Callable[[], T]) -> T:
+        """The part for ``key``, made by ``make()`` unless a part of the current generation is kept."""
+        # read the generation *before* making: a write that lands while the part is made then leaves
+        # it marked with the older generation, so the next request makes it again
+        generation = data_generation(db)
+        # the generation is per process, so a part is also tied to its database (tests, and a process
+        # that serves more than one, must never get another database's page)
+        return self._kept.get_or_make((str(db.get_bind().engine.url), key, generation), make)
+
+    def clear(self) -> None:
+        self._kept.clear()
 
 
 # --- rendered page bodies -----------------------------------------------------------------------------

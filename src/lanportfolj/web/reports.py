@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -39,7 +38,7 @@ from lanportfolj.web.access import CurrentUser, allow
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
-from lanportfolj.web.page_cache import PageCache
+from lanportfolj.web.page_cache import KeptOnce, PageCache
 from lanportfolj.web.security import allowed_script_hashes, content_security_policy
 
 log = logging.getLogger(__name__)
@@ -107,49 +106,20 @@ class _Kept:
     gzipped: bytes | None
 
 
-class _RenderCache:
-    """Published renderings held in this process by (SHA-256, format, language): the page's policy then
-    needs no scan of megabytes of HTML per request, nor its compression. The renderings themselves are
-    made once for all processes (``services.rendered_reports``)."""
-
-    def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple[str, str, str], _Kept] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str]) -> _Kept | None:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-            return self.items.get(key)
-
-    def put(self, key: tuple[str, str, str], kept: _Kept) -> None:
-        with self.lock:
-            self.items[key] = kept
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_RENDERED = _RenderCache()
+#: Published renderings held in this process by (SHA-256, format, language): the page's policy then
+#: needs no scan of megabytes of HTML per request, nor its compression; concurrent first requests wait
+#: for one read of the files. The renderings themselves are made once for all processes
+#: (``services.rendered_reports``).
+_RENDERED: KeptOnce[_Kept] = KeptOnce(size=8)
 
 
 def _rendering(
     settings: Settings, sha256: str, fmt: str, lang: str, frozen: Callable[[], bytes]
 ) -> _Kept:
     """The published report as ``fmt`` in ``lang``, with its CSP script hashes and gzipped bytes (HTML)."""
-    key = (sha256, fmt, lang)
-    kept = _RENDERED.get(key)
-    if kept is not None:
-        return kept
-    # concurrent first requests in this process wait for one read (and scan) of the rendering
-    with _RENDERING_LOCK:
-        making = _RENDERING.setdefault(key, threading.Lock())
-    with making:
-        kept = _RENDERED.get(key)
-        if kept is None:
-            kept = _made(settings, sha256, fmt, lang, frozen)
-            _RENDERED.put(key, kept)
-    return kept
+    return _RENDERED.get_or_make(
+        (sha256, fmt, lang), lambda: _made(settings, sha256, fmt, lang, frozen)
+    )
 
 
 def _made(
@@ -210,10 +180,6 @@ def _accepts_gzip(request: Request[Any, Any, Any]) -> bool:
     return False
 
 
-_RENDERING: dict[tuple[str, str, str], threading.Lock] = {}
-_RENDERING_LOCK = threading.Lock()
-
-
 #: (ISIN, date) → (the bond's ISIN, id and SHA-256 of its published report), or (ISIN, None) when the
 #: bond has no report of that date, or None when there is no such bond. Reading even a few columns of a
 #: report row in SQLite walks the overflow pages of its frozen data (170 MB at national scale: ~40 ms a
@@ -251,8 +217,8 @@ async def _published_async(
         found, ref = _PUBLISHED.peek(engine, (isin, when))
         if found:
             bond_isin, _report_id, sha256 = _found(ref)
-            kept = _RENDERED.get((sha256, fmt, get_language()))
-            if kept is not None:
+            cached, kept = _RENDERED.get((sha256, fmt, get_language()))
+            if cached and kept is not None:
                 return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
     return await anyio.to_thread.run_sync(
         partial(_published, request, engine, isin, when, fmt, attachment=attachment)
