@@ -432,3 +432,28 @@ def test_every_named_download_sends_an_ascii_header(world) -> None:
         assert response.status_code == 200
         header = response.headers["content-disposition"]
         assert header.startswith('attachment; filename="') and header.isascii()
+
+
+def test_an_accepted_files_warnings_are_stored_capped_with_the_count(world) -> None:
+    app, engine, _ = world
+    client = signed_in(app, "a@lender.example")
+    # one value and 1 500 unfilled template rows: accepted, with a warning per skipped row
+    lines = ["loan,indicator,year,value,group", f"{OWN},dwellings_renovated,2025,987654,"]
+    lines += [f"{OWN},dwellings_renovated,2025,,g{n}" for n in range(1_500)]
+    response = _api_upload(client, "mostly-empty.csv", "\n".join(lines).encode())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["accepted"] is True and body["inserted"] + body["restated"] == 1
+    assert len(body["errors"]) == 1_000 and body["more_errors"] == 500
+    with Session(engine) as db:
+        stored = db.get(Submission, body["submission_id"])
+        assert stored is not None
+        kept = stored.errors
+    assert len(kept) == 1_001
+    assert {entry["code"] for entry in kept[:-1]} == {"missing-value"}
+    assert kept[-1] == {
+        "code": "more-issues",
+        "count": 500,
+        "message_sv": "… och 500 till",
+        "message_en": "… and 500 more",
+    }
