@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -229,13 +229,14 @@ def _matching_loans(session: Session, names: list[str] | None) -> list[tuple[int
     return [(i, ref, owner) for i, ref, owner in candidates if ref.upper() in wanted]
 
 
-def ingest_limits(settings: Settings) -> dict[str, int]:
-    """The size, unpacked-size and row limits of :class:`IngestContext` from the settings."""
-    return {
-        "max_bytes": settings.max_upload_bytes,
-        "max_uncompressed_bytes": settings.max_xlsx_xml_bytes,
-        "max_rows": settings.max_import_rows,
-    }
+def with_limits(context: IngestContext, settings: Settings) -> IngestContext:
+    """``context`` with the settings' file size, unpacked-size and row limits."""
+    return replace(
+        context,
+        max_bytes=settings.max_upload_bytes,
+        max_uncompressed_bytes=settings.max_xlsx_xml_bytes,
+        max_rows=settings.max_import_rows,
+    )
 
 
 def build_context(
@@ -298,9 +299,8 @@ def build_context(
         rules=rules,
         current_year=current_year or date.today().year,
         allowed_loans=allowed,
-        **ingest_limits(settings),
     )
-    return context, ids
+    return with_limits(context, settings), ids
 
 
 _KEY = ["li", "group", "year"]
@@ -414,12 +414,11 @@ def import_file(
         # instead of planning against values that are about to change
         session.execute(text("UPDATE loan SET id = id WHERE 0 = 1"))
     year = current_year or date.today().year
-    limits = IngestContext(
-        known_loans=frozenset(),
-        known_indicators=frozenset(),
-        rules={},
-        current_year=year,
-        **ingest_limits(settings),
+    limits = with_limits(
+        IngestContext(
+            known_loans=frozenset(), known_indicators=frozenset(), rules={}, current_year=year
+        ),
+        settings,
     )
     ids: dict[tuple[str, str], int] = {}
 
