@@ -341,6 +341,7 @@ def test_the_pending_folder_defaults_to_the_data_directory(demo_settings: Settin
     folder = pending_uploads.user_folder(demo_settings, 7)
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    folder.rmdir()
 
 
 # --- hostile file names ---------------------------------------------------------------------------
