@@ -458,3 +458,8 @@ def test_an_accepted_files_warnings_are_stored_capped_with_the_count(world) -> N
         "message_sv": "… och 500 till",
         "message_en": "… and 500 more",
     }
+    page = client.get(f"/imports/{body['submission_id']}?lang=sv")
+    assert page.status_code == 200
+    notes = page.text.split('data-testid="submission-notes"')[1].split("</table>")[0]
+    assert notes.count("<tr>") == 1 + 1_000 and "raden hoppas över" in notes
+    assert '<p data-testid="more-notes">… och 500 till</p>' in page.text

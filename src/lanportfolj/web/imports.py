@@ -330,10 +330,30 @@ def submission_page(db: Session, user: CurrentUser, submission_id: int) -> Templ
         "unchanged": submission.unchanged,
         "borrower": borrower.name if borrower else None,
     }
+    notes, more = stored_notes(submission.errors or [], get_language())
     return Template(
         "imports/detail.html",
-        context={"submission": meta, "rows": submission_rows(db, submission_id)},
+        context={
+            "submission": meta,
+            "rows": submission_rows(db, submission_id),
+            "notes": notes,
+            "more_notes": more,
+        },
     )
+
+
+def stored_notes(
+    stored: list[dict[str, Any]], lang: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The warnings kept with a submission (skipped rows), in ``lang``, and the "… and N more" line."""
+    key = "message_sv" if lang == "sv" else "message_en"
+    notes = [
+        {"row": entry.get("row"), "column": entry.get("column"), "message": entry.get(key, "")}
+        for entry in stored
+        if entry.get("code") != "more-issues"
+    ]
+    more = next((entry.get(key) for entry in stored if entry.get("code") == "more-issues"), None)
+    return notes, more
 
 
 @get(
