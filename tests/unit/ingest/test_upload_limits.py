@@ -39,6 +39,23 @@ def test_parts_that_declare_a_small_size_are_measured_by_what_they_inflate_to(
     assert result.rows == []
 
 
+def test_fastexcel_never_sees_a_refused_file(
+    context: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lanportfolj.ingest.readers as readers
+
+    opened: list[int] = []
+    real = readers.fastexcel.read_excel
+    monkeypatch.setattr(
+        readers.fastexcel, "read_excel", lambda data, *a, **k: opened.append(1) or real(data)
+    )
+    bomb = zip_bombs.zip_bomb(real_bytes=60 * MB, declared=4096)
+    assert _codes(bomb, context) == ["zip-bomb"]
+    assert opened == []
+    assert "zip-bomb" not in _codes(zip_bombs.workbook(0), context)
+    assert opened == [1], "an ordinary file is read by fastexcel as before"
+
+
 def test_the_cap_is_the_setting_not_a_constant(context: IngestContext) -> None:
     honest = zip_bombs.workbook(3 * MB)
     # repeated rows compress far beyond an ordinary sheet: only the byte cap is under test here
