@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import re
+from functools import cache
 from typing import Any, Final
 
 #: What a chart's element id looks like: generated (``reporting.charts.div_id``), never user text.
@@ -32,6 +33,9 @@ _UNSAFE: Final = {
     "\u2029": "\\u2029",
 }
 _UNSAFE_CHARS: Final = re.compile("[<>&\u2028\u2029]")
+
+_SCRIPT: Final = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_SRC: Final = re.compile(r"\bsrc\s*=", re.IGNORECASE)
 
 #: The figure call as emitted by :func:`figure_call` (``args`` is checked as JSON separately).
 FIGURE_CALL: Final = re.compile(
@@ -82,3 +86,31 @@ def script_hash(script_text: str) -> str:
     normalised = script_text.replace("\r\n", "\n").replace("\r", "\n")
     digest = hashlib.sha256(normalised.encode("utf-8")).digest()
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+@cache
+def _plotly_library_hash() -> tuple[int, str]:
+    from plotly.offline import get_plotlyjs
+
+    library = get_plotlyjs()
+    return len(library), script_hash(library)
+
+
+def allowed_script_hashes(page: str) -> list[str]:
+    """The CSP hashes of the inline scripts in ``page`` that may run: figure calls
+    (:func:`is_figure_call`) and the plotly.js library that ships with plotly, byte for byte.
+
+    Any other inline script (an injected one, an event handler attribute) gets no hash, so a policy
+    made of these hashes refuses it."""
+    hashes: list[str] = []
+    for match in _SCRIPT.finditer(page):
+        attributes, text = match.group(1), match.group(2)
+        if _SRC.search(attributes) or not text.strip():
+            continue
+        if is_figure_call(text):
+            hashes.append(script_hash(text))
+        elif len(text) > 1_000_000:
+            size, library_hash = _plotly_library_hash()
+            if len(text) == size and script_hash(text) == library_hash:
+                hashes.append(library_hash)
+    return sorted(set(hashes))

@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import html
 import json
-import re
-from functools import cache
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lanportfolj.config import Settings
-from lanportfolj.reporting.script_json import is_figure_call, script_hash
+from lanportfolj.reporting import script_json
 from lanportfolj.web.i18n import language_for
 
 #: Room for the multipart framing and the form fields around the largest accepted file.
@@ -54,8 +52,6 @@ STATIC_HEADERS: dict[str, str] = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
-_SRC = re.compile(r"\bsrc\s*=", re.IGNORECASE)
 MESSAGES: dict[str, dict[str, str]] = {
     "too-large": {
         "sv": "Förfrågan är för stor: högst {limit} byte tas emot. Dela upp filen.",
@@ -83,36 +79,18 @@ def body_limit(settings: Settings) -> int:
 
 def csp_hash(script_text: str) -> str:
     """The CSP source expression (``'sha256-…'``) that allows an inline script with this text."""
-    return script_hash(script_text)
+    return script_json.script_hash(script_text)
 
 
 def is_plotly_figure_call(script_text: str) -> bool:
     """True when ``script_text`` is exactly a chart's figure call whose arguments are JSON (data only)."""
-    return is_figure_call(script_text)
-
-
-@cache
-def _plotly_library_hash() -> tuple[int, str]:
-    from plotly.offline import get_plotlyjs
-
-    library = get_plotlyjs()
-    return len(library), csp_hash(library)
+    return script_json.is_figure_call(script_text)
 
 
 def allowed_script_hashes(page: str) -> list[str]:
-    """The hashes of the inline scripts in ``page`` that may run: plotly figure calls and the library."""
-    hashes: list[str] = []
-    for match in _SCRIPT.finditer(page):
-        attributes, text = match.group(1), match.group(2)
-        if _SRC.search(attributes) or not text.strip():
-            continue
-        if is_plotly_figure_call(text):
-            hashes.append(csp_hash(text))
-        elif len(text) > 1_000_000:
-            size, library_hash = _plotly_library_hash()
-            if len(text) == size and csp_hash(text) == library_hash:
-                hashes.append(library_hash)
-    return sorted(set(hashes))
+    """The hashes of the inline scripts in ``page`` that may run: the charts' figure calls and the
+    plotly.js library (``reporting.script_json.allowed_script_hashes``)."""
+    return script_json.allowed_script_hashes(page)
 
 
 #: Paths whose pages this site itself may frame (the draft report page embeds the bare report).
