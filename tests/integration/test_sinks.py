@@ -16,7 +16,9 @@ from hostile_sinks import (
     assert_hostile_texts_are_drawn,
     assert_inert,
     assert_token_only_in_its_slots,
+    figures,
     parse,
+    script_sources,
     store_hostile,
 )
 from lanportfolj.db import make_engine, session_scope
@@ -145,6 +147,12 @@ def test_the_published_report_and_its_download_are_inert(hostile_app) -> None:
         found = assert_inert(html, _meta_policy(html))
         assert_hostile_texts_are_drawn(found)
         assert "&lt;/script&gt;&lt;b id=pwn&gt;x&lt;/b&gt;" in html  # the borrower's name, escaped
+    # the download is the stand-alone file: plotly.js inlined, and a policy of its own scripts only
+    download = investor.get(f"/reports/{ISIN}/{DAY}/report.html?lang=en")
+    assert download.headers["content-disposition"].startswith("attachment")
+    policy = _meta_policy(download.text)
+    assert "'self'" not in policy and 'src="/static/plotly.min.js"' not in download.text
+    assert len(script_sources(policy)) == len(figures(download.text)) + 1  # + the library
 
 
 def test_a_report_file_carries_a_policy_of_only_its_own_scripts(hostile_app) -> None:
@@ -161,8 +169,8 @@ def test_a_report_file_carries_a_policy_of_only_its_own_scripts(hostile_app) -> 
     assert "default-src 'none'" in policy and "'self'" not in policy
     found = assert_inert(html, policy)
     assert_hostile_texts_are_drawn(found)
-    sources = policy.split("script-src ")[1].split(";")[0].split()
-    assert len(sources) == len(found) + 1  # each figure call and the library, nothing else
+    # each figure call and the library, nothing else
+    assert len(script_sources(policy)) == len(found) + 1
     # the meta comes before every script, or it would not cover them
     assert html.index("Content-Security-Policy") < html.index("<script")
 
