@@ -71,9 +71,10 @@ def figure_html(ident: str, traces: list[dict[str, Any]], layout: dict[str, Any]
     """
     payload = json.dumps([traces, layout, _CONFIG], ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    height = int(layout.get("height", _HEIGHT))
+    # no style= for the size: the page's CSP allows no inline style (web.security), and plotly.js sizes the
+    # div from the layout's height (every layout here sets one) and the container's width
     return (
-        f'<div id="{escape(ident)}" class="plotly-graph-div" style="height:{height}px;width:100%">'
+        f'<div id="{escape(ident)}" class="plotly-graph-div">'
         f"</div><script>Plotly.newPlot({json.dumps(ident)},...{payload});</script>"
     )
 
