@@ -103,7 +103,7 @@ STATIC_HEADERS: dict[str, str] = {
 #: Sent outside development only: a developer's http://localhost must not learn to refuse plain HTTP.
 HSTS = "max-age=31536000; includeSubDomains"
 
-#: Paths whose responses may be cached as usual (plotly.js, the stylesheet, the icon): the same for everyone.
+#: Paths whose assets may be cached as usual (plotly.js, the stylesheet, the icon): the same for everyone.
 CACHEABLE_PATHS: tuple[str, ...] = ("/static/",)
 
 #: The ``style=`` texts ``plotly.io.to_html`` writes around a figure of ``services.evaluation`` (320 px high).
@@ -317,14 +317,16 @@ class SecurityMiddleware:
         self.same_origin_frames = same_origin_frames
         self.hsts = hsts
 
-    def _add_headers(self, headers: MutableScopeHeaders, path: str) -> None:
+    def _add_headers(self, headers: MutableScopeHeaders, path: str, status: int) -> None:
         """The headers every response carries, unless its handler chose its own value."""
         for name, value in STATIC_HEADERS.items():
             if name not in headers:
                 headers[name] = value
         if self.hsts and "strict-transport-security" not in headers:
             headers["Strict-Transport-Security"] = HSTS
-        if not path.startswith(CACHEABLE_PATHS) and "cache-control" not in headers:
+        # an asset found is the same for everyone; an error page (with its CSRF cookie) is not
+        asset = path.startswith(CACHEABLE_PATHS) and (200 <= status < 300 or status == 304)
+        if not asset and "cache-control" not in headers:
             headers["Cache-Control"] = "no-store"
         if "server" in headers:
             del headers["server"]  # uvicorn's own is switched off in ``lanportfolj serve``
@@ -346,7 +348,7 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders(message)
-                self._add_headers(headers, path)
+                self._add_headers(headers, path, int(message["status"]))
                 if "x-frame-options" not in headers:
                     headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
                 if "content-security-policy" in headers:
@@ -407,6 +409,6 @@ class SecurityMiddleware:
             "status": status,
             "headers": headers,
         }
-        self._add_headers(MutableScopeHeaders(start), str(scope.get("path", "")))
+        self._add_headers(MutableScopeHeaders(start), str(scope.get("path", "")), status)
         await send(start)  # type: ignore[arg-type]
         await send({"type": "http.response.body", "body": content, "more_body": False})
