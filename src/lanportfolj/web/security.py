@@ -409,6 +409,7 @@ class SecurityMiddleware:
             "status": status,
             "headers": headers,
         }
-        self._add_headers(MutableScopeHeaders(start), str(scope.get("path", "")), status)
+        scope_headers = MutableScopeHeaders(start)  # type: ignore[arg-type]
+        self._add_headers(scope_headers, str(scope.get("path", "")), status)
         await send(start)  # type: ignore[arg-type]
         await send({"type": "http.response.body", "body": content, "more_body": False})
