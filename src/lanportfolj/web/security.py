@@ -234,18 +234,19 @@ def style_attribute_hashes() -> tuple[str, ...]:
     return tuple(csp_hash(text) for text in PLOTLY_CONTAINER_STYLES)
 
 
-def style_directives() -> list[str]:
+@cache
+def style_directives() -> tuple[str, ...]:
     """The policy's style part: no ``'unsafe-inline'``, only the product's own fixed inline styles by hash."""
     elements = style_element_hashes()
     attributes = style_attribute_hashes()
-    return [
+    return (
         # for a browser without the -elem/-attr directives (CSP 2): the stylesheets still apply; attribute
         # hashes need 'unsafe-hashes', which such a browser does not know, so the containers fall back to
         # their content's size
         " ".join(["style-src 'self'", *elements]),
         " ".join(["style-src-elem 'self'", *elements]),
         " ".join(["style-src-attr 'unsafe-hashes'", *attributes]),
-    ]
+    )
 
 
 #: Paths whose pages this site itself may frame (the draft report page embeds the bare report).
