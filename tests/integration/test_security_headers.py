@@ -22,7 +22,7 @@ from shell_world import World, build_world, fast_hashing, sign_in
 
 from lanportfolj.web.access import PUBLIC, allow
 from lanportfolj.web.app import create_app
-from lanportfolj.web.security import body_limit, csp_hash, style_attribute_hashes
+from lanportfolj.web.security import body_limit, csp_hash
 
 pytestmark = pytest.mark.integration
 
@@ -136,11 +136,11 @@ def test_no_hsts_in_development(settings, engine, world) -> None:
     assert response.headers.get("cache-control") == "no-store"
 
 
-def test_the_only_style_attributes_allowed_are_plotlys_fixed_containers(production) -> None:
-    """An overlay a stored text might carry gets no hash; the evaluation page's containers do."""
+def test_no_style_attribute_is_allowed(production) -> None:
+    """An overlay a stored text might carry (``style="position:fixed…"``) is refused: no page needs one."""
     csp = production.get("/login").headers["content-security-policy"]
-    attr = next(d for d in csp.split("; ") if d.startswith("style-src-attr"))
-    assert set(attr.split()[2:]) == set(style_attribute_hashes())
+    assert "style-src-attr 'none'" in csp.split("; ")
+    assert "unsafe-inline" not in csp and "unsafe-hashes" not in csp
     assert csp_hash("position:fixed;inset:0;opacity:0") not in csp
 
 
@@ -190,19 +190,16 @@ def test_lanportfolj_serve_sends_no_server_header(tmp_path: Path) -> None:
 STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 
 
-def test_every_style_attribute_the_chart_emitters_write_is_allowed_by_the_policy(
-    demo_session,
-) -> None:
-    """A changed figure height in an emitter fails here (and would be refused by the browser)."""
+def test_no_chart_emitter_writes_a_style_attribute(demo_session) -> None:
+    """The policy allows no ``style=``: a chart that wrote one would lose it in the browser."""
     from lanportfolj.services.evaluation import comparison_chart_html, comparison_section
     from lanportfolj.services.progress_view import loan_progress, progress_chart_html
 
-    allowed = set(style_attribute_hashes())
     comparison = comparison_section(demo_session, loan_ref="SH-2024-002", lang="en")
     assert comparison, "the demo's Örebro loan has a comparison school"
     charts = [comparison_chart_html(item) for item in comparison]
     progress = loan_progress(demo_session, "SH-2024-002", lang="en")
     charts += [progress_chart_html(item, loan_ref="SH-2024-002") for item in progress]
+    assert charts, "the demo's Örebro loan has comparison and progress charts"
     styles = {text for html in charts for text in STYLE_ATTRIBUTE.findall(html)}
-    assert styles, "plotly.io.to_html writes its containers' sizes"
-    assert {csp_hash(text) for text in styles} <= allowed, styles
+    assert styles == set()

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
-from lanportfolj.reporting import charts, script_json
+from lanportfolj.reporting import charts, script_json, style_hashes
 from lanportfolj.reporting.columns import (
     ALLOCATION_BY_CATEGORY,
     ALLOCATION_BY_ICMA,
@@ -228,9 +228,9 @@ def report_policy(page: str, *, plotly_js: str) -> str:
 
     Only the document's own inline scripts run (``script_json.allowed_script_hashes``: the figure
     calls and the plotly.js library); with ``plotly_js="url:…"`` the library may also come from the
-    site that serves it. Nothing is fetched, framed, submitted or used as a base. Styles stay inline
-    (the document's ``<style>``, plotly's ``style=`` attributes and the styles plotly.js writes while
-    drawing): style cannot run code, and no stored text reaches the document unescaped.
+    site that serves it. Nothing is fetched, framed, submitted or used as a base. Styles: only the
+    document's own ``<style>`` and plotly.js's fixed ones, by hash (``style_hashes``); no ``style=``
+    attribute (plotly.js styles through the CSSOM, which CSP does not govern).
     """
     self_source = ["'self'"] if plotly_js.startswith("url:") else []
     script_src = " ".join([*self_source, *script_json.allowed_script_hashes(page)]) or "'none'"
@@ -238,7 +238,8 @@ def report_policy(page: str, *, plotly_js: str) -> str:
         [
             "default-src 'none'",
             f"script-src {script_src}",
-            "style-src 'unsafe-inline'",
+            " ".join(["style-src", *style_hashes.style_element_hashes()]),
+            "style-src-attr 'none'",
             "img-src data:",
             "object-src 'none'",
             "base-uri 'none'",

@@ -28,9 +28,8 @@ pages' own styling lives in ``/static/app.css``; what remains inline is allowed 
   ``CSSStyleSheet.insertRule`` (the CSSOM, which CSP does not govern), the fixed stylesheets plotly.js writes as
   ``textContent`` (its map library's; read from the library that ships, so an upgrade follows) and the bond
   report's own ``<style>`` (the report is one self-contained file: read from its template);
-- ``style-src-attr`` (``'unsafe-hashes'``: hashes there allow those exact attribute texts, nothing else): the two
-  ``style=`` containers ``plotly.io.to_html`` writes around the evaluation page's 320 px figures. plotly.js sets
-  every other style through ``element.style`` (the CSSOM again), which needs no permission.
+- ``style-src-attr 'none'``: no page writes a ``style=`` attribute (the charts take their size from the layout);
+  plotly.js sets every style through ``element.style`` (the CSSOM again), which needs no permission.
 
 Any other ``<style>`` or ``style=`` in a page (say ``position:fixed`` in a stored text) is refused by the browser.
 
@@ -51,7 +50,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from functools import cache
 from typing import Any
 
@@ -59,7 +57,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lanportfolj.config import Settings
-from lanportfolj.reporting import script_json
+from lanportfolj.reporting import script_json, style_hashes
 from lanportfolj.web.i18n import language_for
 
 #: Room for the multipart framing and the form fields around the largest accepted file.
@@ -105,15 +103,6 @@ HSTS = "max-age=31536000; includeSubDomains"
 #: Paths whose assets may be cached as usual (plotly.js, the stylesheet, the icon): the same for everyone.
 CACHEABLE_PATHS: tuple[str, ...] = ("/static/",)
 
-#: The ``style=`` texts ``plotly.io.to_html`` writes around a figure of ``services.evaluation`` (320 px high).
-PLOTLY_CONTAINER_STYLES: tuple[str, ...] = ("height:320px; width:100%;", "height:100%; width:100%;")
-
-#: plotly.js's fixed stylesheets: ``var e=document.createElement("style");e.id="…",e.textContent='…'``.
-_LIBRARY_STYLESHEET = re.compile(
-    r'createElement\("style"\);(?P<var>\w+)\.id="[0-9a-f]+",(?P=var)\.textContent=\'(?P<css>[^\'\\]*)\''
-)
-_STYLE_ELEMENT = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
-
 MESSAGES: dict[str, dict[str, str]] = {
     "too-large": {
         "sv": "Förfrågan är för stor: högst {limit} byte tas emot. Dela upp filen.",
@@ -156,46 +145,15 @@ def allowed_script_hashes(page: str) -> list[str]:
 
 
 @cache
-def plotly_style_hashes() -> tuple[str, ...]:
-    """The ``<style>`` elements plotly.js itself adds: the empty one it fills through the CSSOM, and each
-    stylesheet the shipped library writes as fixed text."""
-    from plotly.offline import get_plotlyjs
-
-    texts = ["", *(m.group("css") for m in _LIBRARY_STYLESHEET.finditer(get_plotlyjs()))]
-    return tuple(dict.fromkeys(csp_hash(text) for text in texts))
-
-
-@cache
-def report_style_hashes() -> tuple[str, ...]:
-    """The bond report's own ``<style>``: fixed text in ``report/base.html`` (no template code inside)."""
-    from lanportfolj.paths import templates_dir
-
-    template = (templates_dir() / "report" / "base.html").read_text(encoding="utf-8")
-    return tuple(csp_hash(m.group(1)) for m in _STYLE_ELEMENT.finditer(template))
-
-
-def style_element_hashes() -> tuple[str, ...]:
-    """Every inline ``<style>`` any page of the product may carry, as CSP hashes."""
-    return (*plotly_style_hashes(), *report_style_hashes())
-
-
-def style_attribute_hashes() -> tuple[str, ...]:
-    """Every ``style=`` attribute text any page of the product may carry, as CSP hashes."""
-    return tuple(csp_hash(text) for text in PLOTLY_CONTAINER_STYLES)
-
-
-@cache
 def style_directives() -> tuple[str, ...]:
-    """The policy's style part: no ``'unsafe-inline'``, only the product's own fixed inline styles by hash."""
-    elements = style_element_hashes()
-    attributes = style_attribute_hashes()
+    """The policy's style part: no ``'unsafe-inline'``, only the product's own fixed ``<style>`` texts by
+    hash (``reporting.style_hashes``), and no ``style=`` attribute at all."""
+    elements = style_hashes.style_element_hashes()
     return (
-        # for a browser without the -elem/-attr directives (CSP 2): the stylesheets still apply; attribute
-        # hashes need 'unsafe-hashes', which such a browser does not know, so the containers fall back to
-        # their content's size
+        # for a browser without the -elem/-attr directives (CSP 2): the same stylesheets apply
         " ".join(["style-src 'self'", *elements]),
         " ".join(["style-src-elem 'self'", *elements]),
-        " ".join(["style-src-attr 'unsafe-hashes'", *attributes]),
+        "style-src-attr 'none'",
     )
 
 
