@@ -98,7 +98,7 @@ def build_world(engine: Engine) -> World:
         for loan in loans:
             db.add(loan)
         bond = SocialBond(
-            isin="SE0000000001",
+            isin="SE0000000002",
             name="Test social bond",
             nominal_amount=Decimal("3000000000"),
             issue_date=date(2025, 4, 1),

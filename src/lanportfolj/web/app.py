@@ -24,6 +24,7 @@ from lanportfolj.config import Settings, load_settings
 from lanportfolj.db import make_engine
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
 from lanportfolj.paths import templates_dir
+from lanportfolj.services.stored_identifiers import check_stored_identifiers
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
@@ -124,6 +125,9 @@ def create_app(
     never passes any.
     """
     the_engine = engine or make_engine(settings, **_pool_options(settings))
+    check_stored_identifiers(
+        the_engine
+    )  # stored values that break the identifier grammar stop here
 
     def on_startup(app: Litestar) -> None:
         app.state.engine = the_engine

@@ -252,10 +252,18 @@ def create_application(
     """Store a new draft with whatever was typed; problems are shown on the edit form."""
     if user.borrower_id is None:
         raise NotFoundException("No organisation.")
-    raw = raw_from_form(data)
-    loan, errors = apps.create_application(
-        session=db, borrower_id=user.borrower_id, actor=user.email, raw=raw
-    )
+    raw = raw_from_form(data)  # a posted "reference" is not read: the system gives it out
+    try:
+        loan, errors = apps.create_application(
+            session=db,
+            borrower_id=user.borrower_id,
+            actor=user.email,
+            raw=raw,
+            borrower_request=True,
+        )
+    except apps.RequestRefused as exc:
+        db.rollback()
+        return _refused_form(db, raw, exc, action="/applications/new", reference=None)
     db.commit()
     if errors:
         flash(
@@ -271,6 +279,25 @@ def create_application(
         )
     flash(request, _("The draft %(ref)s is saved.", ref=loan.reference))
     return Redirect(path=f"/applications/{loan.reference}")
+
+
+def _refused_form(
+    db: Session,
+    raw: dict[str, Any],
+    exc: apps.RequestRefused,
+    *,
+    action: str,
+    reference: str | None,
+) -> Template:
+    """The form again with every refused field marked (422): nothing of the request was stored."""
+    return _form_page(
+        db,
+        values=_typed(raw),
+        errors=exc.errors,
+        action=action,
+        reference=reference,
+        status_code=422,
+    )
 
 
 def _typed(raw: dict[str, Any]) -> dict[str, Any]:
@@ -321,6 +348,11 @@ def save_application(
     raw = raw_from_form(data)
     try:
         errors = apps.update_application(session=db, loan=loan, raw=raw, actor=user.email)
+    except apps.RequestRefused as exc:
+        db.rollback()
+        return _refused_form(
+            db, raw, exc, action=f"/applications/{reference}/edit", reference=reference
+        )
     except apps.ApplicationError as exc:
         db.rollback()
         return _form_page(
