@@ -35,6 +35,7 @@ from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.params import row_id_or_none
 
 STAFF = allow("analyst", "admin")
 CASE_USERS = allow("analyst", "admin", "borrower")
@@ -452,7 +453,7 @@ def queue(
 ) -> Template:
     """The application queue: filter by status, category and borrower; sort by any column."""
     settings = _settings(request)
-    borrower_id = int(borrower) if borrower.isdigit() else None
+    borrower_id = row_id_or_none(borrower)
     rows = apps.application_queue(
         session=db,
         as_of=date.today(),
