@@ -256,18 +256,6 @@ def test_a_deeply_nested_body_is_422_before_it_is_decoded(app, engine, world) ->
     assert entry["field"] == "body" and "20" in entry["message_en"]
 
 
-def test_a_bad_comparison_group_name_is_refused(app, engine, world) -> None:
-    headers = _token(engine, world.emails["borrower"])
-    with TestClient(app) as client:
-        response = client.post(
-            "/api/loans",
-            json=_api_new(comparison_group='<a href="//evil">Skola</a>'),
-            headers=headers,
-        )
-    assert response.status_code == 422
-    assert [e["field"] for e in response.json()["extra"]] == ["comparison_group"]
-
-
 # --- portfolio load and the import --------------------------------------------------------------------
 
 

@@ -496,16 +496,13 @@ def check_request(
 ) -> list[FieldError]:
     """What refuses a whole request before anything is stored (web form or API body).
 
-    Identifiers must fit their grammar (indicator codes, the comparison group), texts their limits
+    Identifiers must fit their grammar (indicator codes), texts their limits
     (:data:`TEXT_LIMITS`), lists their lengths (:data:`~lanportfolj.domain.identifiers.MAX_GOALS` goals,
     ``MAX_INDICATORS`` indicators). ``reference`` is what the request asks the new application to be
     called: a borrower may never choose one (the system gives it out), staff only within
     :data:`~lanportfolj.domain.identifiers.LOAN_REFERENCE_PATTERN`.
     """
     errors = _texts("", raw, TEXT_LIMITS)
-    group = raw.get("comparison_group")
-    if isinstance(group, str) and len(group) <= ids.NAME_MAX:
-        _problem(ids.comparison_group_problem(group.strip(), "comparison_group"), errors)
     for name in ("target_populations", "sdgs"):
         if name in raw:
             _listed(name, raw[name], errors)

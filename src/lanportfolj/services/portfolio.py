@@ -412,10 +412,6 @@ def read_portfolio(
         }
         for fld in LOAN_TEXT_FIELDS:
             loan[fld] = chk.text(rec, ln, fld)
-        if (
-            problem := ids.comparison_group_problem(loan.get("comparison_group") or "")
-        ) is not None:
-            chk.add(rec, "comparison_group", _reason(problem))
         for pop in loan["target_populations"]:
             if pop not in TARGET_POPULATIONS:
                 chk.add(rec, "target_populations", f"{pop!r} is not an ICMA target population")

@@ -21,7 +21,6 @@ from lanportfolj.domain import identifiers as ids
 COLUMNS: tuple[tuple[str, str, Callable[[str, str], ids.Problem | None]], ...] = (
     ("indicator_definition", "code", ids.indicator_code_problem),
     ("loan", "reference", ids.loan_reference_problem),
-    ("loan", "comparison_group", ids.comparison_group_problem),
     ("borrower", "orgnr", ids.orgnr_problem),
     ("social_bond", "isin", ids.isin_problem),
     ("measurement", "group_name", ids.comparison_group_problem),
