@@ -401,3 +401,26 @@ def test_the_load_check_names_each_kind_of_column(settings, engine) -> None:
         )
     found = stored_identifier_problems(engine)
     assert [(p.table, p.field, p.value) for p in found] == [("borrower", "orgnr", "212000-1356")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": "1" + "0" * 40},
+        {"total_project_cost": "9" * 30},
+        {"margin_bp": "1e30"},
+        {"planned_sample_per_arm": 10**15},
+        {"planned_sample_per_arm": 2**63},
+        {"follow_up_until_year": 99999},
+        {"goals": [{"text": "x", "target_value": "1e40"}]},
+        {"indicators": [{"code": "dwellings_renovated", "baseline_value": "1" + "0" * 30}]},
+    ],
+)
+def test_numbers_too_big_for_their_column_are_422_not_500(app, engine, world, body) -> None:
+    headers = _token(engine, world.emails["borrower"])
+    before = _loans(engine)
+    with TestClient(app) as client:
+        response = client.post("/api/loans", json=_api_new(**body), headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["extra"], response.text
+    assert _loans(engine) == before

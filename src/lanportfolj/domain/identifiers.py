@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from lanportfolj.domain.orgnr import OrgnrError, normalise_orgnr
 
@@ -71,6 +72,12 @@ MAX_LIST_ITEMS = 40
 MAX_JSON_DEPTH = 20
 #: Longest span of years one Kolada fetch may ask for.
 MAX_KOLADA_YEARS = 25
+#: Largest amount a money column holds (NUMERIC(20, 2)): below 10¹⁸ kronor.
+MAX_AMOUNT = Decimal("1e18")
+#: Largest measured, baseline or target value a value column holds (NUMERIC(28, 6)).
+MAX_VALUE = Decimal("1e22")
+#: Largest planned sample per arm (the column is an integer; no intervention reaches ten million).
+MAX_SAMPLE_PER_ARM = 10_000_000
 #: Largest row id a path or query parameter may name (a signed 64-bit integer, what SQLite and
 #: PostgreSQL's bigint hold); beyond it a driver raises instead of finding nothing.
 MAX_ROW_ID = 2**63 - 1
@@ -278,6 +285,20 @@ def too_many(field: str, count: int, limit: int) -> Problem | None:
         "too-many",
         f"{field}: {count} rader; högst {limit} är tillåtna.",
         f"{field}: {count} entries; at most {limit} are allowed.",
+    )
+
+
+def too_big(field: str, value: Decimal | int, limit: Decimal | int) -> Problem | None:
+    """A number whose size (either sign) reaches ``limit``: it would not fit its column."""
+    if abs(value) < limit:
+        return None
+    shown_limit = f"{limit:,}".replace(",", " ") if isinstance(limit, int) else f"{limit:.0E}"
+    return Problem(
+        field,
+        shown(value, 40),
+        "too-big",
+        f"{field}: talet är för stort; det ska vara mindre än {shown_limit}.",
+        f"{field}: the number is too large; it must be less than {shown_limit}.",
     )
 
 

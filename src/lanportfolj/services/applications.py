@@ -281,6 +281,10 @@ def _parse_value(name: str, raw: Any, errors: list[FieldError]) -> tuple[bool, A
                 _err(name, "Beloppet kan inte vara negativt.", "The amount cannot be negative.")
             )
             return False, None
+        limit = ids.MAX_AMOUNT if name in MONEY_FIELDS else ids.MAX_VALUE
+        if (problem := ids.too_big(name, value, limit)) is not None:
+            _problem(problem, errors)
+            return False, None
         return True, value
     if name in DATE_FIELDS:
         if _blank(raw):
@@ -350,6 +354,9 @@ def _parse_value(name: str, raw: Any, errors: list[FieldError]) -> tuple[bool, A
                 )
             )
             return False, None
+        if (problem := ids.too_big(name, number, ids.MAX_SAMPLE_PER_ARM + 1)) is not None:
+            _problem(problem, errors)
+            return False, None
         return True, number
     if name == "outcome_base_rate":
         if _blank(raw):
@@ -380,10 +387,14 @@ def _optional_decimal(name: str, raw: Any, errors: list[FieldError]) -> Decimal 
     if _blank(raw):
         return None
     try:
-        return _decimal(raw)
+        value = _decimal(raw)
     except (InvalidOperation, ValueError):
         errors.append(_not_number(name, raw))
         return None
+    if (problem := ids.too_big(name, value, ids.MAX_VALUE)) is not None:
+        _problem(problem, errors)
+        return None
+    return value
 
 
 def _optional_year(name: str, raw: Any, errors: list[FieldError]) -> int | None:
