@@ -424,3 +424,30 @@ def test_numbers_too_big_for_their_column_are_422_not_500(app, engine, world, bo
     assert response.status_code == 422, response.text
     assert response.json()["extra"], response.text
     assert _loans(engine) == before
+
+
+def test_an_over_long_rationale_or_reason_is_refused(app, engine, world) -> None:
+    headers = _token(engine, world.emails["analyst"])
+    long = "x" * (ids.LONG_TEXT_MAX + 1)
+    with TestClient(app) as client:
+        base = _api_new(borrower_orgnr="212000-1355")
+        ref = client.post("/api/loans", json=base, headers=headers).json()["reference"]
+        assert client.post(f"/api/loans/{ref}/submit", headers=headers).status_code == 200
+        step = client.post(
+            f"/api/loans/{ref}/transitions", json={"to": "draft", "reason": long}, headers=headers
+        )
+        assert step.status_code == 422
+        assert "10000" in step.json()["detail"] and "reason" in step.json()["detail"]
+        judged = client.post(
+            f"/api/loans/{ref}/judgements",
+            json={"criterion": "E9", "result": "pass", "rationale": long},
+            headers=headers,
+        )
+        assert judged.status_code == 422
+        decided = client.post(
+            f"/api/loans/{ref}/decisions",
+            json={"kind": "committee", "outcome": "approved", "rationale": long},
+            headers=headers,
+        )
+        assert decided.status_code == 422
+        assert client.get(f"/api/loans/{ref}", headers=headers).json()["status"] == "submitted"

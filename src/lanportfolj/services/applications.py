@@ -555,6 +555,13 @@ def check_request(
     return errors
 
 
+def _limit_text(field_name: str, value: str) -> None:
+    """Refuse a rationale or reason over :data:`~lanportfolj.domain.identifiers.LONG_TEXT_MAX`."""
+    problem = ids.too_long(field_name, value, ids.LONG_TEXT_MAX)
+    if problem is not None:
+        raise ApplicationError(problem.message_sv, problem.message_en, code="too_long")
+
+
 def _refuse_if(errors: list[FieldError]) -> None:
     if errors:
         raise RequestRefused(errors)
@@ -1087,6 +1094,7 @@ def record_judgement(
 
     Allowed while the application is submitted or under review.
     """
+    _limit_text("rationale", rationale)
     if loan.status not in REVIEW_STATUSES:
         raise ApplicationError(
             f"Bedömningar görs under granskningen; ansökan är {_status_name(loan.status, 'sv')}.",
@@ -1156,6 +1164,7 @@ def record_decision(
 
     ``Loan.discount_bp`` becomes ``settings.discount_bp`` when both are approved, and 0 otherwise.
     """
+    _limit_text("rationale", rationale)
     if kind not in DECISION_KINDS:
         raise ApplicationError(
             f"Beslutet gäller kommittén (committee) eller kreditprövningen (credit), inte '{kind}'.",
@@ -1234,6 +1243,7 @@ def transition(
     stored); rejection and sending back to draft need a reason. Submitting stores an assessment too, so
     the borrower sees the reasons at once.
     """
+    _limit_text("reason", reason)
     before = loan.status
     if to not in TRANSITIONS:
         raise ApplicationError(
