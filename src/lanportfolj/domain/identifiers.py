@@ -290,7 +290,7 @@ def too_many(field: str, count: int, limit: int) -> Problem | None:
 
 def too_big(field: str, value: Decimal | int, limit: Decimal | int) -> Problem | None:
     """A number whose size (either sign) reaches ``limit``: it would not fit its column."""
-    if abs(value) < limit:
+    if abs(Decimal(value)) < Decimal(limit):
         return None
     shown_limit = f"{limit:,}".replace(",", " ") if isinstance(limit, int) else f"{limit:.0E}"
     return Problem(

@@ -318,8 +318,8 @@ def synthesise(
     step("loans", loans)
 
     bond_id = next_id(SocialBond)
-    base = f"XS{seed:09d}"[:11]
-    isin = f"{base}{isin_check_digit(base)}"  # a valid ISIN: the load check refuses any other
+    isin_base = f"XS{seed:09d}"[:11]
+    isin = f"{isin_base}{isin_check_digit(isin_base)}"  # a valid ISIN: the load check refuses any other
     session.execute(
         insert(SocialBond),
         [
