@@ -259,3 +259,22 @@ def test_kolada_year_span_is_at_most_25_years() -> None:
 def test_row_ids_are_bounded_by_a_signed_64_bit_integer() -> None:
     assert ids.row_id_in_range(1) and ids.row_id_in_range(2**63 - 1)
     assert not ids.row_id_in_range(0) and not ids.row_id_in_range(2**63)
+
+
+@pytest.mark.parametrize(
+    "code,ok",
+    [("dwellings_renovated_2", True), ("a" * 64, True), ("a" * 65, False), ("x", False)],
+)
+def test_the_library_checker_uses_the_code_grammar(code: str, ok: bool) -> None:
+    import tomllib
+
+    from lanportfolj.library import default_library_dir, parse_indicator
+
+    path = default_library_dir() / "employment.toml"
+    raw = dict(tomllib.loads(path.read_text(encoding="utf-8"))["indicator"][0])
+    raw["code"] = code
+    definition, problems = parse_indicator(raw, file=path.name)
+    assert (definition is not None) is ok
+    if not ok:
+        assert [(p.rule, p.field) for p in problems] == [("bad-code", "code")]
+        assert "2–64" in problems[0].message_sv and "2–64" in problems[0].message
