@@ -66,12 +66,16 @@ class StoredIdentifierError(RuntimeError):
 
 
 def stored_identifier_problems(engine: Engine) -> list[StoredProblem]:
-    """Every stored identifier that breaks its grammar; tables not created yet are skipped."""
+    """Every stored identifier that breaks its grammar; tables and columns not created yet are skipped."""
     with engine.connect() as conn:
-        tables = set(inspect(conn).get_table_names())
+        inspector = inspect(conn)
+        tables = set(inspector.get_table_names())
         found: list[StoredProblem] = []
         for table, column, check in COLUMNS:
-            if table not in tables:
+            # a database not migrated yet: what is not there cannot be wrong (db upgrade checks after)
+            if table not in tables or column not in {
+                c["name"] for c in inspector.get_columns(table)
+            }:
                 continue
             if table == "measurement":
                 # millions of rows, a handful of names: one row per distinct name
