@@ -103,6 +103,7 @@ def test_the_form_refuses_a_bad_own_indicator_code_and_stores_nothing(app, engin
     assert response.status_code == 422
     assert "2–64" in response.text  # the grammar, shown next to the field
     assert 'id="pwn"' not in response.text and "<b id=pwn>" not in response.text
+    assert "inget sparades" in response.text  # the page says so (Swedish by default)
     assert _loans(engine) == before
     assert _own_definitions(engine) == []
 

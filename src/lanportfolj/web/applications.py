@@ -208,6 +208,7 @@ def _form_page(
     action: str,
     reference: str | None,
     status_code: int = 200,
+    refused: bool = False,
 ) -> Template:
     lang = get_language()
     return Template(
@@ -216,6 +217,7 @@ def _form_page(
             "values": _with_blank_rows(values),
             "errors": _errors_by_field(errors),
             "error_count": len(errors),
+            "refused": refused,
             "action": action,
             "reference": reference,
             "library": _library(db),
@@ -298,6 +300,7 @@ def _refused_form(
         action=action,
         reference=reference,
         status_code=422,
+        refused=True,
     )
 
 
