@@ -125,9 +125,8 @@ def create_app(
     never passes any.
     """
     the_engine = engine or make_engine(settings, **_pool_options(settings))
-    check_stored_identifiers(
-        the_engine
-    )  # stored values that break the identifier grammar stop here
+    # issue 14: stored identifiers that break their grammar stop the start (a clear message, no 500s later)
+    check_stored_identifiers(the_engine)
 
     def on_startup(app: Litestar) -> None:
         app.state.engine = the_engine
