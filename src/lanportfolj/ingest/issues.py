@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lanportfolj.domain import identifiers as ids
+
 #: How many problems a result keeps, returns and stores; the rest are counted (:func:`cap_issues`).
 MAX_ISSUES = 1000
 
@@ -122,6 +124,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown-indicator": (
         "Indikatorn '{value}' finns inte.",
         "There is no indicator '{value}'.",
+    ),
+    "bad-group-name": (
+        f"Gruppnamnet '{{value}}' kan inte användas: högst {ids.COMPARISON_GROUP_MAX} tecken, en "
+        "bokstav eller siffra först, sedan bokstäver, siffror, enkla mellanslag och - – _ . , : ' ’ "
+        "( ) / & + %.",
+        f"The group name '{{value}}' cannot be used: at most {ids.COMPARISON_GROUP_MAX} characters, a "
+        "letter or digit first, then letters, digits, single spaces and - – _ . , : ' ’ ( ) / & + %.",
     ),
     "indicator-not-on-loan": (
         "Indikatorn '{value}' följs inte upp för lånet {loan}.",
