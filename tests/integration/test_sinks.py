@@ -37,8 +37,11 @@ def hostile_app(demo_settings):
         users.create_user(db, email="a@lender.example", role="analyst", password=PASSWORD)
         users.create_user(db, email="root@lender.example", role="admin", password=PASSWORD)
         users.create_user(db, email="i@investor.example", role="investor", password=PASSWORD)
+    app = create_app(demo_settings, engine=engine)
+    # after start-up: the stored-identifier check refuses to start on such values, so this is text that got
+    # in past every grammar (a bug, a direct write); the sinks must keep it inert all the same
     store_hostile(engine)
-    yield create_app(demo_settings, engine=engine), engine
+    yield app, engine
     engine.dispose()
 
 
