@@ -16,7 +16,8 @@ from lanportfolj.web.downloads import content_disposition
         ("värden€\x07.csv", "värden€.csv"),
         ("C:\\Users\\anna\\Desktop\\rapport 2025.xlsx", "rapport 2025.xlsx"),
         ("../../etc/passwd", "passwd"),
-        ("rad\r\nSet-Cookie: x=1.csv", "radSet-Cookie: x=1.csv"),
+        ("rad\r\nSet-Cookie: x=1.csv", "radSet-Cookie_ x=1.csv"),
+        ('rapport<1>|"slut"?.csv', "rapport_1___slut__.csv"),
         ("\u202egpj.csv", "gpj.csv"),  # a right-to-left override would show it as "vsc.jpg"
         ("noll\u200bbredd.csv", "nollbredd.csv"),
         (".htaccess", "htaccess"),
@@ -59,7 +60,5 @@ def test_content_disposition_carries_both_forms() -> None:
     # a quote or a newline cannot end the value or start another header
     header = content_disposition('a"\r\nX-Evil: 1.csv')
     assert "\r" not in header and "\n" not in header
-    assert header.startswith(
-        "attachment; filename=\"a_X-Evil: 1.csv\"; filename*=UTF-8''a%22X-Evil"
-    )
+    assert header == 'attachment; filename="a_X-Evil_ 1.csv"'
     assert header.encode("latin-1")  # a header value must be Latin-1; this one is ASCII

@@ -4,7 +4,8 @@ A browser's file name is the user's text: it may carry a path (old browsers send
 characters (a bell, a newline that would split a header or a log line), direction overrides that make
 ``gpj.csv`` look like ``csv.jpg``, or decomposed letters that compare unequal to the same name typed on
 another system. What is stored is the last path component, NFC-normalised, without control or format
-characters, and at most :data:`MAX_LENGTH` characters (the extension kept).
+characters, with ``<>:"|?*`` as ``_``, and at most :data:`MAX_LENGTH` characters (the extension kept): a
+name :func:`lanportfolj.domain.identifiers.file_name_problem` accepts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ FALLBACK = "upload"
 #: Unicode categories removed: control (Cc), format (Cf: bidi overrides, zero-width), line and
 #: paragraph separators (Zl, Zp), surrogates (Cs), unassigned (Cn) and private use (Co).
 _REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Cn", "Co"})
+#: Characters Windows refuses in a name (and ``domain.identifiers.file_name_problem`` with it): each
+#: becomes ``_``, so a name a borrower saved elsewhere still reads the same.
+_REPLACED = frozenset('<>:"|?*')
 #: Longest extension kept whole when a name is shortened.
 _MAX_EXTENSION = 16
 
@@ -32,6 +36,7 @@ def safe_filename(name: str, *, max_length: int = MAX_LENGTH) -> str:
     # both separators, whatever the server's OS: the name came from someone else's
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = "".join(ch for ch in text if unicodedata.category(ch) not in _REMOVED_CATEGORIES)
+    text = "".join("_" if ch in _REPLACED else ch for ch in text)
     # other spaces (tabs became nothing above; NBSP and friends) read as one plain space
     text = " ".join(text.split())
     # a leading dot hides a file on Unix; trailing dots and spaces are dropped by Windows

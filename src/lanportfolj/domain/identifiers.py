@@ -189,21 +189,6 @@ def file_name_problem(value: str, field: str = "file") -> Problem | None:
     )
 
 
-def clean_file_name(value: str, fallback: str = "upload") -> str:
-    """A file name that :func:`file_name_problem` accepts, kept as close to ``value`` as possible:
-    the last path part, control and forbidden characters replaced by ``_``, leading dots dropped,
-    at most 255 characters (the extension kept)."""
-    name = re.split(r"[/\\]", value or "")[-1]
-    name = "".join("_" if _control(c) or c in _FILE_FORBIDDEN else c for c in name)
-    name = name.strip().lstrip(".").strip()
-    if len(name) > FILE_NAME_MAX:
-        stem, dot, ext = name.rpartition(".")
-        ext = ext if dot and len(ext) <= 16 else ""
-        name = (stem if ext else name)[: FILE_NAME_MAX - len(ext) - (1 if ext else 0)]
-        name = f"{name}.{ext}" if ext else name
-    return name or fallback
-
-
 def isin_check_digit(first_eleven: str) -> int:
     """The ISO 6166 check digit: letters become numbers (A = 10 … Z = 35), then Luhn from the right."""
     digits = "".join(str(int(c, 36)) for c in first_eleven)
