@@ -156,7 +156,7 @@ def create_app(
         template_config=template_config,
         openapi_config=OpenAPIConfig(title="lanportfolj", version=__version__, path="/schema"),
         guards=[access.access_guard],
-        # outermost first: language, then the session it may need, CSRF, and finally who is asking
+        # outermost first: language, then the flash cookie, who is asking, and the CSRF check
         middleware=[
             DefineMiddleware(SecurityMiddleware, max_body_bytes=body_limit(settings)),
             DefineMiddleware(
@@ -164,9 +164,7 @@ def create_app(
                 default=settings.default_language,
                 secure=not settings.development,
             ),
-            auth.session_config(settings).middleware,
-            DefineMiddleware(auth.CsrfMiddleware, config=auth.csrf_config(settings)),
-            DefineMiddleware(auth.UserMiddleware),
+            *auth.middleware(settings),
         ],
         exception_handlers=errors.handlers(),
         response_cache_config=ResponseCacheConfig(),
