@@ -441,6 +441,9 @@ def serve(
                 "warning: LANPORTFOLJ_SECRET_KEY is not set; sessions end when the server stops"
             )
     console.print(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
+    # X-Forwarded-For/-Proto only from the proxies the settings name; uvicorn's own default trusts
+    # 127.0.0.1 (and FORWARDED_ALLOW_IPS), which would let a local client choose its address
+    proxies = [p.strip() for p in st.settings.trusted_proxies.split(",") if p.strip()]
     uvicorn.run(
         "lanportfolj.web.app:app_from_environment",
         factory=True,
@@ -454,4 +457,6 @@ def serve(
         loop="uvloop",
         http="httptools",
         log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
     )

@@ -25,6 +25,7 @@ from lanportfolj.db import make_engine
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
 from lanportfolj.paths import templates_dir
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
+from lanportfolj.web import account as account_web
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
@@ -66,6 +67,7 @@ def route_handlers() -> list[Any]:
         *imports_web.ROUTES,
         *reports_web.ROUTES,
         *evaluation_web.ROUTES,
+        *account_web.ROUTES,
     ]
 
 
@@ -99,6 +101,9 @@ NAV["admin"] = [
     ("/admin/tokens", "Tokens"),
     ("/admin/audit", "Audit log"),
 ]
+# every signed-in user: one's own password, tokens and sessions
+for _items in NAV.values():
+    _items.append(("/account", "My account"))
 
 
 def navigation(user: access.CurrentUser | None) -> list[tuple[str, str]]:
