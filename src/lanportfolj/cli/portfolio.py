@@ -443,7 +443,12 @@ def serve(
     console.print(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
     # X-Forwarded-For/-Proto only from the proxies the settings name; uvicorn's own default trusts
     # 127.0.0.1 (and FORWARDED_ALLOW_IPS), which would let a local client choose its address
-    proxies = [p.strip() for p in st.settings.trusted_proxies.split(",") if p.strip()]
+    from lanportfolj.web.auth import trusted_networks
+
+    try:
+        proxies = [str(n) for n in trusted_networks(st.settings.trusted_proxies)]
+    except ValueError as exc:
+        fail(str(exc))
     uvicorn.run(
         "lanportfolj.web.app:app_from_environment",
         factory=True,

@@ -527,13 +527,15 @@ def login(
 
 @post("/logout", opt=allow(PUBLIC), sync_to_thread=True, include_in_schema=False)
 def logout(request: Request[Any, Any, Any], db: Session) -> Redirect:
-    """End this session (harmless when there is none)."""
+    """End every session of the signed-in user, this one and any other browser's (harmless when there
+    is none): signing out on a shared computer must not leave a forgotten session open elsewhere."""
     settings: Settings = request.app.state.settings
     user = current_user(request)
     hashed = request_session(request)
     if hashed is not None:
         sessions.end(db, token_hash_value=hashed)
     if user is not None:
+        sessions.end_all(db, user_id=user.id)
         users.record_logout(db, user_id=user.id, email=user.email)
     db.commit()
     flash(request, _("You have signed out."))
