@@ -383,6 +383,15 @@ def test_a_csrf_token_from_before_the_sign_in_is_refused_after_it(app, world: Wo
         assert again.post("/admin/users", data={**form, "_csrf_token": fresh}).status_code == 400
 
 
+def test_loading_a_pages_static_files_keeps_its_csrf_token(app, world: World) -> None:
+    admin = _client(app, world.emails["admin"])
+    token = csrf(admin)
+    admin.get("/static/app.css")
+    assert admin.cookies.get(CSRF_COOKIE) == token
+    form = {"email": "x@y.example", "role": "wizard", "_csrf_token": token}
+    assert admin.post("/admin/users", data=form).status_code == 400
+
+
 # --- API tokens ------------------------------------------------------------------------------------
 
 

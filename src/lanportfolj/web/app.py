@@ -101,9 +101,6 @@ NAV["admin"] = [
     ("/admin/tokens", "Tokens"),
     ("/admin/audit", "Audit log"),
 ]
-# every signed-in user: one's own password, tokens and sessions
-for _items in NAV.values():
-    _items.append(("/account", "My account"))
 
 
 def navigation(user: access.CurrentUser | None) -> list[tuple[str, str]]:

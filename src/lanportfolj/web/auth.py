@@ -56,6 +56,7 @@ SESSION_COOKIE = "lanportfolj_session"
 FLASH_COOKIE = "lanportfolj_flash"
 CSRF_COOKIE = "csrftoken"
 API_PREFIX = "/api/"
+STATIC_PREFIX = "/static/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: scope keys this module sets: the hash of the request's live session (or None) and the client address
@@ -236,7 +237,7 @@ class AuthMiddleware:
         scope[SESSION_SCOPE_KEY] = None  # type: ignore[literal-required]
         user: CurrentUser | None = None
         # static files never depend on who asks: spare them the database
-        if not scope["path"].startswith("/static/"):
+        if not scope["path"].startswith(STATIC_PREFIX):
             engine = scope["litestar_app"].state.engine
             token = _bearer(scope) if scope["path"].startswith(API_PREFIX) else None
             if token is not None:
@@ -340,10 +341,15 @@ class CsrfMiddleware:
         if scope["path"].startswith(API_PREFIX) and _bearer(scope):
             await self.app(scope, receive, send)
             return
+        if scope["path"].startswith(STATIC_PREFIX):
+            # no forms, and no session looked up (AuthMiddleware skips them): a token issued here would
+            # be the anonymous one and replace the signed-in page's token while the page loads
+            await self.app(scope, receive, send)
+            return
         binding: str | None = scope.get(SESSION_SCOPE_KEY)  # type: ignore[assignment]
         cookie = _cookie(scope, CSRF_COOKIE)
         state = ScopeState.from_scope(scope)
-        if scope["method"] in SAFE_METHODS:
+        if scope.get("method") in SAFE_METHODS:
             if cookie is not None and csrf_token_valid(self.settings, cookie, binding):
                 state.csrf_token = cookie
                 await self.app(scope, receive, send)
