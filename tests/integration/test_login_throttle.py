@@ -264,10 +264,14 @@ def test_an_admin_unlock_lifts_the_throttle(settings, engine, world: World) -> N
         for _ in range(settings.login_max_failures):
             _attempt(c, world.emails["analyst"], "guess", peer=ATTACKER)
         assert _attempt(c, world.emails["analyst"], PASSWORD, peer=ATTACKER).status_code == 429
+        # a typo is not a lock-out: it is not shown as one
+        assert _attempt(c, world.emails["investor"], "typo", peer=OWNER).status_code == 400
     with TestClient(app) as admin:
         assert _attempt(admin, world.emails["admin"], PASSWORD, peer=OWNER).status_code == 302
         page = admin.get("/admin/users")
-        assert "spärrad" in page.text
+        assert page.text.count("spärrad") == 1
+        row = next(r for r in page.text.split("<tr>") if world.emails["analyst"] in r)
+        assert "spärrad" in row
         unlocked = admin.post(
             f"/admin/users/{world.user_ids['analyst']}/unlock",
             data={"_csrf_token": csrf(admin)},

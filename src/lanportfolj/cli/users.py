@@ -72,7 +72,7 @@ def users_create(
 def users_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """List the users with role, organisation and state."""
     with Session(migrated_engine(ctx)) as session:
-        rows = users.list_users(session)
+        rows = users.list_users(session, settings=state(ctx).settings)
     if as_json:
         print_json(rows)
         return

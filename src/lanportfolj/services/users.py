@@ -286,15 +286,16 @@ def unlock(session: Session, *, user: UserAccount, actor: str) -> None:
     )
 
 
-def list_users(session: Session) -> list[dict[str, Any]]:
-    """Every user with the name of their organisation, ordered by e-mail."""
+def list_users(session: Session, *, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Every user with the name of their organisation, ordered by e-mail. ``locked``: some client must
+    wait before trying the account again (``settings`` gives the threshold; the defaults without)."""
     rows = session.exec(
         select(UserAccount, Borrower)
         .join(Borrower, col(Borrower.id) == col(UserAccount.borrower_id), isouter=True)
         .order_by(col(UserAccount.email))
     ).all()
     now = datetime.now(UTC)
-    throttled = _throttled_accounts(session, now)
+    throttled = _throttled_accounts(session, now, settings or Settings(secret_key="-"))
     return [
         {
             "id": user.id,
@@ -360,12 +361,16 @@ def _forget_failures(session: Session, email: str, client: str | None = None) ->
     session.exec(stmt)  # type: ignore[call-overload]
 
 
-def _throttled_accounts(session: Session, now: datetime) -> set[str]:
-    # shown as "locked" on the users page: some client has had failures for the account lately
-    since = now - timedelta(hours=1)
+def _throttled_accounts(session: Session, now: datetime, settings: Settings) -> set[str]:
+    # shown as "locked" on the users page: some client has had enough failures for the account to be
+    # made to wait (a typo or two is not worth an admin's attention)
+    rules = throttle_rules(settings)
     return set(
         session.exec(
-            select(LoginFailure.account_hash).where(col(LoginFailure.at) > since).distinct()
+            select(LoginFailure.account_hash)
+            .where(col(LoginFailure.at) > now - rules.memory)
+            .group_by(col(LoginFailure.account_hash), col(LoginFailure.client))
+            .having(func.count() >= rules.free)
         ).all()
     )
 

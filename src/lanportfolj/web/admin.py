@@ -60,11 +60,18 @@ def _int_or_none(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _users_page(db: Session, *, error: str = "", form: NewUserForm | None = None) -> Template:
+def _users_page(
+    request: Request[Any, Any, Any],
+    db: Session,
+    *,
+    error: str = "",
+    form: NewUserForm | None = None,
+) -> Template:
+    settings = request.app.state.settings
     return Template(
         "admin/users.html",
         context={
-            "users": users.list_users(db),
+            "users": users.list_users(db, settings=settings),
             "borrowers": _borrowers(db),
             "roles": users.ROLES,
             "error": error,
@@ -75,9 +82,9 @@ def _users_page(db: Session, *, error: str = "", form: NewUserForm | None = None
 
 
 @get("/admin/users", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
-def users_page(db: Session) -> Template:
+def users_page(request: Request[Any, Any, Any], db: Session) -> Template:
     """Every user with role and organisation; forms to add a user and change a role."""
-    return _users_page(db)
+    return _users_page(request, db)
 
 
 @post("/admin/users", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
@@ -100,7 +107,7 @@ def create_user(
         )
     except users.UserError as exc:
         db.rollback()
-        return _users_page(db, error=exc.message(get_language()), form=data)
+        return _users_page(request, db, error=exc.message(get_language()), form=data)
     db.commit()
     flash(request, _("User %(email)s was added.", email=created.email))
     return Redirect(path="/admin/users")
@@ -125,7 +132,7 @@ def change_role(
     target = _user_or_404(db, user_id)
     if target.id == user.id and data.role != "admin":
         # the last way back in would be the command line; keep admins from locking themselves out
-        return _users_page(db, error=_("You cannot take the admin role from yourself."))
+        return _users_page(request, db, error=_("You cannot take the admin role from yourself."))
     role = data.role.strip()
     try:
         users.change_role(
@@ -137,7 +144,7 @@ def change_role(
         )
     except users.UserError as exc:
         db.rollback()
-        return _users_page(db, error=exc.message(get_language()))
+        return _users_page(request, db, error=exc.message(get_language()))
     db.commit()
     flash(request, _("The role of %(email)s is now %(role)s.", email=target.email, role=_(role)))
     return Redirect(path="/admin/users")
@@ -150,7 +157,11 @@ def _user_page(
         "admin/user.html",
         context={
             "target": target,
-            "locked": any(u["locked"] for u in users.list_users(db) if u["id"] == target.id),
+            "locked": any(
+                u["locked"]
+                for u in users.list_users(db, settings=request.app.state.settings)
+                if u["id"] == target.id
+            ),
             "sessions": sessions.active(db, user_id=target.id or 0),
             "tokens": users.list_tokens(db, user_id=target.id or 0),
             "min_password": users.MIN_PASSWORD_LENGTH,
