@@ -280,3 +280,42 @@ def test_an_admin_unlock_lifts_the_throttle(settings, engine, world: World) -> N
         assert unlocked.status_code == 302
     with TestClient(app) as c:
         assert _attempt(c, world.emails["analyst"], PASSWORD, peer=ATTACKER).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("trusted", "headers", "allowed"),
+    [("", False, []), ("10.0.0.9, 10.1.0.0/16", True, ["10.0.0.9/32", "10.1.0.0/16"])],
+)
+def test_serve_hands_uvicorn_the_trusted_proxies_only(
+    settings, monkeypatch, trusted: str, headers: bool, allowed: list[str]
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from lanportfolj.cli import app as cli_app
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs))
+    # serve hands its settings to the workers through the environment: restored after the test
+    monkeypatch.setenv("LANPORTFOLJ_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LANPORTFOLJ_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("LANPORTFOLJ_TRUSTED_PROXIES", trusted)
+    result = CliRunner().invoke(cli_app, ["--database-url", settings.database_url, "serve"])
+    assert result.exit_code == 0, result.output
+    assert seen["proxy_headers"] is headers
+    assert seen["forwarded_allow_ips"] == allowed
+
+
+def test_serve_refuses_a_trusted_proxies_setting_it_cannot_read(settings, monkeypatch) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from lanportfolj.cli import app as cli_app
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("served"))
+    monkeypatch.setenv("LANPORTFOLJ_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LANPORTFOLJ_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("LANPORTFOLJ_TRUSTED_PROXIES", "10.0.0.9, the-proxy")
+    result = CliRunner().invoke(cli_app, ["--database-url", settings.database_url, "serve"])
+    assert result.exit_code == 1
+    assert "'the-proxy' is not an IP address or network" in result.output
