@@ -24,7 +24,8 @@ class Settings:
     """SQLAlchemy URL; SQLite embedded by default, ``postgresql+psycopg://…`` in production."""
 
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
-    """Signs session cookies. Set it in production, or every restart logs everybody out."""
+    """Keys the CSRF tokens and the flash-message cookie (sessions themselves are random tokens kept in
+    the database). Set it in production, the same for every worker, or open forms fail after a restart."""
 
     development: bool = False
     """Local development: cookies without Secure, debug details in the log (never on a page)."""
