@@ -1,0 +1,153 @@
+"""The demo's outdoor-pedagogy school (SH-2024-002) after ``demo load``: its DiD against the
+comparison school has an interval from the pupils counted, and Örebro's Kolada history gives a
+DiD against six similar municipalities with a placebo test, an event study and a pre-trend test."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from litestar.testing import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from lanportfolj.cli.portfolio import load_demo_kolada
+from lanportfolj.config import Settings
+from lanportfolj.db import make_engine, session_scope
+from lanportfolj.models import IndicatorDefinition, Loan, LoanIndicator, Measurement
+from lanportfolj.services import users
+from lanportfolj.services.evaluation import comparison_section
+from lanportfolj.web.app import create_app
+
+pytestmark = pytest.mark.integration
+
+OREBRO = "SH-2024-002"
+SIMILAR = {"Västerås", "Linköping", "Jönköping", "Eskilstuna", "Gävle", "Norrköping"}
+
+
+@pytest.fixture
+def demo(demo_settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(demo_settings)
+    load_demo_kolada(engine=engine, settings=demo_settings, current_year=2026)
+    yield engine
+    engine.dispose()
+
+
+def _items(engine: Engine, lang: str = "en") -> dict[str, dict[str, Any]]:
+    with Session(engine) as session:
+        return {i["code"]: i for i in comparison_section(session, loan_ref=OREBRO, lang=lang)}
+
+
+def test_history_before_the_baseline_is_stored_for_each_municipality(demo: Engine) -> None:
+    with Session(demo) as session:
+        rows = session.exec(
+            select(Measurement.group_name, Measurement.year)
+            .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
+            .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
+            .where(Loan.reference == OREBRO, col(Measurement.history))
+        ).all()
+    units = {g for g, _ in rows}
+    assert units == {"Örebro", *SIMILAR, "Liknande kommuner (medel)"}
+    assert {y for _, y in rows} == set(range(2015, 2022))
+
+
+def test_the_school_against_the_comparison_school_has_an_interval_from_the_counts(
+    demo: Engine,
+) -> None:
+    share = _items(demo)["maths_science_pass_share"]
+    (c,) = share["comparisons"]
+    assert c["did_multi"]["estimate"] == pytest.approx(5.6, abs=0.005)
+    model = c["model"]
+    assert model["se_method"] == "sampling"
+    # 57–66 pupils a school and year: the binomial error of each share is about 6 points
+    assert model["ci_low"] < 0 < model["ci_high"]
+    assert model["ci_high"] - model["ci_low"] > 30
+    assert c["did_multi"]["ci_text"].startswith("95%: ")
+    assert "Confidence interval 95%" in c["summary"]
+
+
+def _reference(engine: Engine) -> Any:
+    """statsmodels on the stored values: Örebro against the six municipalities, unit and year
+    effects, errors clustered by municipality."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Measurement.group_name, Measurement.year, Measurement.value)
+            .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
+            .join(
+                IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id)
+            )
+            .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
+            .where(
+                Loan.reference == OREBRO,
+                IndicatorDefinition.code == "grade9_merit_value",
+                col(Measurement.group_name).in_(["Örebro", *SIMILAR]),
+                col(Measurement.is_current),
+            )
+        ).all()
+    frame = pd.DataFrame([(g, y, float(v)) for g, y, v in rows], columns=["unit", "year", "y"])
+    frame["d"] = ((frame.unit == "Örebro") & (frame.year >= 2023)).astype(float)
+    return smf.ols("y ~ C(unit) + C(year) + d", frame).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["unit"])[0]}, use_t=True
+    )
+
+
+def test_orebro_against_similar_municipalities_agrees_with_statsmodels(demo: Engine) -> None:
+    official = _items(demo)["grade9_merit_value"]["official"]
+    ref = _reference(demo)
+    assert official["treated_unit"] == "Örebro"
+    assert set(official["comparison_units"]) == SIMILAR
+    assert official["se_method"] == "cluster"
+    assert official["estimate"] == pytest.approx(ref.params["d"], abs=1e-6)
+    assert official["se"] == pytest.approx(ref.bse["d"], abs=1e-6)
+    low, high = ref.conf_int().loc["d"]
+    assert official["ci_low"] == pytest.approx(low, abs=1e-6)
+    assert official["ci_high"] == pytest.approx(high, abs=1e-6)
+    assert official["pre_years"] == list(range(2015, 2023))
+    assert [r["year"] for r in official["event_rows"]] == list(range(2015, 2026))
+    assert official["pre_trend"]["years"] == tuple(range(2015, 2023))
+    assert official["placebo"]["units"] == 7
+    assert official["source"] == "Egen bearbetning av data från Kolada"
+    text = " ".join(official["sentences"])
+    assert "parallel within ±" in text and "Placebo test" in text
+    assert "diluted" in text
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_evaluation_page_shows_both_in_both_languages(
+    demo: Engine, demo_settings: Settings
+) -> None:
+    from lanportfolj.web import app as web_app
+    from lanportfolj.web import evaluation as web_evaluation
+
+    with session_scope(demo) as session:
+        users.ensure_demo_users(session)
+    present = set(map(id, web_app.route_handlers()))
+    extra = [h for h in web_evaluation.ROUTES if id(h) not in present]
+    with TestClient(app=create_app(demo_settings, engine=demo, extra_routes=extra)) as client:
+        client.get("/login")
+        client.post(
+            "/login",
+            data={
+                "email": "analys@demo.lanportfolj.se",
+                "password": "demo-lanportfolj",
+                "next": "/",
+                "_csrf_token": client.cookies.get("csrftoken", ""),
+            },
+        )
+        sv = client.get(f"/loans/{OREBRO}/evaluation?lang=sv")
+        en = client.get(f"/loans/{OREBRO}/evaluation?lang=en")
+    assert sv.status_code == en.status_code == 200
+    sv_text, en_text = _text(sv.text), _text(en.text)
+    assert "Kommunen mot liknande kommuner" in sv_text
+    assert "parallella inom ±" in sv_text
+    assert "Källa: Egen bearbetning av data från Kolada" in sv_text
+    assert "Händelsestudie" in sv_text
+    assert "The municipality against similar municipalities" in en_text
+    assert "Event study" in en_text and "cluster-robust standard errors by unit" in en_text
