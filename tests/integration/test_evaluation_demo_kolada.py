@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -151,3 +152,90 @@ def test_the_evaluation_page_shows_both_in_both_languages(
     assert "Händelsestudie" in sv_text
     assert "The municipality against similar municipalities" in en_text
     assert "Event study" in en_text and "cluster-robust standard errors by unit" in en_text
+
+
+def test_the_application_pages_show_the_mde_beside_the_target(
+    demo: Engine, demo_settings: Settings
+) -> None:
+    with session_scope(demo) as session:
+        users.ensure_demo_users(session)
+    with TestClient(app=create_app(demo_settings, engine=demo)) as client:
+        client.get("/login")
+        client.post(
+            "/login",
+            data={
+                "email": "analys@demo.lanportfolj.se",
+                "password": "demo-lanportfolj",
+                "next": "/",
+                "_csrf_token": client.cookies.get("csrftoken", ""),
+            },
+        )
+        assess = client.get(f"/analyst/applications/{OREBRO}?lang=en")
+        shown = client.get(f"/applications/{OREBRO}?lang=sv")
+    assert assess.status_code == shown.status_code == 200
+    en = _text(assess.text)
+    assert "Smallest detectable effect against similar municipalities (Kolada)" in en
+    assert "Your target +21.50 points is above the smallest detectable change (+0.86)" in en
+    assert "Örebro against 6 similar municipalities" in en
+    sv = _text(shown.text)
+    assert "Ert mål +21,50 poäng är större än den minsta upptäckbara förändringen (+0,86)" in sv
+    assert "80 % styrka vid 5 % signifikans" in sv
+    assert "Källa: Egen bearbetning av data från Kolada" in sv
+
+
+def test_a_target_below_the_mde_is_told_what_to_consider(demo: Engine) -> None:
+    from lanportfolj.services.evaluation import mde_panel
+
+    with session_scope(demo) as session:
+        li = session.exec(
+            select(LoanIndicator)
+            .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
+            .join(
+                IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id)
+            )
+            .where(Loan.reference == OREBRO, IndicatorDefinition.code == "grade9_merit_value")
+        ).one()
+        li.target_value = li.baseline_value - Decimal("0.5")  # type: ignore[operator]
+        session.add(li)
+    with Session(demo) as session:
+        (item,) = mde_panel(session, loan_ref=OREBRO, lang="en")["items"]
+        (item_sv,) = mde_panel(session, loan_ref=OREBRO, lang="sv")["items"]
+    assert item["detectable"] is False
+    assert item["message"].startswith(
+        "Your target −0.50 points is below the smallest detectable change (−0.86): consider a "
+        "larger area, a longer follow-up or another indicator."
+    ) or item["message"].startswith(
+        "Your target -0.50 points is below the smallest detectable change (-0.86): consider a "
+        "larger area, a longer follow-up or another indicator."
+    )
+    assert (
+        "överväg ett större område, en längre uppföljning eller en annan indikator"
+        in (item_sv["message"])
+    )
+    assert "−0,86" in item_sv["message"]
+
+
+def test_cli_power_for_a_loan(demo: Engine, demo_settings: Settings) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lanportfolj.cli import app
+
+    runner = CliRunner()
+    env = {"LANPORTFOLJ_DATABASE_URL": demo_settings.database_url}
+    text = runner.invoke(app, ["power", "--loan", OREBRO, "--lang", "en"], env=env)
+    assert text.exit_code == 0, text.output
+    assert (
+        "grade9_merit_value" in text.output
+        and "Smallest detectable change: 0.86 points" in text.output
+    )
+    assert "Source: Egen bearbetning av data från Kolada" in text.output
+    as_json = runner.invoke(app, ["power", "--loan", OREBRO, "--json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    (item,) = json.loads(as_json.output)["items"]
+    assert item["code"] == "grade9_merit_value" and item["detectable"] is True
+    assert item["mde"] == pytest.approx(0.855, abs=0.001)
+    assert runner.invoke(app, ["power", "--loan", "SH-0000-000"], env=env).exit_code == 1
+    both = runner.invoke(app, ["power", "--loan", OREBRO, "--outcome", "binary"], env=env)
+    assert both.exit_code == 2

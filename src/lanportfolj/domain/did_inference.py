@@ -481,3 +481,32 @@ def pre_trend(
         p_value=None if fit.p is None else float(fit.p[-1]),
         years=tuple(pre_years),
     )
+
+
+@dataclass(frozen=True)
+class ResidualSpread:
+    """How much a unit-year value varies around its unit and year effects, from history."""
+
+    sd: float
+    units: int
+    years: tuple[int, ...]
+    df: int
+
+
+def residual_spread(observations: Iterable[Observation]) -> ResidualSpread | None:
+    """The residual standard deviation of ``y = α_u + λ_t + ε`` over every unit and year given
+    (OLS, ``√(SSR / df)``); None without two units, two years and a residual degree of freedom."""
+    import statsmodels.api as sm  # type: ignore[import-untyped]
+
+    obs = [o for o in observations if math.isfinite(o.value)]
+    units = sorted({o.unit for o in obs})
+    years = sorted({o.year for o in obs})
+    if len(units) < 2 or len(years) < 2:
+        return None
+    x = design(obs, units, years, np.zeros((len(obs), 0)))
+    res = sm.OLS(np.array([o.value for o in obs], dtype=float), x).fit()
+    if res.df_resid < 1:
+        return None
+    return ResidualSpread(
+        sd=float(math.sqrt(res.scale)), units=len(units), years=tuple(years), df=int(res.df_resid)
+    )

@@ -41,8 +41,14 @@ from sqlmodel import Session, col, select
 from lanportfolj.config import Settings
 from lanportfolj.domain.case import Case
 from lanportfolj.domain.did import DidResult, Series, did_2x2, did_multi
-from lanportfolj.domain.did_inference import Observation, PanelDid, did_panel, sampling_variance
-from lanportfolj.domain.power import mde_proportions, n_for_proportions, power_summary
+from lanportfolj.domain.did_inference import (
+    Observation,
+    PanelDid,
+    did_panel,
+    residual_spread,
+    sampling_variance,
+)
+from lanportfolj.domain.power import mde_did, mde_proportions, n_for_proportions, power_summary
 from lanportfolj.domain.smart import smart_hints
 from lanportfolj.library import UNITS
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan, LoanIndicator, Measurement
@@ -1067,6 +1073,238 @@ def power_panel(
     }
 
 
+def _mde_texts(key: str, lang: str, **f: Any) -> tuple[str, str]:
+    texts = {
+        "no_history": (
+            "Koladas historik för kommunen och liknande kommuner är inte hämtad: använd "
+            "”Hämta från Kolada” (med jämförelse mot liknande kommuner) för att se den minsta "
+            "effekt en utvärdering kan upptäcka.",
+            "Kolada's history for the municipality and similar municipalities has not been "
+            "fetched: use “Fetch from Kolada” (compared with similar municipalities) to see the "
+            "smallest effect an evaluation could detect.",
+        ),
+        "no_baseline": (
+            "Indikatorn har inget utgångsår, så för- och efterperioden kan inte bestämmas.",
+            "The indicator has no baseline year, so the periods before and after cannot be set.",
+        ),
+        "no_follow_up": (
+            "Ansökan anger inget uppföljningsår efter utgångsåret.",
+            "The application states no follow-up year after the baseline year.",
+        ),
+        "too_little": (
+            "För lite historik (minst två år och två kommuner behövs) för att skatta variationen.",
+            "Too little history (at least two years and two municipalities) to estimate the "
+            "variation.",
+        ),
+        "mde": (
+            "Minsta upptäckbara förändring: {mde} {unit} ({power} styrka vid {alpha} "
+            "signifikans, {post} uppföljningsår mot {pre} år före, {muni} mot {k} liknande "
+            "kommuner; variation kring trenden {sd} {unit}).",
+            "Smallest detectable change: {mde} {unit} ({power} power at {alpha} significance, "
+            "{post} follow-up years against {pre} years before, {muni} against {k} similar "
+            "municipalities; variation around the trend {sd} {unit}).",
+        ),
+        "below": (
+            "Ert mål {target} {unit} är mindre än den minsta upptäckbara förändringen "
+            "({signed}): överväg ett större område, en längre uppföljning eller en annan "
+            "indikator.",
+            "Your target {target} {unit} is below the smallest detectable change ({signed}): "
+            "consider a larger area, a longer follow-up or another indicator.",
+        ),
+        "above": (
+            "Ert mål {target} {unit} är större än den minsta upptäckbara förändringen "
+            "({signed}): en utvärdering mot liknande kommuner kan visa det om det nås.",
+            "Your target {target} {unit} is above the smallest detectable change ({signed}): an "
+            "evaluation against similar municipalities could show it if it is reached.",
+        ),
+        "caveat": (
+            "Beräknad med oberoende fel mellan åren; samvarierar åren är den verkliga gränsen "
+            "högre. Avser kommunens siffra i Kolada, där insatsens målgrupp är en del.",
+            "Computed with errors independent across years; if years move together the real "
+            "limit is higher. It concerns the municipality's figure in Kolada, of which the "
+            "intervention's target group is a part.",
+        ),
+    }
+    sv, en = texts[key]
+    return sv.format(**f), en.format(**f)
+
+
+def _percent(share: float, lang: str) -> str:
+    # "80 %" in Swedish, "80%" in English
+    text = f"{share:.0%}"
+    return text.replace("%", " %") if lang == "sv" else text
+
+
+def _mde_item(
+    li: LoanIndicator,
+    ind: IndicatorDefinition,
+    row: _Compared | None,
+    follow_up: int | None,
+    *,
+    lang: str,
+    alpha: float,
+    power: float,
+) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "code": ind.code,
+        "name": ind.name_sv if lang == "sv" else ind.name_en,
+        "kpi": ind.kolada_kpi,
+        "unit_label": _unit_label(ind.unit, lang, difference=True),
+        "baseline_year": li.baseline_year,
+        "follow_up_until_year": follow_up,
+        "available": False,
+        "mde": None,
+        "target_change": None,
+        "detectable": None,
+        "notes": [],
+    }
+
+    def missing(key: str) -> dict[str, Any]:
+        sv, en = _mde_texts(key, lang)
+        return base | {"message": sv if lang == "sv" else en, "message_sv": sv, "message_en": en}
+
+    if li.baseline_year is None:
+        return missing("no_baseline")
+    end = follow_up or li.target_year
+    if end is None or end <= li.baseline_year:
+        return missing("no_follow_up")
+    if row is None or not row.municipality:
+        return missing("no_history")
+    name, by_group = row.municipality, row.by_group
+    history = {y: p for y, p in by_group.get(name, {}).items() if y <= li.baseline_year}
+    for y, p in by_group.get("", {}).items():
+        if p.source == "kolada" and y <= li.baseline_year:
+            history.setdefault(y, p)
+    others = [
+        g
+        for g, values in sorted(by_group.items())
+        if g not in ("", name, _MEAN_UNIT)
+        and values
+        and all(p.source == "kolada" for p in values.values())
+    ]
+    obs = [Observation(name, y, float(p.value)) for y, p in history.items()]
+    obs += [
+        Observation(g, y, float(p.value))
+        for g in others
+        for y, p in by_group[g].items()
+        if y in history
+    ]
+    if not others or not history:
+        return missing("no_history")
+    spread = residual_spread(obs)
+    if spread is None:
+        return missing("too_little")
+    pre = len(spread.years)
+    post = end - li.baseline_year
+    mde = mde_did(
+        residual_sd=spread.sd,
+        pre_years=pre,
+        post_years=post,
+        comparison_units=spread.units - 1,
+        alpha=alpha,
+        power=power,
+    )
+
+    def texts(key: str, **f: Any) -> tuple[str, str]:
+        # each language with its own numbers: decimal comma and true minus in Swedish
+        sv = _mde_texts(key, "sv", **{k: v("sv") if callable(v) else v for k, v in f.items()})[0]
+        en = _mde_texts(key, "en", **{k: v("en") if callable(v) else v for k, v in f.items()})[1]
+        return sv, en
+
+    def unit(lg: str) -> str:
+        return _unit_label(ind.unit, lg, difference=True)
+
+    mde_sv, mde_en = texts(
+        "mde",
+        mde=lambda lg: _fmt(mde, lg, digits=2),
+        unit=unit,
+        power=lambda lg: _percent(power, lg),
+        alpha=lambda lg: _percent(alpha, lg),
+        post=post,
+        pre=pre,
+        muni=name,
+        k=spread.units - 1,
+        sd=lambda lg: _fmt(spread.sd, lg, digits=2),
+    )
+    caveat_sv, caveat_en = _mde_texts("caveat", lang)
+    notes = [_warning_dict("mde_assumptions", caveat_sv, caveat_en, lang)]
+    target_change: float | None = None
+    detectable: bool | None = None
+    verdict_sv = verdict_en = ""
+    if li.target_value is not None and li.baseline_value is not None:
+        target_change = float(li.target_value - li.baseline_value)
+        detectable = abs(target_change) >= mde
+        signed = -mde if target_change < 0 else mde
+        verdict_sv, verdict_en = texts(
+            "above" if detectable else "below",
+            target=lambda lg: _fmt(target_change, lg, digits=2, sign=True),
+            unit=unit,
+            signed=lambda lg: _fmt(signed, lg, digits=2, sign=True),
+        )
+    message_sv = (verdict_sv + " " if verdict_sv else "") + mde_sv
+    message_en = (verdict_en + " " if verdict_en else "") + mde_en
+    unit_label = unit(lang)
+    return base | {
+        "available": True,
+        "mde": mde,
+        "mde_text": f"{_fmt(mde, lang, digits=2)} {unit_label}",
+        "residual_sd": spread.sd,
+        "pre_years": list(spread.years),
+        "post_years": post,
+        "municipality": name,
+        "comparison_units": others,
+        "target_change": target_change,
+        "detectable": detectable,
+        "message": message_sv if lang == "sv" else message_en,
+        "message_sv": message_sv,
+        "message_en": message_en,
+        "notes": notes,
+    }
+
+
+def mde_panel(
+    session: Session,
+    *,
+    loan_ref: str,
+    lang: str = "sv",
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> dict[str, Any]:
+    """For each outcome indicator with a Kolada mapping: the smallest effect a DiD of the
+    municipality against its similar municipalities could detect over the planned follow-up,
+    from their official history up to the baseline year, beside the borrower's target.
+
+    Raises ``LoanNotFound`` for an unknown reference.
+    """
+    lang = _lang(lang)
+    loan = _loan_or_raise(session, loan_ref)
+    follow_up = loan.follow_up_until_year
+    mapped = [
+        (li, ind)
+        for li, ind in loan_indicator_rows(session, loan.id or 0)
+        if ind.kolada_kpi and ind.kind == "outcome"
+    ]
+    rows = {row.ind.code: row for row in _compared_rows(session, [loan_ref])[0][1]}
+    items = [
+        _mde_item(li, ind, rows.get(ind.code), follow_up, lang=lang, alpha=alpha, power=power)
+        for li, ind in mapped
+    ]
+    title = {
+        "sv": "Minsta upptäckbara effekt mot liknande kommuner (Kolada)",
+        "en": "Smallest detectable effect against similar municipalities (Kolada)",
+    }[lang]
+    return {
+        "loan_ref": loan.reference,
+        "title": title,
+        "alpha": alpha,
+        "power": power,
+        "items": items,
+        "available": any(i["available"] for i in items),
+        "source": DERIVED_SOURCE,
+        "labels": labels(lang),
+    }
+
+
 def smart_panel(session: Session, loan_ref: str, *, lang: str = "sv") -> list[dict[str, Any]]:
     """SMART hints for the loan's goals, with the library's better directions for the Realistic
     check. Each hint: ``goal_number`` (1-based, None for the whole application), ``code``,
@@ -1106,6 +1344,7 @@ def evaluation_overview(
         "labels": labels(lang),
         "comparison": comparison_section(session, loan_ref=loan_ref, lang=lang),
         "power": power_panel(case_for(session, loan), settings, lang=lang),
+        "mde": mde_panel(session, loan_ref=loan_ref, lang=lang),
         "smart": smart_panel(session, loan_ref, lang=lang),
     }
 

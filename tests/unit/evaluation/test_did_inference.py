@@ -194,3 +194,30 @@ def test_sampling_variance_from_counts(kind, value, n, scale, expected) -> None:
 
 def test_a_standard_error_wins_over_the_count() -> None:
     assert sampling_variance(value=201.0, kind="other", n=60, std_error=5.5) == pytest.approx(30.25)
+
+
+def test_mde_variance_factor_is_the_regressions_own_for_a_balanced_panel() -> None:
+    from lanportfolj.domain.did_inference import residual_spread
+    from lanportfolj.domain.power import _required_shift, did_variance_factor, mde_did
+
+    obs = _panel()
+    frame = _frame(obs).assign(d=lambda f: ((f.unit == "Örebro") & (f.year >= START)).astype(float))
+    ref = smf.ols("y ~ C(unit) + C(year) + d", frame).fit()
+    # Var(DiD) / σ² from statsmodels' (X'X)⁻¹: 8 years before, 3 after, 6 comparison units
+    factor = did_variance_factor(pre_years=8, post_years=3, comparison_units=6)
+    assert factor == pytest.approx(ref.normalized_cov_params.loc["d", "d"], abs=TOL)
+    history = [o for o in obs if o.year < START]
+    spread = residual_spread(history)
+    ref_history = smf.ols("y ~ C(unit) + C(year)", _frame(history)).fit()
+    assert spread is not None
+    assert spread.sd == pytest.approx(math.sqrt(ref_history.scale), abs=TOL)
+    assert (spread.units, spread.df) == (7, int(ref_history.df_resid))
+    mde = mde_did(residual_sd=spread.sd, pre_years=8, post_years=3, comparison_units=6)
+    shift = _required_shift(alpha=0.05, power=0.8, two_sided=True)
+    assert shift == pytest.approx(2.8016, abs=1e-3)
+    assert mde == pytest.approx(shift * spread.sd * math.sqrt(factor), abs=TOL)
+    # a longer follow-up detects smaller effects; more comparison units too
+    assert mde_did(residual_sd=spread.sd, pre_years=8, post_years=8, comparison_units=6) < mde
+    assert mde_did(residual_sd=spread.sd, pre_years=8, post_years=3, comparison_units=20) < mde
+    with pytest.raises(ValueError, match="comparison unit"):
+        mde_did(residual_sd=1.0, pre_years=8, post_years=3, comparison_units=0)
