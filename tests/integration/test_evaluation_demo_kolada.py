@@ -239,3 +239,34 @@ def test_cli_power_for_a_loan(demo: Engine, demo_settings: Settings) -> None:
     assert runner.invoke(app, ["power", "--loan", "SH-0000-000"], env=env).exit_code == 1
     both = runner.invoke(app, ["power", "--loan", OREBRO, "--outcome", "binary"], env=env)
     assert both.exit_code == 2
+
+
+def test_the_bond_report_has_a_short_evaluation_section_per_loan(demo: Engine) -> None:
+    import json
+    from datetime import date
+
+    from lanportfolj.services.reports import draft_report, get_bond, render
+
+    with Session(demo) as session:
+        bond = get_bond(session, "SE0021150208")
+        assert bond is not None
+        data = draft_report(session=session, bond=bond, report_date=date(2026, 3, 31), lang="sv")
+    loans = {loan["loan_ref"]: loan for loan in data["impact"]["evaluation"]["en"]}
+    assert OREBRO in loans
+    rows = loans[OREBRO]["rows"]
+    school = [r for r in rows if r["compared_with"] == "Jämförelseskola Väster"]
+    official = [r for r in rows if r["source"] == "Egen bearbetning av data från Kolada"]
+    # the pass share and the merit value against the comparison school, and Örebro's merit value
+    # against the similar municipalities; the municipalities one by one are left out
+    assert len(school) == 2 and len(official) == 1
+    assert all(r["ci_low"] is not None and r["ci_high"] is not None for r in rows)
+    assert official[0]["compared_with"] == "Örebro against 6 similar municipalities"
+    assert "cluster-robust" in official[0]["method"]
+    html = render(data, fmt="html", lang="sv").decode("utf-8")
+    section = html.split('<section id="evaluation">')[1].split("</section>")[0]
+    assert "Utvärdering" in section and "Egen bearbetning av data från Kolada" in section
+    assert "Örebro mot 6 liknande kommuner" in section
+    assert "Låntagarens rapportering" in section
+    assert html.index('<section id="evaluation">') < html.index('<section id="methodology">')
+    as_json = json.loads(render(data, fmt="json"))
+    assert as_json["impact"]["evaluation"]["sv"][0]["rows"]

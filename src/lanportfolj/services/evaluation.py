@@ -960,6 +960,85 @@ def comparison_by_language(
     return out
 
 
+#: Where a figure the borrower reported comes from, in the report's evaluation section.
+_REPORTED_SOURCE = {"sv": "Låntagarens rapportering", "en": "The borrower's reports"}
+
+
+def evaluation_summary(
+    comparison: dict[str, list[dict[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """The bond report's short evaluation section, per language: for each loan with a comparison,
+    one row per estimate (the loan's own comparison units, and the municipality against similar
+    municipalities on Kolada's figures) with estimate, interval, method and data source.
+
+    ``comparison`` is what :func:`comparison_by_language` returns; nothing is read again.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for lang, loans in comparison.items():
+        sv = lang == "sv"
+        rows_by_loan = []
+        for loan in loans:
+            rows = []
+            for item in loan["indicators"]:
+                for c in item["comparisons"]:
+                    model, multi = c.get("model"), c.get("did_multi")
+                    if not model or not multi or multi["estimate"] is None:
+                        continue
+                    if c["unit"] == _MEAN_UNIT or _from_kolada_only(item, c["unit"]):
+                        continue  # the municipalities are summed up in the official row
+                    rows.append(
+                        {
+                            "indicator": item["name"],
+                            "compared_with": c["unit"],
+                            "estimate": _plain(multi["estimate"]),
+                            "estimate_text": multi["estimate_text"],
+                            "ci_low": _plain(model["ci_low"]),
+                            "ci_high": _plain(model["ci_high"]),
+                            "ci_text": model["ci_text"],
+                            "method": model["method_text"],
+                            "source": _REPORTED_SOURCE[lang],
+                        }
+                    )
+                official = item.get("official")
+                if official and official["estimate"] is not None:
+                    k = len(official["comparison_units"])
+                    rows.append(
+                        {
+                            "indicator": item["name"],
+                            "compared_with": (
+                                f"{official['treated_unit']} mot {k} liknande kommuner"
+                                if sv
+                                else f"{official['treated_unit']} against {k} similar "
+                                "municipalities"
+                            ),
+                            "estimate": _plain(official["estimate"]),
+                            "estimate_text": official["estimate_text"],
+                            "ci_low": _plain(official["ci_low"]),
+                            "ci_high": _plain(official["ci_high"]),
+                            "ci_text": official["ci_text"],
+                            "method": official["method_text"],
+                            "source": DERIVED_SOURCE,
+                        }
+                    )
+            if rows:
+                rows_by_loan.append(
+                    {"loan_ref": loan["loan_ref"], "title": loan["title"], "rows": rows}
+                )
+        out[lang] = rows_by_loan
+    return out
+
+
+def _plain(x: float | None) -> str | None:
+    # the report's JSON carries no binary floats: a fixed-decimal string, as its indicator values
+    return None if x is None else format(x, ".4f")
+
+
+def _from_kolada_only(item: dict[str, Any], unit: str) -> bool:
+    return bool(item.get("official")) and unit in (
+        item["official"]["comparison_units"] + [item["official"]["treated_unit"]]
+    )
+
+
 def comparison_for_report(
     session: Session, loan_refs: Sequence[str], *, lang: str = "sv"
 ) -> list[dict[str, Any]]:
