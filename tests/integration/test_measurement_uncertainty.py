@@ -121,3 +121,41 @@ def test_history_is_stored_for_a_named_unit_and_marked(demo_settings, demo_sessi
         source="kolada",
     )
     assert [(e.column, e.code) for e in late.errors] == [("year", "history-after-baseline")]
+
+
+def test_a_ratio_uses_its_denominator_as_the_count_behind_each_share(
+    demo_settings, demo_session
+) -> None:
+    """Botkyrkabyggen's perceived safety is residents feeling safe / residents surveyed: with the
+    same counts for a comparison area, the DiD's interval is the binomial one from those counts."""
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    from lanportfolj.services.evaluation import comparison_section
+
+    surveyed = {2022: 1980, 2023: 2010, 2024: 1995, 2025: 2040}
+    share = {2022: "58.0", 2023: "58.6", 2024: "59.1", 2025: "59.5"}
+    lines = ["loan,indicator,year,value,group"]
+    for year in surveyed:
+        lines.append(f"SH-2023-001,residents_surveyed,{year},{surveyed[year]},Skogås")
+        lines.append(f"SH-2023-001,perceived_safety_share,{year},{share[year]},Skogås")
+    result = _import(demo_session, demo_settings, "\n".join(lines) + "\n")
+    assert result.accepted, [e.message_en for e in result.errors]
+    items = {i["code"]: i for i in comparison_section(demo_session, loan_ref="SH-2023-001")}
+    (c,) = [c for c in items["perceived_safety_share"]["comparisons"] if c["unit"] == "Skogås"]
+    model = c["model"]
+    assert model["se_method"] == "sampling"
+    # the intervention's own counts from the demo file (residents surveyed), the comparison's above
+    own = {2022: (61.0, 2315), 2023: (63.5, 2360), 2024: (65.6, 2388), 2025: (67.5, 2402)}
+    rows = [("T", y, v, v / 100 * (1 - v / 100) / n * 100**2) for y, (v, n) in own.items()]
+    rows += [
+        ("C", y, float(share[y]), float(share[y]) / 100 * (1 - float(share[y]) / 100) / n * 1e4)
+        for y, n in surveyed.items()
+    ]
+    frame = pd.DataFrame(rows, columns=["unit", "year", "y", "var"])
+    frame["d"] = ((frame.unit == "T") & (frame.year >= 2023)).astype(float)
+    ref = smf.wls("y ~ C(unit) + C(year) + d", frame, weights=1 / frame["var"]).fit(
+        cov_type="fixed scale"
+    )
+    assert model["estimate"] == pytest.approx(ref.params["d"], abs=1e-6)
+    assert model["se"] == pytest.approx(ref.bse["d"], abs=1e-6)

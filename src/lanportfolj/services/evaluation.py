@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
@@ -576,10 +576,11 @@ def _indicator_section(*, loan: Loan, row: _Compared, lang: str) -> dict[str, An
         )
         model = None
         if start is not None:
-            obs = _observations(intervention_label, treated_obs, ind, row.counts.get("", {}))
+            # the intervention under a fixed key, so both languages of a report share one fit
+            obs = _observations("", treated_obs, ind, row.counts.get("", {}))
             obs += _observations(group, by_group[group], ind, row.counts.get(group, {}))
             model = _panel_dict(
-                did_panel(obs, treated=intervention_label, start_year=start),
+                replace(_panel(tuple(obs), "", start), treated_unit=intervention_label),
                 ind=ind,
                 lang=lang,
                 official=False,
@@ -742,9 +743,13 @@ def _official_panel(row: _Compared, *, start: int, lang: str) -> dict[str, Any] 
     obs = _observations(name, points, ind, {})
     for g in sorted(others):
         obs += _observations(g, by_group[g], ind, {})
-    return _panel_dict(
-        did_panel(obs, treated=name, start_year=start), ind=ind, lang=lang, official=True
-    )
+    return _panel_dict(_panel(tuple(obs), name, start), ind=ind, lang=lang, official=True)
+
+
+@lru_cache(maxsize=4096)
+def _panel(obs: tuple[Observation, ...], treated: str, start: int) -> PanelDid:
+    # the same fit for every language of a report: computed once
+    return did_panel(obs, treated=treated, start_year=start)
 
 
 def _ci_text(low: float | None, high: float | None, confidence: float, lang: str) -> str:
