@@ -814,6 +814,11 @@ def _method_text(result: PanelDid, lang: str) -> str:
     return sv if lang == "sv" else en
 
 
+def _genitive_sv(name: str) -> str:
+    # "Örebros", but "Västerås" and "Borås" take no further s
+    return name if name[-1:].lower() in ("s", "x", "z") else name + "s"
+
+
 def _sentences(
     result: PanelDid, *, ind: IndicatorDefinition, lang: str, official: bool
 ) -> list[str]:
@@ -868,7 +873,7 @@ def _sentences(
         p = result.placebo
         out.append(
             f"Placebotest: när var och en av jämförelseenheterna i tur och ordning låtsas vara "
-            f"behandlad är {t}s skattning nr {p.rank} av {p.units} till storleken "
+            f"behandlad är {_genitive_sv(t)} skattning nr {p.rank} av {p.units} till storleken "
             f"(permutations-p = {_fmt(p.p_value, lang, digits=2)})."
             if sv
             else f"Placebo test: with each comparison unit in turn pretending to be treated, "
@@ -876,12 +881,12 @@ def _sentences(
             f"{_fmt(p.p_value, lang, digits=2)})."
         )
     shows_sv = (
-        f"Skattningen visar hur mycket mer {ind.name_sv.lower()} förändrades i {t} än i "
+        f"Skattningen visar hur mycket mer indikatorn ”{ind.name_sv}” förändrades i {t} än i "
         f"jämförelseenheterna från {start}. Den visar inte att insatsen orsakade skillnaden: "
         f"annat som hände samtidigt bara i {t} kan förklara den"
     )
     shows_en = (
-        f"The estimate shows how much more {ind.name_en.lower()} changed in {t} than in the "
+        f"The estimate shows how much more the indicator “{ind.name_en}” changed in {t} than in the "
         f"comparison units from {start}. It does not show that the intervention caused the "
         f"difference: anything else that happened at the same time in {t} alone can explain it"
     )
@@ -914,6 +919,19 @@ def _sentences(
             f"{_fmt(trend.ci_low, lang, digits=2)} … {_fmt(trend.ci_high, lang, digits=2)}), so "
             f"the trends before {start} were parallel within ±{bound} {unit} a year."
         )
+        if (
+            trend.ci_low is not None
+            and trend.ci_high is not None
+            and (trend.ci_low > 0 or trend.ci_high < 0)
+        ):
+            out.append(
+                "Trenderna skilde sig redan före starten (intervallet innehåller inte noll): "
+                "skattningen kan spegla olika trender snarare än insatsen."
+                if sv
+                else "The trends already differed before the start (the interval does not "
+                "contain zero): the estimate may reflect different trends rather than the "
+                "intervention."
+            )
     else:
         out.append(
             "Antagandet som bär skattningen är parallella trender; med bara ett år före insatsen "
@@ -995,8 +1013,9 @@ def evaluation_summary(
                         {
                             "indicator": item["name"],
                             "compared_with": c["unit"],
-                            "estimate": _plain(multi["estimate"]),
-                            "estimate_text": multi["estimate_text"],
+                            # the regression's own estimate: the interval is centred on it
+                            "estimate": _plain(model["estimate"]),
+                            "estimate_text": model["estimate_text"],
                             "ci_low": _plain(model["ci_low"]),
                             "ci_high": _plain(model["ci_high"]),
                             "ci_text": model["ci_text"],
