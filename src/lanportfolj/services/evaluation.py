@@ -755,7 +755,9 @@ def _panel(obs: tuple[Observation, ...], treated: str, start: int) -> PanelDid:
 def _ci_text(low: float | None, high: float | None, confidence: float, lang: str) -> str:
     if low is None or high is None:
         return LABELS["no_ci"][lang]
-    return f"{confidence:.0%}: {_fmt(low, lang, digits=2)} … {_fmt(high, lang, digits=2)}"
+    return (
+        f"{_percent(confidence, lang)}: {_fmt(low, lang, digits=2)} … {_fmt(high, lang, digits=2)}"
+    )
 
 
 def _panel_dict(
