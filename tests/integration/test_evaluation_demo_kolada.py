@@ -144,6 +144,13 @@ def test_the_evaluation_page_shows_both_in_both_languages(
         )
         sv = client.get(f"/loans/{OREBRO}/evaluation?lang=sv")
         en = client.get(f"/loans/{OREBRO}/evaluation?lang=en")
+        api = client.get(f"/api/loans/{OREBRO}/evaluation?lang=en")
+    assert api.status_code == 200
+    merit = next(i for i in api.json()["comparison"] if i["code"] == "grade9_merit_value")
+    assert merit["official"]["se_method"] == "cluster"
+    assert merit["official"]["placebo"]["units"] == 7
+    assert len(merit["official"]["event_study"]) == 11
+    assert api.json()["mde"]["items"][0]["code"] == "grade9_merit_value"
     assert sv.status_code == en.status_code == 200
     sv_text, en_text = _text(sv.text), _text(en.text)
     assert "Kommunen mot liknande kommuner" in sv_text
