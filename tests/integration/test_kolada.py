@@ -287,6 +287,33 @@ def test_years_before_the_baseline_are_stored_as_each_municipalitys_history(
         assert sorted(f.split("-")[1] for f in files) == ["SH", "history"]
 
 
+def test_a_history_year_after_the_baseline_rejects_both_files_and_stores_nothing(
+    loans: Engine, settings: Settings
+) -> None:
+    server = OfflineKolada(FIXTURES)
+    with session_scope(loans) as session:
+        plan = plan_fetch(
+            session=session,
+            client=client_for(server, session),
+            loan_reference="SH-2023-003",
+            years=range(2020, 2026),
+            current_year=2026,
+        )
+    # a history value after the baseline (2022), as a hand-made or altered plan could hold
+    late = next(p for p in plan.proposals if p.year == 2024 and p.indicator == "population")
+    plan.proposals.append(replace(late, unit="Botkyrka", history=True))
+    with Session(loans) as session:
+        before = session.exec(select(Measurement)).all()
+    with session_scope(loans) as session:
+        result = import_plan(
+            session=session, settings=settings, plan=plan, uploaded_by="a", current_year=2026
+        )
+    assert not result.accepted
+    assert [(e.column, e.code) for e in result.errors] == [("year", "history-after-baseline")]
+    with Session(loans) as session:
+        assert len(session.exec(select(Measurement)).all()) == len(before)
+
+
 def test_unknown_municipality_and_missing_code_are_refused_clearly(loans: Engine) -> None:
     server = OfflineKolada(FIXTURES)
     with session_scope(loans) as session:
