@@ -227,15 +227,12 @@ def _fit(
         res = sm.OLS(y, x).fit()
         return _Fit(np.asarray(res.params), None, None, None, "none")
     se = np.asarray(res.bse)
-    if not np.all(np.isfinite(se)):
+    ci = np.asarray(res.conf_int(alpha=alpha))
+    p = np.asarray(res.pvalues)
+    # a degenerate fit (no variation left) gives no usable interval; never a NaN in the JSON
+    if not (np.all(np.isfinite(se)) and np.all(np.isfinite(ci)) and np.all(np.isfinite(p))):
         return _Fit(np.asarray(res.params), None, None, None, "none")
-    return _Fit(
-        np.asarray(res.params),
-        se,
-        np.asarray(res.conf_int(alpha=alpha)),
-        np.asarray(res.pvalues),
-        method,
-    )
+    return _Fit(np.asarray(res.params), se, ci, p, method)
 
 
 def _arrays(obs: Sequence[Observation]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
