@@ -560,8 +560,16 @@ def _indicator_section(*, loan: Loan, row: _Compared, lang: str) -> dict[str, An
 
     comparisons = []
     for group in comparison_units:
+        # a comparison unit's official history before the intervention's first year cannot be
+        # compared with the intervention (it is used in the municipality's own panel below)
+        first_treated = min(treated_points, default=None)
         comparison = Series(
-            unit=group, values={y: float(m.value) for y, m in by_group[group].items()}
+            unit=group,
+            values={
+                y: float(m.value)
+                for y, m in by_group[group].items()
+                if first_treated is None or y >= first_treated or not m.history
+            },
         )
         multi = (
             did_multi(treated=treated, comparison=comparison, start_year=start) if start else None
