@@ -223,6 +223,13 @@ class Measurement(SQLModel, table=True):
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     recorded_by: str = Field(default="", max_length=200)
     recorded_at: datetime = _ts()
+    #: Units measured behind the value (respondents, pupils, children), when reported.
+    n: int | None = None
+    #: The value's standard error, when reported.
+    std_error: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    #: Official history before the baseline (Kolada), kept for a comparison unit: never one of
+    #: the borrower's own measurements.
+    history: bool = False
 
 
 class SocialBond(SQLModel, table=True):

@@ -251,7 +251,7 @@ def test_similar_municipalities_become_comparison_units_with_a_derived_mean(
     assert MEAN_UNIT in groups and "Botkyrka" in groups
 
 
-def test_years_before_the_baseline_are_named_not_half_imported(
+def test_years_before_the_baseline_are_stored_as_each_municipalitys_history(
     loans: Engine, settings: Settings
 ) -> None:
     server = OfflineKolada(FIXTURES)
@@ -266,11 +266,52 @@ def test_years_before_the_baseline_are_named_not_half_imported(
         result = import_plan(
             session=session, settings=settings, plan=plan, uploaded_by="a", current_year=2026
         )
-    assert result.accepted
-    assert min(p.year for p in plan.proposals) == 2022
-    assert any(
-        i.code == "outside-reporting-years" and "2018–2021" in i.text("en") for i in plan.issues
-    )
+    assert result.accepted, result.errors
+    history = [p for p in plan.proposals if p.history]
+    assert {p.year for p in history} == {2018, 2019, 2020, 2021}
+    # the borrower's municipality is a named unit before the baseline, never the loan's own series
+    assert {p.unit for p in history if p.indicator == "population"} == {"Botkyrka"}
+    assert not any(i.code == "outside-reporting-years" for i in plan.issues)
+    with Session(loans) as session:
+        stored = session.exec(
+            select(Measurement).where(col(Measurement.history), col(Measurement.is_current))
+        ).all()
+        assert {(m.group_name, m.source) for m in stored} == {("Botkyrka", "kolada")}
+        assert {m.year for m in stored} == {2018, 2019, 2020, 2021}
+        own = session.exec(
+            select(Measurement).where(Measurement.group_name == "", col(Measurement.is_current))
+        ).all()
+        assert min(m.year for m in own) == 2022 and not any(m.history for m in own)
+        # two files, checked together: one ordinary, one marked history
+        files = session.exec(select(Submission.filename).where(Submission.source == "kolada")).all()
+        assert sorted(f.split("-")[1] for f in files) == ["SH", "history"]
+
+
+def test_a_history_year_after_the_baseline_rejects_both_files_and_stores_nothing(
+    loans: Engine, settings: Settings
+) -> None:
+    server = OfflineKolada(FIXTURES)
+    with session_scope(loans) as session:
+        plan = plan_fetch(
+            session=session,
+            client=client_for(server, session),
+            loan_reference="SH-2023-003",
+            years=range(2020, 2026),
+            current_year=2026,
+        )
+    # a history value after the baseline (2022), as a hand-made or altered plan could hold
+    late = next(p for p in plan.proposals if p.year == 2024 and p.indicator == "population")
+    plan.proposals.append(replace(late, unit="Botkyrka", history=True))
+    with Session(loans) as session:
+        before = session.exec(select(Measurement)).all()
+    with session_scope(loans) as session:
+        result = import_plan(
+            session=session, settings=settings, plan=plan, uploaded_by="a", current_year=2026
+        )
+    assert not result.accepted
+    assert [(e.column, e.code) for e in result.errors] == [("year", "history-after-baseline")]
+    with Session(loans) as session:
+        assert len(session.exec(select(Measurement)).all()) == len(before)
 
 
 def test_unknown_municipality_and_missing_code_are_refused_clearly(loans: Engine) -> None:

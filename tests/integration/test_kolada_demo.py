@@ -140,7 +140,9 @@ def test_cli_demo_load_fetches_kolada_once_and_a_second_load_changes_nothing(
     first = _cli(settings, "demo", "load")
     assert first.exit_code == 0, first.output
     line = next(x for x in first.output.splitlines() if "Källa: Kolada" in x)
-    assert "SH-2023-001 49 new" in line
+    # 49 values from the baseline on, and 55 of history (2018–2021) before it; the school gets
+    # Örebro's and six similar municipalities' merit values 2015–2025 and their mean
+    assert "SH-2023-001 104 new; SH-2024-002 88 new" in line
     engine = make_engine(settings)
     try:
         values = _kolada_values(engine, "SH-2023-001")
@@ -152,7 +154,7 @@ def test_cli_demo_load_fetches_kolada_once_and_a_second_load_changes_nothing(
 
         second = _cli(settings, "demo", "load")
         assert second.exit_code == 0, second.output
-        assert "SH-2023-001 0 new" in second.output
+        assert "SH-2023-001 0 new; SH-2024-002 0 new" in second.output
         assert "Källa: Kolada" in second.output
         assert _snapshot(engine) == before
     finally:

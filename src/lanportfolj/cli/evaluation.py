@@ -32,11 +32,52 @@ def _usage(sv: str, en: str) -> None:
     fail(f"{sv} / {en}", code=EXIT_USAGE)
 
 
+def _loan_power(
+    ctx: typer.Context, reference: str, *, alpha: float, power: float, lang: str, as_json: bool
+) -> None:
+    """The minimum detectable effect of each Kolada-mapped outcome indicator of a loan."""
+    from sqlmodel import Session
+
+    from lanportfolj.cli.common import migrated_engine
+    from lanportfolj.services.evaluation import LoanNotFound, mde_panel
+
+    engine = migrated_engine(ctx)
+    try:
+        with Session(engine) as session:
+            panel = mde_panel(session, loan_ref=reference, lang=lang, alpha=alpha, power=power)
+    except LoanNotFound as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({k: v for k, v in panel.items() if k != "labels"})
+        return
+    typer.echo(f"{panel['loan_ref']} · {panel['title']}")
+    if not panel["items"]:
+        typer.echo(
+            "Lånet har ingen utfallsindikator med en Kolada-koppling."
+            if lang == "sv"
+            else "The loan has no outcome indicator mapped to Kolada."
+        )
+    for item in panel["items"]:
+        typer.echo(f"- {item['name']} ({item['code']}): {item['message']}")
+        for note in item["notes"]:
+            typer.echo(f"  {note['message']}")
+    if panel["available"]:
+        typer.echo(("Källa: " if lang == "sv" else "Source: ") + panel["source"])
+
+
 @app.command("power")
 def power(
     ctx: typer.Context,
-    outcome: Outcome = typer.Option(
-        ..., "--outcome", help="binary (a share, e.g. placements) or continuous (e.g. grades)."
+    outcome: Outcome | None = typer.Option(
+        None, "--outcome", help="binary (a share, e.g. placements) or continuous (e.g. grades)."
+    ),
+    loan: str | None = typer.Option(
+        None,
+        "--loan",
+        help="A loan reference: the smallest effect a DiD against similar municipalities could "
+        "detect for each Kolada-mapped outcome indicator, from their official history.",
     ),
     base_rate: float | None = typer.Option(
         None, "--base-rate", help="Binary: the outcome's share without the intervention (0.05)."
@@ -67,7 +108,21 @@ def power(
     ),
     as_json: bool = typer.Option(False, "--json", help="Every input and the result as JSON."),
 ) -> None:
-    """Minimum detectable effect for a planned sample, or the sample needed for an effect."""
+    """Minimum detectable effect for a planned sample, or the sample needed for an effect; with
+    --loan, the minimum detectable effect on the loan's official (Kolada) figures."""
+    language = lang.value if lang else state(ctx).settings.default_language
+    if loan is not None:
+        if outcome is not None or any(
+            v is not None for v in (base_rate, sd, n_per_arm, effect, icc, cluster_size)
+        ):
+            _usage(
+                "--loan anges ensamt (med --alpha, --power, --lang, --json)",
+                "--loan goes alone (with --alpha, --power, --lang, --json)",
+            )
+        _loan_power(ctx, loan, alpha=alpha, power=power_, lang=language, as_json=as_json)
+        return
+    if outcome is None:
+        _usage("Ange --outcome eller --loan", "Give --outcome or --loan")
     if outcome is Outcome.binary and (base_rate is None or sd is not None):
         _usage(
             "Ett binärt utfall kräver --base-rate (och inget --sd)",
@@ -88,7 +143,6 @@ def power(
             "--icc och --cluster-size anges tillsammans",
             "--icc and --cluster-size go together",
         )
-    language = lang.value if lang else state(ctx).settings.default_language
     try:
         de = (
             design_effect(icc=icc, cluster_size=cluster_size)
@@ -111,7 +165,7 @@ def power(
         print_json(
             {
                 "inputs": {
-                    "outcome": outcome.value,
+                    "outcome": outcome.value if outcome else None,
                     "base_rate": base_rate,
                     "sd": sd,
                     "n_per_arm": n_per_arm,

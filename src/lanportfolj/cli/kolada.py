@@ -129,7 +129,9 @@ def fetch(
                 p.key,
                 format(p.value, "f"),
                 "" if p.existing is None else format(p.existing, "f"),
-                p.status + (" (derived)" if p.derived else ""),
+                p.status
+                + (" (derived)" if p.derived else "")
+                + (" (history)" if p.history else ""),
             )
             for p in plan.proposals
         ],

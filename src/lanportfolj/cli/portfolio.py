@@ -152,9 +152,11 @@ def _load(ctx: typer.Context, path: Path, as_json: bool) -> None:
 #: The demo's Botkyrka loan whose Kolada-mapped indicators (school results, perceived safety)
 #: ``demo load`` fetches. SH-2023-003 is left out on purpose: its ``population`` is Alby and Fittja's,
 #: which Kolada's municipal population neither equals nor is a fair comparison for.
-DEMO_KOLADA_LOANS = ("SH-2023-001",)
-#: The demo loans' baseline year: nothing earlier is asked for.
-DEMO_KOLADA_FIRST_YEAR = 2022
+#: SH-2024-002 (the outdoor-pedagogy school) gets Örebro's and its similar municipalities' history.
+DEMO_KOLADA_LOANS = ("SH-2023-001", "SH-2024-002")
+#: The first year asked for: the years before a loan's baseline (2022) come in as official history
+#: of each municipality, the pre-period of the evaluation's difference-in-differences.
+DEMO_KOLADA_FIRST_YEAR = 2015
 
 
 @dataclass(frozen=True)

@@ -555,3 +555,46 @@ def power_summary(
             f"are needed ({sides_en} test, {conf_en} power{de_en})."
         ),
     )
+
+
+def did_variance_factor(*, pre_years: int, post_years: int, comparison_units: int) -> float:
+    """Var(DiD) / σ² for one treated unit against ``comparison_units`` on a balanced yearly panel
+    with independent errors of variance σ²: ``(1/T₀ + 1/T₁)·(1 + 1/J)``."""
+    if pre_years < 1 or post_years < 1 or comparison_units < 1:
+        raise _invalid(
+            "Det behövs minst ett år före, ett år efter och en jämförelseenhet",
+            "At least one year before, one year after and one comparison unit are needed",
+        )
+    return (1.0 / pre_years + 1.0 / post_years) * (1.0 + 1.0 / comparison_units)
+
+
+def mde_did(
+    *,
+    residual_sd: float,
+    pre_years: int,
+    post_years: int,
+    comparison_units: int,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    two_sided: bool = True,
+) -> float:
+    """The smallest effect a difference-in-differences could detect with ``power`` at ``alpha``.
+
+    ``residual_sd`` is the standard deviation of a unit-year value around its unit and year effects,
+    from the official history. Errors are taken as independent across years, so with serially
+    correlated errors the true minimum detectable effect is larger.
+    """
+    _check_common(alpha=alpha, power=power, design_effect=1.0)
+    if not residual_sd >= 0 or not math.isfinite(residual_sd):
+        raise _invalid(
+            f"Residualernas standardavvikelse måste vara ett tal ≥ 0 (fick {residual_sd!r})",
+            f"the residual standard deviation must be a number ≥ 0 (got {residual_sd!r})",
+        )
+    factor = did_variance_factor(
+        pre_years=pre_years, post_years=post_years, comparison_units=comparison_units
+    )
+    return (
+        _required_shift(alpha=alpha, power=power, two_sided=two_sided)
+        * residual_sd
+        * math.sqrt(factor)
+    )

@@ -14,6 +14,9 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "estimated",
     "comment",
     "group",
+    # optional uncertainty of the value: units measured behind it, or its standard error
+    "n",
+    "std_error",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("loan", "indicator", "year", "value")
 
@@ -27,6 +30,8 @@ HEADER_LABELS: dict[str, dict[str, str]] = {
         "estimated": "uppskattat",
         "comment": "kommentar",
         "group": "grupp",
+        "n": "antal",
+        "std_error": "medelfel",
     },
     "en": {column: column for column in CANONICAL_COLUMNS},
 }
@@ -61,6 +66,16 @@ _ALIASES: dict[str, str] = {
     "grupp": "group",
     "comparisongroup": "group",
     "jamforelsegrupp": "group",
+    "n": "n",
+    "antal": "n",
+    "count": "n",
+    "samplesize": "n",
+    "urvalsstorlek": "n",
+    "stderror": "std_error",
+    "standarderror": "std_error",
+    "se": "std_error",
+    "medelfel": "std_error",
+    "standardfel": "std_error",
 }
 
 _PARENTHESISED = re.compile(r"\(.*?\)|\[.*?\]")

@@ -24,6 +24,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "estimated": ("uppskattat", "estimated"),
     "comment": ("kommentar", "comment"),
     "group": ("grupp", "group"),
+    "n": ("antal", "n"),
+    "std_error": ("medelfel", "std_error"),
 }
 
 #: code → (Swedish template, English template). Fields: {value}, {column}, and per-code extras.
@@ -159,6 +161,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-estimated": (
         "'{value}' går inte att tolka som uppskattat; skriv ja eller nej (eller lämna tomt).",
         "'{value}' cannot be read as estimated; write yes or no (or leave it empty).",
+    ),
+    "negative-count": (
+        "Antalet {value} i kolumnen '{label_sv}' kan inte vara negativt.",
+        "The count {value} in the column '{label_en}' cannot be negative.",
+    ),
+    "count-not-whole": (
+        "Antalet {value} i kolumnen '{label_sv}' måste vara ett heltal.",
+        "The count {value} in the column '{label_en}' must be a whole number.",
+    ),
+    "negative-std-error": (
+        "Medelfelet {value} i kolumnen '{label_sv}' kan inte vara negativt.",
+        "The standard error {value} in the column '{label_en}' cannot be negative.",
+    ),
+    "uncertainty-without-value": (
+        "Kolumnen '{label_sv}' är ifylld ({value}) men raden har inget värde; ange värdet eller "
+        "töm cellen.",
+        "The column '{label_en}' is filled in ({value}) but the row has no value; give the value "
+        "or clear the cell.",
+    ),
+    "history-after-baseline": (
+        "Året {value} ligger efter basåret {first}: historik får bara gälla år före insatsen.",
+        "The year {value} is after the baseline year {first}: history may only cover years "
+        "before the intervention.",
+    ),
+    "history-without-unit": (
+        "Historik måste ange kommunen i kolumnen '{label_sv}'; den sparas aldrig som lånets egna "
+        "värden.",
+        "History must name the municipality in the column '{label_en}'; it is never stored as "
+        "the loan's own values.",
     ),
     "duplicate-row": (
         "Samma lån, indikator, grupp och år finns redan på rad {first_row}.",

@@ -20,6 +20,9 @@ ACCEPTED_SCHEMA: dict[str, pl.DataType] = {
     "estimated": pl.Boolean(),
     "comment": pl.String(),
     "group": pl.String(),
+    #: Units measured behind the value (None when not given); exact text like ``value``.
+    "n": pl.Int64(),
+    "std_error": pl.String(),
 }
 
 
@@ -36,6 +39,10 @@ class MeasurementRow:
     comment: str | None
     #: Comparison unit name; "" = the intervention itself.
     group: str = ""
+    #: Units measured behind the value (respondents, pupils), when given.
+    n: int | None = None
+    #: The value's standard error, when given.
+    std_error: Decimal | None = None
 
 
 @dataclass
@@ -65,8 +72,10 @@ class ParseResult:
                 estimated=estimated,
                 comment=comment,
                 group=group,
+                n=n,
+                std_error=None if std_error is None else Decimal(std_error),
             )
-            for row, loan, indicator, year, value, estimated, comment, group in (
+            for row, loan, indicator, year, value, estimated, comment, group, n, std_error in (
                 self.accepted.select(list(ACCEPTED_SCHEMA)).iter_rows()
             )
         ]

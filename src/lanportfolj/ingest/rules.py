@@ -46,3 +46,6 @@ class IngestContext:
     max_rows: int = 200_000
     #: Earliest year accepted when a rule has no baseline year.
     earliest_year: int = field(default=1900)
+    #: Official history before the baseline (Kolada): only years up to each rule's baseline year, and
+    #: always for a named unit, never the loan's own series.
+    history: bool = False

@@ -62,8 +62,11 @@ _INSTRUCTIONS_SV = (
     "använder du de tomma raderna längst ned och skriver gruppens namn.",
     "5. Ett ändrat värde för ett år som redan rapporterats sparas som en rättelse; "
     "det gamla värdet finns kvar i historiken.",
-    "6. Kolumnerna till höger om 'grupp' är information och läses inte in.",
-    "7. Spara som .xlsx (eller CSV) och ladda upp filen. Alla fel visas på en gång.",
+    "6. 'antal' och 'medelfel' är frivilliga och gör att osäkerheten kan anges: 'antal' är hur "
+    "många som mättes (svarande, elever, barn; ett heltal, aldrig negativt), 'medelfel' är "
+    "värdets standardfel om källan anger det. Fyll dem bara i på rader som har ett värde.",
+    "7. Kolumnerna till höger om 'medelfel' är information och läses inte in.",
+    "8. Spara som .xlsx (eller CSV) och ladda upp filen. Alla fel visas på en gång.",
 )
 _INSTRUCTIONS_EN = (
     "How to fill in the template",
@@ -75,8 +78,12 @@ _INSTRUCTIONS_EN = (
     "school) use the blank rows at the bottom and write the group's name.",
     "5. A changed value for a year already reported is kept as a restatement; the old value "
     "stays in the history.",
-    "6. The columns to the right of 'group' are information and are not imported.",
-    "7. Save as .xlsx (or CSV) and upload the file. All problems are listed at once.",
+    "6. 'n' and 'std_error' are optional and let the uncertainty be stated: 'n' is how many "
+    "were measured (respondents, pupils, children; a whole number, never negative), "
+    "'std_error' is the value's standard error when the source gives one. Fill them in only on "
+    "rows that have a value.",
+    "7. The columns to the right of 'std_error' are information and are not imported.",
+    "8. Save as .xlsx (or CSV) and upload the file. All problems are listed at once.",
 )
 
 
@@ -203,6 +210,9 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
             sheet.write_blank(row, col["estimated"], None, editable)
         sheet.write_blank(row, col["comment"], None, editable)
         sheet.write_blank(row, col["group"], None, locked)
+        # optional: how many were measured, or the value's standard error
+        sheet.write_blank(row, col["n"], None, editable)
+        sheet.write_blank(row, col["std_error"], None, editable)
         previous_year, previous_value = _previous_before(line, year)
         context: list[object] = [
             line.name,
@@ -352,6 +362,8 @@ def write_template_csv(spec: TemplateSpec, *, swedish: bool = True) -> bytes:
                 _ESTIMATED_WORDS[lang][0]
                 if year in line.previous and year in line.previous_estimated
                 else "",
+                "",
+                "",
                 "",
                 "",
                 inert_text(line.name),

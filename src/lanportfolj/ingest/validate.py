@@ -96,7 +96,11 @@ def validate_table(
         # Comparison units are matched by name; collapse inner spaces so "Skola  B" = "Skola B".
         group_name=pl.col("group").str.replace_all(r"\s+", " ").fill_null(""),
     )
-    frame = frame.with_columns(value_text=number_texts(frame["value"])).join(
+    frame = frame.with_columns(
+        value_text=number_texts(frame["value"]),
+        n_text=number_texts(frame["n"]),
+        se_text=number_texts(frame["std_error"]),
+    ).join(
         _rules_frame(context),
         on=["loan_ref", "indicator_code"],
         how="left",
@@ -129,11 +133,31 @@ def validate_table(
         year_missing=pl.col("year").is_null(),
         year_bad=pl.col("year").is_not_null() & pl.col("year_number").is_null(),
         year_out=pl.col("year_number").is_not_null()
-        & ((pl.col("year_number") < first_year) | (pl.col("year_number") > context.current_year)),
+        & (
+            (
+                pl.col("year_number")
+                < (pl.lit(context.earliest_year) if context.history else first_year)
+            )
+            | (pl.col("year_number") > context.current_year)
+        ),
+        # history is the official series before the intervention: never after the baseline year
+        history_after=pl.lit(context.history)
+        & pl.col("year_number").is_not_null()
+        & (pl.col("year_number") > first_year),
+        history_no_unit=pl.lit(context.history) & (pl.col("group_name") == ""),
         value_missing=pl.col("value").is_null(),
         value_nan=pl.col("value").is_not_null() & pl.col("value_text").is_null(),
         estimated_bad=pl.col("estimated_flag").is_null(),
         group_bad=pl.col("group_name").is_in(bad_groups),
+        n_nan=pl.col("n").is_not_null() & pl.col("n_text").is_null(),
+        n_negative=pl.col("n_text").cast(pl.Float64, strict=False) < 0,
+        n_not_whole=(pl.col("n_text").cast(pl.Float64, strict=False) >= 0)
+        & ~pl.col("n_text").str.contains(_WHOLE_PATTERN),
+        se_nan=pl.col("std_error").is_not_null() & pl.col("se_text").is_null(),
+        se_negative=pl.col("se_text").cast(pl.Float64, strict=False) < 0,
+        # an uncertainty with nothing to be uncertain about: the borrower forgot the value
+        n_without_value=pl.col("value").is_null() & pl.col("n").is_not_null(),
+        se_without_value=pl.col("value").is_null() & pl.col("std_error").is_not_null(),
         first_row=pl.col(ROW_COLUMN).filter(candidate).min().over(keys),
     ).with_columns(
         duplicate=candidate.fill_null(False) & (pl.col(ROW_COLUMN) > pl.col("first_row")),
@@ -175,9 +199,19 @@ def validate_table(
     report("value_nan", "not-a-number", "value")
     report("estimated_bad", "bad-estimated", "estimated")
     report("group_bad", "bad-group-name", "group")
+    report("history_after", "history-after-baseline", "year")
+    report("history_no_unit", "history-without-unit", "group")
+    report("n_without_value", "uncertainty-without-value", "n")
+    report("n_nan", "not-a-number", "n")
+    report("n_negative", "negative-count", "n")
+    report("n_not_whole", "count-not-whole", "n")
+    report("se_without_value", "uncertainty-without-value", "std_error")
+    report("se_nan", "not-a-number", "std_error")
+    report("se_negative", "negative-std-error", "std_error")
     report("duplicate", "duplicate-row", None)
     # An unfilled template row is skipped with a warning, not an error: borrowers leave rows empty.
-    for record in frame.filter(pl.col("value_missing")).select(ROW_COLUMN).iter_rows():
+    unfilled = pl.col("value_missing") & pl.col("n").is_null() & pl.col("std_error").is_null()
+    for record in frame.filter(unfilled).select(ROW_COLUMN).iter_rows():
         issues.append(
             make_issue(
                 "missing-value",
@@ -203,6 +237,15 @@ def validate_table(
         "value_nan",
         "estimated_bad",
         "group_bad",
+        "history_after",
+        "history_no_unit",
+        "n_nan",
+        "n_negative",
+        "n_not_whole",
+        "se_nan",
+        "se_negative",
+        "n_without_value",
+        "se_without_value",
         "duplicate",
     ]
     # Range checks run on every number with a rule, so a duplicate that is also out of range shows both.
@@ -228,6 +271,8 @@ def validate_table(
         pl.col("estimated_flag").alias("estimated"),
         pl.col("comment"),
         pl.col("group_name").alias("group"),
+        pl.col("n_text").str.replace(r"\.0*$", "").cast(pl.Int64, strict=False).alias("n"),
+        pl.col("se_text").alias("std_error"),
     )
     issues.sort(
         key=lambda issue: (

@@ -69,3 +69,29 @@ def list_cached(session: Session) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def cached_municipality_titles(session: Session, codes: set[str]) -> dict[str, str]:
+    """Kolada's titles of the municipalities ``codes`` (``0127`` → ``Botkyrka``), from the cached
+    ``/municipality`` answers: how the evaluation names a borrower's municipality offline, as the
+    fetch named it. Codes never fetched are missing from the result."""
+    import json
+
+    found: dict[str, str] = {}
+    if not codes:
+        return found
+    rows = session.exec(
+        select(KoladaResponse.body).where(
+            col(KoladaResponse.url).contains("/municipality/"),
+            ~col(KoladaResponse.url).contains("/data/"),
+        )
+    )
+    for body in rows:
+        try:
+            values = json.loads(body).get("values", [])
+        except (ValueError, AttributeError):
+            continue
+        for item in values if isinstance(values, list) else []:
+            if isinstance(item, dict) and item.get("id") in codes and item.get("title"):
+                found[str(item["id"])] = str(item["title"])
+    return found

@@ -137,6 +137,8 @@ class Proposal:
     members: int = 0
     existing: Decimal | None = None
     existing_source: str | None = None
+    #: A year before the loan's baseline: official history of a municipality, never the loan's own.
+    history: bool = False
 
     @property
     def key(self) -> str:
@@ -172,6 +174,7 @@ class Proposal:
             "fetched": self.fetched.isoformat(),
             "from_cache": self.from_cache,
             "comment": self.comment,
+            "history": self.history,
         }
 
 
@@ -435,7 +438,14 @@ def plan_fetch(
     units_seen: list[str] = []
     for m in usable:
         first = max(years.start, m.baseline_year or years.start)
-        outside = [y for y in years if y < first or y > this_year]
+        # a borrower that reports its own comparison unit for the indicator (a school against a
+        # comparison school) measures part of the municipality: the municipality's figure is then
+        # one more comparison, not the project's value
+        own_design = any(
+            li == m.loan_indicator_id and unit != "" and source != SOURCE
+            for (li, unit, _year), (_value, source) in existing.items()
+        )
+        outside = [y for y in years if y > this_year]
         if outside:
             plan.issues.append(
                 issue(
@@ -447,14 +457,16 @@ def plan_fetch(
                     kpi=m.kpi,
                 )
             )
-        for year in range(first, min(years.stop - 1, this_year) + 1):
+        for year in range(years.start, min(years.stop - 1, this_year) + 1):
+            # years before the baseline are the pre-period: kept as history of each municipality
+            history = year < first
             member_values: list[KoladaValue] = []
             for where in [code, *compare_codes]:
                 v = by_key.get((m.kpi, m.gender, where, year))
                 if v is None:
                     continue
                 if where == code:
-                    unit = names[code] if m.own_counts else ""
+                    unit = names[code] if m.own_counts or own_design or history else ""
                 else:
                     unit = names[where]
                     member_values.append(v)
@@ -473,6 +485,7 @@ def plan_fetch(
                         from_cache=v.from_cache,
                         existing=old[0] if old else None,
                         existing_source=old[1] if old else None,
+                        history=history,
                     )
                 )
             # the mean needs a real group: with fewer than two members it is one municipality's value
@@ -494,6 +507,7 @@ def plan_fetch(
                         members=len(member_values),
                         existing=old[0] if old else None,
                         existing_source=old[1] if old else None,
+                        history=history,
                     )
                 )
         if not any(p.indicator == m.code for p in proposals):
@@ -568,24 +582,55 @@ def import_plan(
     borrower_id: int | None = None,
     current_year: int | None = None,
 ) -> ImportResult:
-    """Import the plan's new values and the accepted differences through the ordinary import path."""
+    """Import the plan's new values and the accepted differences through the ordinary import path.
+
+    Years before the baseline go in as a second file marked history (only named units, only up to
+    the baseline year); both files are checked first, so either both go in or neither does.
+    """
     rows = rows_to_import(session, plan, accept)
     stamp = date.today().strftime("%Y%m%d")
     filename = f"kolada-{plan.loan}-{stamp}.csv"
     if not rows:
         # nothing new and nothing accepted: an empty file would be refused as empty, which it is not
         return ImportResult(file=filename, sha256="", accepted=True, dry_run=dry_run, rows=0)
-    return import_file(
-        session=session,
-        settings=settings,
-        filename=filename,
-        data=_csv(plan.loan, rows),
-        uploaded_by=uploaded_by,
-        user_id=user_id,
-        borrower_id=borrower_id,
+    parts = [
+        (filename, [p for p in rows if not p.history], False),
+        (f"kolada-history-{plan.loan}-{stamp}.csv", [p for p in rows if p.history], True),
+    ]
+    parts = [part for part in parts if part[1]]
+
+    def run(name: str, chosen: list[Proposal], history: bool, dry: bool) -> ImportResult:
+        return import_file(
+            session=session,
+            settings=settings,
+            filename=name,
+            data=_csv(plan.loan, chosen),
+            uploaded_by=uploaded_by,
+            user_id=user_id,
+            borrower_id=borrower_id,
+            dry_run=dry,
+            current_year=current_year,
+            source=SOURCE,
+            history=history,
+        )
+
+    if len(parts) == 1:
+        return run(*parts[0], dry_run)
+    checked = [run(*part, True) for part in parts]
+    results = checked if dry_run or not all(r.accepted for r in checked) else None
+    if results is None:
+        results = [run(*part, False) for part in parts]
+    return ImportResult(
+        file=filename,
+        sha256=results[0].sha256,
+        accepted=all(r.accepted for r in results),
         dry_run=dry_run,
-        current_year=current_year,
-        source=SOURCE,
+        rows=sum(r.rows for r in results),
+        inserted=sum(r.inserted for r in results),
+        restated=sum(r.restated for r in results),
+        unchanged=sum(r.unchanged for r in results),
+        errors=[e for r in results for e in r.errors],
+        submission_id=next((r.submission_id for r in results if r.submission_id), None),
     )
 
 

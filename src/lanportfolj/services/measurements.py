@@ -246,6 +246,7 @@ def build_context(
     borrower_id: int | None = None,
     current_year: int | None = None,
     loans: Iterable[str] | None = None,
+    history: bool = False,
 ) -> tuple[IngestContext, dict[tuple[str, str], int]]:
     """The rules a file is checked against, and the loan-indicator ids by (loan reference, code).
 
@@ -299,6 +300,7 @@ def build_context(
         rules=rules,
         current_year=current_year or date.today().year,
         allowed_loans=allowed,
+        history=history,
     )
     return with_limits(context, settings), ids
 
@@ -333,6 +335,8 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
         # file meets are compared and shown, so the exact-decimal conversion waits until then
         type_coerce(Measurement.value, String),
         Measurement.estimated,
+        Measurement.n,
+        type_coerce(Measurement.std_error, String),
     ).where(col(Measurement.is_current))
     if len(years) <= _CHUNK:
         # a yearly file names one or two years: skip the loan indicators' other years in the index
@@ -344,6 +348,8 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
             connection.execute(stmt.where(col(Measurement.loan_indicator_id).in_(chunk))).all()
         )
     old_values = [row[5] for row in stored]
+    # a new count or standard error for the same value is a restatement too
+    old_uncertainty = [(row[7], None if row[8] is None else Decimal(row[8])) for row in stored]
     current = pl.DataFrame(
         {
             "old_id": [row[0] for row in stored],
@@ -364,11 +370,13 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
     ).with_row_index("old_index")
     frame = frame.join(current, on=_KEY, how="left", maintain_order="left")
     met = frame.filter(pl.col("old_index").is_not_null()).select(
-        "row", "value", "estimated", "old_index", "old_estimated"
+        "row", "value", "estimated", "old_index", "old_estimated", "n", "std_error"
     )
     same = [
-        estimated == old_estimated and Decimal(value) == Decimal(old_values[index])
-        for _, value, estimated, index, old_estimated in met.iter_rows()
+        estimated == old_estimated
+        and Decimal(value) == Decimal(old_values[index])
+        and (n, None if se is None else Decimal(se)) == old_uncertainty[index]
+        for _, value, estimated, index, old_estimated, n, se in met.iter_rows()
     ]
     frame = frame.join(
         pl.DataFrame({"row": met["row"], "same": pl.Series(same, dtype=pl.Boolean)}),
@@ -399,6 +407,7 @@ def import_file(
     source: str = "upload",
     progress: Callable[[int, int], None] | None = None,
     recorded_at: Any = None,
+    history: bool = False,
 ) -> ImportResult:
     """Check ``data`` and, unless rejected or a dry run, store it in ``session``.
 
@@ -425,7 +434,12 @@ def import_file(
     def context_for(loans: list[str]) -> IngestContext:
         # only the loans the file names: a one-row file on a national portfolio loads one loan's rules
         context, found = build_context(
-            session, settings=settings, borrower_id=borrower_id, current_year=year, loans=loans
+            session,
+            settings=settings,
+            borrower_id=borrower_id,
+            current_year=year,
+            loans=loans,
+            history=history,
         )
         ids.update(found)
         return context
@@ -521,6 +535,8 @@ def import_file(
             "estimated": new["estimated"].to_list(),
             "comment": new["comment"].to_list(),
             "version": new.select(pl.col("old_version").fill_null(0) + 1).to_series().to_list(),
+            "n": new["n"].to_list(),
+            "std_error": [None if se is None else Decimal(se) for se in new["std_error"]],
         },
         constants={
             "is_current": True,
@@ -528,6 +544,7 @@ def import_file(
             "submission_id": submission.id,
             "recorded_by": uploaded_by,
             "recorded_at": when,
+            "history": history,
         },
     )
     audit.record(

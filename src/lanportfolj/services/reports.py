@@ -56,7 +56,11 @@ from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
 from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, report_to_dict
 from lanportfolj.services import audit
-from lanportfolj.services.evaluation import comparison_by_language, comparison_chart_html
+from lanportfolj.services.evaluation import (
+    comparison_by_language,
+    comparison_chart_html,
+    evaluation_summary,
+)
 
 __all__ = [
     "FORMATS",
@@ -847,6 +851,8 @@ def _report_extras(
         methodology["sections"].append(_kolada_section(kolada, compared))
     # DiD sections (both languages) for the pool loans that report a comparison unit
     data["impact"]["comparison"] = comparison_by_language(session, refs, langs=LANGS)
+    # issue 19: a short evaluation per loan (estimate, interval, method, source)
+    data["impact"]["evaluation"] = evaluation_summary(data["impact"]["comparison"])
 
 
 def draft_report(
@@ -1051,6 +1057,18 @@ def _comparison_html(data: dict[str, Any], lang: str) -> str:
     return f'<section id="comparison">\n<h2>{title}</h2>\n{body}</section>\n\n'
 
 
+def _evaluation_html(data: dict[str, Any], lang: str) -> str:
+    """The short evaluation section: one table per loan with a comparison (empty without)."""
+    loans = (data["impact"].get("evaluation") or {}).get(lang) or []
+    if not loans:
+        return ""
+    return (
+        build_environment()
+        .get_template("evaluation/_report_summary.html")
+        .render(loans=loans, lang=lang)
+    )
+
+
 def render(
     data: dict[str, Any],
     *,
@@ -1069,7 +1087,10 @@ def render(
         return render_xlsx(data, lang=lang)
     if fmt == "html":
         page = render_html(
-            data, plotly_js=plotly_js, lang=lang, sections=_comparison_html(data, lang)
+            data,
+            plotly_js=plotly_js,
+            lang=lang,
+            sections=_evaluation_html(data, lang) + _comparison_html(data, lang),
         )
         return page.encode("utf-8")
     raise ReportError("bad_format", f"Okänt format: {fmt}", f"Unknown format: {fmt}")

@@ -386,7 +386,7 @@ def save_application(
 
 def _assessment_context(request: Request[Any, Any, Any], db: Session, loan: Loan) -> dict[str, Any]:
     """Everything the application and assessment pages show: criteria, discount, SMART and power."""
-    from lanportfolj.services.evaluation import power_panel, smart_panel
+    from lanportfolj.services.evaluation import mde_panel, power_panel, smart_panel
     from lanportfolj.services.loans import case_for
 
     lang = get_language()
@@ -408,6 +408,7 @@ def _assessment_context(request: Request[Any, Any, Any], db: Session, loan: Loan
         "editable": loan.status in apps.EDITABLE_STATUSES,
         "smart": smart_panel(db, loan.reference, lang=lang),
         "power": power_panel(case_for(db, loan), settings, lang=lang),
+        "mde": mde_panel(db, loan_ref=loan.reference, lang=lang),
     }
 
 

@@ -51,7 +51,8 @@ def _overview(
 def evaluation_page(
     request: Request[Any, Any, Any], db: Session, user: CurrentUser, reference: str
 ) -> Template:
-    """Comparison groups, statistical power and SMART hints for one loan."""
+    """Comparison groups, statistical power, the minimum detectable effect on Kolada's figures and
+    SMART hints for one loan."""
     data = _overview(request, db, user, reference)
     for item in data["comparison"]:
         item["chart_html"] = comparison_chart_html(item)
@@ -61,6 +62,7 @@ def evaluation_page(
             "evaluation": data,
             "comparison": data["comparison"],
             "power": data["power"],
+            "mde": data["mde"],
             "smart": data["smart"],
             "labels": data["labels"],
         },

@@ -67,13 +67,39 @@ def test_xlsx_is_deterministic() -> None:
 @pytest.mark.parametrize(
     ("lang", "header"),
     [
-        ("sv", ["lån", "indikator", "år", "värde", "uppskattat", "kommentar", "grupp"]),
-        ("en", ["loan", "indicator", "year", "value", "estimated", "comment", "group"]),
+        (
+            "sv",
+            [
+                "lån",
+                "indikator",
+                "år",
+                "värde",
+                "uppskattat",
+                "kommentar",
+                "grupp",
+                "antal",
+                "medelfel",
+            ],
+        ),
+        (
+            "en",
+            [
+                "loan",
+                "indicator",
+                "year",
+                "value",
+                "estimated",
+                "comment",
+                "group",
+                "n",
+                "std_error",
+            ],
+        ),
     ],
 )
 def test_header_follows_the_language(lang: str, header: list[str]) -> None:
     sheet = _open(write_template_xlsx(_spec(lang)))["Data"]
-    assert [cell.value for cell in sheet[1][:7]] == header
+    assert [cell.value for cell in sheet[1][:9]] == header
 
 
 def test_one_row_per_indicator_and_year_with_context() -> None:
@@ -88,8 +114,8 @@ def test_one_row_per_indicator_and_year_with_context() -> None:
     # A year already reported shows its value; the context columns show baseline, target, previous.
     assert rows[0][3] == 180
     assert rows[1][3] is None
-    assert rows[1][7:] == ["Renoverade lägenheter", "antal", 0, 2022, 1200, 2032, 2024, 180]
-    assert rows[3][7:] == ["Andel trygga", "%", 61.5, 2022, 75, 2032, 2023, 62.3]
+    assert rows[1][9:] == ["Renoverade lägenheter", "antal", 0, 2022, 1200, 2032, 2024, 180]
+    assert rows[3][9:] == ["Andel trygga", "%", 61.5, 2022, 75, 2032, 2023, 62.3]
 
 
 def test_header_is_frozen_and_locked_but_values_are_editable() -> None:
@@ -175,13 +201,13 @@ def test_swedish_csv_template() -> None:
     assert text.startswith("\ufefflån;indikator;år;värde;")
     lines = text.splitlines()
     assert lines[3] == (
-        "SH-2023-001;perceived_safety_share;2024;;;;;Andel trygga;%;61,5;2022;75;2032;2023;62,3"
+        "SH-2023-001;perceived_safety_share;2024;;;;;;;Andel trygga;%;61,5;2022;75;2032;2023;62,3"
     )
 
 
 def test_english_csv_template() -> None:
     lines = write_template_csv(_spec(), swedish=False).decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("loan,indicator,year,value,estimated,comment,group,name")
+    assert lines[0].startswith("loan,indicator,year,value,estimated,comment,group,n,std_error,name")
     assert lines[3].endswith("Andel trygga,%,61.5,2022,75,2032,2023,62.3")
 
 
