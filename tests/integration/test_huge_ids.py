@@ -26,6 +26,12 @@ INT_ROUTES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/admin/users/{user_id:int}/role"): ("admin", {"role": "investor"}),
     ("POST", "/admin/users/{user_id:int}/unlock"): ("admin", {}),
     ("POST", "/admin/tokens/{token_id:int}/revoke"): ("admin", {}),
+    ("GET", "/admin/users/{user_id:int}"): ("admin", {}),
+    ("POST", "/admin/users/{user_id:int}/password"): ("admin", {"password": "a-new-password-1"}),
+    ("POST", "/admin/users/{user_id:int}/sessions/end"): ("admin", {}),
+    ("POST", "/admin/users/{user_id:int}/deactivate"): ("admin", {}),
+    ("POST", "/admin/users/{user_id:int}/activate"): ("admin", {}),
+    ("POST", "/account/tokens/{token_id:int}/revoke"): ("borrower", {}),
     ("GET", "/imports/{submission_id:int}"): ("borrower", {}),
     ("GET", "/imports/{submission_id:int}/file"): ("analyst", {}),
 }

@@ -20,6 +20,7 @@ from lanportfolj.web.access import SIGNED_IN, CurrentUser, allow
 from lanportfolj.web.auth import begin_session, flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.params import RowId
 
 OWN = allow(*SIGNED_IN)
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -85,7 +86,7 @@ def change_password(
     "/account/tokens/{token_id:int}/revoke", opt=OWN, sync_to_thread=True, include_in_schema=False
 )
 def revoke_own_token(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, token_id: int
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, token_id: RowId
 ) -> Redirect:
     """Revoke one of one's own tokens; another user's token is answered as if it did not exist."""
     try:

@@ -172,7 +172,7 @@ def _user_page(
 
 
 @get("/admin/users/{user_id:int}", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
-def user_page(request: Request[Any, Any, Any], db: Session, user_id: int) -> Template:
+def user_page(request: Request[Any, Any, Any], db: Session, user_id: RowId) -> Template:
     """One user: active sessions (with "sign out everywhere"), deactivation and a password reset."""
     return _user_page(request, db, _user_or_404(db, user_id))
 
@@ -184,7 +184,7 @@ def user_page(request: Request[Any, Any, Any], db: Session, user_id: int) -> Tem
     include_in_schema=False,
 )
 def end_sessions(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: RowId
 ) -> Redirect:
     """Sign the user out everywhere at once (audited); their next request finds no session."""
     target = _user_or_404(db, user_id)
@@ -221,7 +221,7 @@ def _set_active(
     include_in_schema=False,
 )
 def deactivate_user(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: RowId
 ) -> Template | Redirect:
     """Deactivate a user: every session ends, tokens stop working, sign-in is refused."""
     return _set_active(request, db, user, user_id, False)
@@ -231,7 +231,7 @@ def deactivate_user(
     "/admin/users/{user_id:int}/activate", opt=ADMIN, sync_to_thread=True, include_in_schema=False
 )
 def activate_user(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: RowId
 ) -> Template | Redirect:
     """Let a deactivated user in again."""
     return _set_active(request, db, user, user_id, True)
@@ -244,7 +244,7 @@ def reset_password(
     request: Request[Any, Any, Any],
     db: Session,
     user: CurrentUser,
-    user_id: int,
+    user_id: RowId,
     data: Annotated[PasswordResetForm, FORM],
 ) -> Template | Redirect:
     """Set a new password for a user (audited); every session of theirs ends."""
