@@ -8,7 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from lanportfolj.domain.discount import DiscountError, DiscountTerms, discount_terms
+from lanportfolj.domain.discount import (
+    DiscountError,
+    DiscountTerms,
+    discount_terms,
+    report_deadline,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -179,4 +184,40 @@ def test_without_approvals_the_reason_names_the_discount_and_what_is_missing() -
             "applies once both the committee on social sustainability and the credit assessment "
             "have approved the loan."
         ),
+    )
+
+
+def test_without_either_approval_the_reason_says_both_are_missing() -> None:
+    terms = discount_terms(
+        amount=Decimal("16000000"),
+        discount_bp=Decimal("2"),
+        margin_bp=None,
+        committee_approved=False,
+        credit_approved=False,
+        **ONE_YEAR,
+    )
+    assert (terms.applies, terms.effective_margin_bp, terms.annual_saving) == (
+        False,
+        None,
+        Decimal(0),
+    )
+    assert terms.reason_sv == (
+        "Rabatten på 2 punkter gäller inte än: både kommitténs godkännande och kreditgodkännandet "
+        "saknas. Den gäller när både kommittén för social hållbarhet och kreditprövningen har "
+        "godkänt lånet."
+    )
+    assert terms.reason_en == (
+        "The discount of 2 bp does not apply yet: both the committee's approval and the credit "
+        "approval are missing. It applies once both the committee on social sustainability and "
+        "the credit assessment have approved the loan."
+    )
+
+
+@pytest.mark.parametrize("setting", ["4-30", "04-31"])
+def test_a_bad_deadline_setting_is_explained_in_both_languages(setting: str) -> None:
+    with pytest.raises(DiscountError) as caught:
+        report_deadline(2024, setting)
+    assert (caught.value.message_sv, caught.value.message_en) == (
+        f"Rapporteringsfristen '{setting}' är inget giltigt datum (MM-DD, t.ex. 04-30).",
+        f"The reporting deadline '{setting}' is not a valid date (MM-DD, e.g. 04-30).",
     )
