@@ -39,9 +39,9 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 # mutation testing of domain/ and ingest/ against tests/unit (docs/mutation.md); SAMPLE=N tests N mutants
-# drawn with SEED (default 20), MUTATE_JOBS workers (default: one per core)
+# drawn with SEED (default 20), NAMES=FILE the mutants listed there, MUTATE_JOBS workers (default: one per core)
 mutate: install
-	$(BIN)/python tools/mutation_report.py run $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SEED),--seed $(SEED)) $(if $(MUTATE_JOBS),--max-children $(MUTATE_JOBS))
+	$(BIN)/python tools/mutation_report.py run $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SEED),--seed $(SEED)) $(if $(NAMES),--names $(NAMES)) $(if $(MUTATE_JOBS),--max-children $(MUTATE_JOBS))
 
 bench: install
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

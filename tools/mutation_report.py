@@ -1,6 +1,6 @@
 """Mutation testing of the pure rules (``make mutate``): run mutmut, then print the score per module.
 
-    python tools/mutation_report.py run [--sample N] [--seed S] [--max-children K]
+    python tools/mutation_report.py run [--sample N] [--seed S] [--names FILE] [--max-children K]
     python tools/mutation_report.py report [--names FILE]
     python tools/mutation_report.py survivors [--names FILE]
 
@@ -119,16 +119,20 @@ def _generate(max_children: int) -> None:
     create_mutants(max_children)
 
 
-def run(sample: int | None, seed: int, max_children: int) -> int:
-    """Run mutmut on every mutant, or on a seeded sample of ``sample`` of them, then report."""
+def run(sample: int | None, seed: int, max_children: int, names_file: Path | None = None) -> int:
+    """Run mutmut on every mutant, a seeded sample of ``sample`` of them or those in ``names_file``,
+    then report."""
     mutmut = [
         str(Path(sys.executable).with_name("mutmut")),
         "run",
         "--max-children",
         str(max_children),
     ]
-    names: set[str] | None = None
-    if sample is not None:
+    names = _read_names(names_file)
+    if names is not None:
+        _generate(max_children)
+        mutmut += sorted(names)
+    elif sample is not None:
         _generate(max_children)
         every = sorted(name for statuses in _load_results().values() for name in statuses)
         names = set(random.Random(seed).sample(every, min(sample, len(every))))
@@ -152,13 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         "--sample", type=int, default=None, help="test N mutants drawn at random"
     )
     run_parser.add_argument("--seed", type=int, default=20, help="seed of the sample (default 20)")
+    run_parser.add_argument(
+        "--names", type=Path, default=None, help="test the mutants listed in FILE"
+    )
     run_parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     for name in ("report", "survivors"):
         sub = commands.add_parser(name)
         sub.add_argument("--names", type=Path, default=None, help="only the mutants listed in FILE")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.sample, args.seed, args.max_children)
+        return run(args.sample, args.seed, args.max_children, args.names)
     if args.command == "report":
         return report(_read_names(args.names))
     return survivors(_read_names(args.names))
