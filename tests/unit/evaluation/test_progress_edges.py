@@ -164,3 +164,24 @@ def test_unknown_direction_and_a_target_before_the_baseline_are_refused_in_both_
     assert str(years.value) == (
         "Målåret 2019 ligger före basåret 2020 / The target year 2019 is before the baseline year 2020"
     )
+
+
+def test_two_values_for_a_year_and_a_float_value_are_refused_naming_the_year() -> None:
+    common = {
+        "baseline_value": D("1"),
+        "baseline_year": 2020,
+        "target_value": D("2"),
+        "target_year": 2030,
+        "direction": "increase",
+    }
+    with pytest.raises(ValueError) as twice:
+        progress(**common, points=[(2024, D("1")), (2024, D("2"))])
+    assert str(twice.value) == (
+        "Två värden för år 2024; skicka bara den gällande versionen / "
+        "Two values for year 2024; pass the current version only"
+    )
+    with pytest.raises(TypeError) as binary:
+        progress(**common, points=[(2024, 1.5)])
+    assert str(binary.value) == (
+        "2024: ange värdet som Decimal, inte float / 2024: give the value as a Decimal, not float"
+    )

@@ -72,7 +72,8 @@ def test_the_bonds_ratio_row_is_pooled_and_carries_no_attribution() -> None:
 
 def test_a_decrease_indicator_exactly_on_its_line_is_on_track_and_just_above_it_is_not() -> None:
     # out-of-home placements, lower is better: SH-2024-004 40 (2024) → 20 (2028) expects 35 in 2025
-    # and reports 35; SH-2021-003 30 (2021) → 10 (2026) expects 14 in 2025 and reports 14.0001
+    # and reports 35; SH-2021-003 30 (2021) → 10 (2026) expects 14 in 2025 and reports 14.0001;
+    # SH-2023-001 50 (2020) → 40 (2024) reports its target a year late: the line stops at the target
     indicators = make_indicators()
     loan_indicators = make_loan_indicators()
     measurements = make_measurements()
@@ -95,6 +96,7 @@ def test_a_decrease_indicator_exactly_on_its_line_is_on_track_and_just_above_it_
                     [
                         ("SH-2024-004", "PLACE", D("40"), 2024, D("20"), 2028, "Socialtjänsten"),
                         ("SH-2021-003", "PLACE", D("30"), 2021, D("10"), 2026, "Socialtjänsten"),
+                        ("SH-2023-001", "PLACE", D("50"), 2020, D("40"), 2024, "Socialtjänsten"),
                     ],
                     schema=loan_indicators.schema,
                     orient="row",
@@ -108,6 +110,7 @@ def test_a_decrease_indicator_exactly_on_its_line_is_on_track_and_just_above_it_
                     [
                         ("SH-2024-004", "PLACE", 2025, D("35"), False, False, ""),
                         ("SH-2021-003", "PLACE", 2025, D("14.0001"), False, False, ""),
+                        ("SH-2023-001", "PLACE", 2025, D("40"), False, False, ""),
                     ],
                     schema=measurements.schema,
                     orient="row",
@@ -116,13 +119,17 @@ def test_a_decrease_indicator_exactly_on_its_line_is_on_track_and_just_above_it_
         ),
         report_date=date(2025, 12, 31),
     )
+    per_loan = compute_report(inputs).impact.per_loan
     rows = (
-        compute_report(inputs)
-        .impact.per_loan.filter(indicator="PLACE")
+        per_loan.filter(indicator="PLACE")
         .select("loan", "latest_value", "change_abs", "change_pct", "on_track")
         .rows()
     )
     assert rows == [
         ("SH-2021-003", D("14.0001"), D("-15.9999"), D("-53.33"), False),
+        ("SH-2023-001", D("40.0000"), D("-10.0000"), D("-20.00"), True),
         ("SH-2024-004", D("35.0000"), D("-5.0000"), D("-12.50"), True),
     ]
+    # the table reads loan by loan, each loan's indicators in code order, whatever order they came in
+    pairs = per_loan.select("loan", "indicator").rows()
+    assert pairs == sorted(pairs)
