@@ -149,3 +149,24 @@ def test_columns_are_wide_enough_and_the_protection_still_lets_the_borrower_sort
     instructions = workbook["Instruktioner (Instructions)"]
     assert _widths(instructions) == {1: 110 + pad}
     assert instructions["A1"].font.b is True
+
+
+def test_the_prefilled_estimated_word_can_be_changed_and_empty_context_cells_are_locked_grey(
+    workbook: openpyxl.Workbook,
+) -> None:
+    sheet = workbook["Data"]
+    estimated, no_previous_year, no_previous_value = sheet["E2"], sheet["N2"], sheet["O2"]
+    assert (estimated.value, estimated.fill.fgColor.rgb, estimated.protection.locked) == (
+        "ja",
+        "FFFFF9DB",
+        False,
+    )
+    for cell in (no_previous_year, no_previous_value):
+        assert (cell.value, cell.fill.fgColor.rgb, cell.protection.locked) == (
+            None,
+            "FFF5F5F5",
+            True,
+        )
+    # the instructions' paragraphs wrap in their wide column
+    paragraph = workbook["Instruktioner (Instructions)"]["A5"]
+    assert (paragraph.alignment.wrap_text, paragraph.alignment.vertical) == (True, "top")
