@@ -91,3 +91,24 @@ def test_a_follow_up_ending_before_the_application_says_from_when_to_follow_up(
         title_sv="Långsiktighet",
         title_en="Long-term",
     )
+
+
+def test_a_rule_set_with_several_text_problems_lists_every_one_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    shipped = available_rule_sets()["2021.1"]
+    lines = shipped.read_text(encoding="utf-8").split("\n")
+    who = next(line for line in lines if line.startswith("who_missing = "))
+    attributes = next(line for line in lines if line.startswith("attributes_missing = "))
+    kept = [line for line in lines if line != who]
+    kept[kept.index(attributes)] = attributes.split(", en = ")[0] + " }"
+    target = tmp_path / shipped.name
+    target.write_text("\n".join(kept), encoding="utf-8")
+    with pytest.raises(RuleSetError) as caught:
+        load_rule_set(target)
+    assert (caught.value.message_sv, caught.value.message_en) == (
+        f"Regeluppsättningen {target} kan inte användas: E5.who_missing saknas; "
+        "E5.attributes_missing saknar text på en",
+        f"The rule set {target} cannot be used: E5.who_missing is missing; "
+        "E5.attributes_missing has no en text",
+    )
