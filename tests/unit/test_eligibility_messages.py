@@ -112,3 +112,23 @@ def test_a_rule_set_with_several_text_problems_lists_every_one_in_both_languages
         f"The rule set {target} cannot be used: E5.who_missing is missing; "
         "E5.attributes_missing has no en text",
     )
+
+
+def test_a_rule_set_without_its_terms_table_is_refused_naming_each_missing_term(
+    tmp_path: Path,
+) -> None:
+    shipped = available_rule_sets()["2021.1"]
+    text = shipped.read_text(encoding="utf-8")
+    without_terms = text[: text.index("[terms]")] + text[text.index("[common.reasons]") :]
+    target = tmp_path / shipped.name
+    target.write_text(without_terms, encoding="utf-8")
+    with pytest.raises(RuleSetError) as caught:
+        load_rule_set(target)
+    assert caught.value.message_en == (
+        f"The rule set {target} cannot be used: terms.unit is missing; terms.data_source is "
+        "missing; terms.baseline_value is missing; terms.baseline_year is missing"
+    )
+    assert caught.value.message_sv == (
+        f"Regeluppsättningen {target} kan inte användas: terms.unit saknas; terms.data_source "
+        "saknas; terms.baseline_value saknas; terms.baseline_year saknas"
+    )

@@ -62,6 +62,18 @@ COMMON = {"alpha": 0.05, "power": 0.8, "method": METHOD, "detectable": True}
             },
         ),
         (
+            {"sd": 2.5, "effect": 0.75, "two_sided": False},
+            {
+                "outcome": "mean", "solved_for": "n", "n_per_arm": 138,
+                "effective_n_per_arm": 138.0, "effect": 0.75, "effect_size": 0.3,
+                "base_rate": None, "sd": 2.5, "two_sided": False, "design_effect": 1.0,
+                "message_sv": "För att upptäcka en skillnad i medelvärde på 0,75 behövs 138 "
+                "deltagare per grupp (ensidigt test, α = 0,05; 80 % styrka).",
+                "message_en": "To detect a difference in means of 0.75, 138 participants per group "
+                "are needed (one-sided test, α = 0.05; 80 % power).",
+            },
+        ),
+        (
             {"sd": 2.5, "n_per_arm": 150, "two_sided": False},
             {
                 "outcome": "mean", "solved_for": "mde", "n_per_arm": 150,

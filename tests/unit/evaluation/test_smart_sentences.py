@@ -5,6 +5,7 @@ which is reachable and gets no hint."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal as D
 
 import pytest
 
@@ -57,3 +58,44 @@ def test_a_target_in_the_maturity_year_is_reachable_and_one_a_year_later_is_not(
             "T",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("indicator", "hint"),
+    [
+        (
+            {"target_year": None},
+            Hint(
+                0, "goal_no_target_year", "Mål 1 saknar målår.", "Goal 1 has no target year.", "T"
+            ),
+        ),
+        (
+            {"baseline_year": 2026, "target_year": 2025},
+            Hint(
+                0,
+                "target_before_baseline",
+                "Mål 1: målåret 2025 ligger före basåret 2026 för home_visits.",
+                "Goal 1: the target year 2025 is before the baseline year 2026 of home_visits.",
+                "T",
+            ),
+        ),
+        (
+            {"target_value": D("40")},
+            Hint(
+                0,
+                "target_equals_baseline",
+                "Mål 1: målvärdet för home_visits är detsamma som utgångsvärdet (40); vilken "
+                "förändring eftersträvas?",
+                "Goal 1: the target for home_visits equals its baseline (40); what change is "
+                "sought?",
+                "R",
+            ),
+        ),
+    ],
+)
+def test_each_hint_names_its_smart_letter_and_says_what_to_change(
+    indicator: dict[str, object], hint: Hint
+) -> None:
+    assert smart_hints(
+        _case(replace(GOOD_GOAL), indicators=[_indicator(**indicator)]), DIRECTIONS
+    ) == [hint]
