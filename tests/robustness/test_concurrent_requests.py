@@ -18,7 +18,8 @@ import pytest
 from lanportfolj.db import make_engine
 from lanportfolj.web.app import create_app
 
-pytestmark = pytest.mark.integration
+# slow: `.ci/run` runs it as a step of its own; `make test` leaves it out
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _free_port() -> int:

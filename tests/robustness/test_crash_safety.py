@@ -36,7 +36,8 @@ from lanportfolj.db import make_engine, session_scope
 from lanportfolj.services import users
 from lanportfolj.services.measurements import build_context
 
-pytestmark = pytest.mark.integration
+# slow: `.ci/run` runs it as a step of its own; `make test` leaves it out
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROWS = 20_000
 CURRENT_YEAR = 2026

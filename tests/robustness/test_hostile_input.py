@@ -197,6 +197,7 @@ def _signed_in(app: Any) -> TestClient:
     return client
 
 
+@pytest.mark.slow  # about 10–20 s: `.ci/run` runs it in its slow step
 def test_markup_in_every_free_text_field_is_inert_on_every_page(hostile_world) -> None:
     app = create_app(hostile_world["settings"], engine=hostile_world["engine"])
     client = _signed_in(app)
@@ -262,6 +263,7 @@ def assert_no_hostile_formula(workbook_bytes: bytes, where: str) -> int:
     return found
 
 
+@pytest.mark.slow  # about 10–20 s: `.ci/run` runs it in its slow step
 def test_formula_like_text_stays_text_in_every_workbook(hostile_world, tmp_path: Path) -> None:
     app = create_app(hostile_world["settings"], engine=hostile_world["engine"])
     client = _signed_in(app)

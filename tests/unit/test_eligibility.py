@@ -42,8 +42,14 @@ from lanportfolj.domain.power import mde_proportions
 
 pytestmark = pytest.mark.unit
 
-RULES = load_rule_set()
-SHIPPED = available_rule_sets()["2021.1"]
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    """The shipped default rule set. Loaded by a fixture, not at import: under mutmut's forkserver the
+    test modules are imported before any mutant is switched on, so an import-time load would hide every
+    mutant of the loader."""
+    return load_rule_set()
+
 
 SAFETY = IndicatorUse(
     code="SAFE_RES",
@@ -123,33 +129,33 @@ ALL_JUDGED = {
 # --- the rule set -----------------------------------------------------------------------------
 
 
-def test_default_rule_set_is_the_newest_shipped_version() -> None:
-    assert isinstance(RULES, RuleSet)
-    assert RULES.version == "2021.1"
-    assert RULES.thresholds["min_long_term_years"] == 5
-    assert RULES.thresholds["max_baseline_year_offset"] == 0
-    assert Path(RULES.source).name == "eligibility-2021.1.toml"
+def test_default_rule_set_is_the_newest_shipped_version(rules: RuleSet) -> None:
+    assert isinstance(rules, RuleSet)
+    assert rules.version == "2021.1"
+    assert rules.thresholds["min_long_term_years"] == 5
+    assert rules.thresholds["max_baseline_year_offset"] == 0
+    assert Path(rules.source).name == "eligibility-2021.1.toml"
 
 
-def test_every_reason_and_title_has_swedish_and_english_text() -> None:
+def test_every_reason_and_title_has_swedish_and_english_text(rules: RuleSet) -> None:
     keys = [f"{group}.{key}" for group, names in REQUIRED_TEXTS.items() for key in names]
     keys += [f"{cid}.title" for cid in CRITERIA]
     for key in keys:
-        assert key in RULES.texts, key
+        assert key in rules.texts, key
         for lang in ("sv", "en"):
-            assert RULES.texts[key][lang].strip(), f"{key} lacks {lang}"
+            assert rules.texts[key][lang].strip(), f"{key} lacks {lang}"
 
 
-def test_shipped_rule_set_holds_no_unused_text() -> None:
+def test_shipped_rule_set_holds_no_unused_text(rules: RuleSet) -> None:
     used = {f"{group}.{key}" for group, names in REQUIRED_TEXTS.items() for key in names}
     used |= {f"{cid}.title" for cid in CRITERIA}
-    assert set(RULES.texts) == used
+    assert set(rules.texts) == used
 
 
 def _copy_rules(
     tmp_path: Path, edit: tuple[str, str], name: str = "eligibility-2021.1.toml"
 ) -> Path:
-    text = SHIPPED.read_text(encoding="utf-8")
+    text = available_rule_sets()["2021.1"].read_text(encoding="utf-8")
     assert edit[0] in text
     target = tmp_path / name
     target.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
@@ -185,30 +191,30 @@ def test_rule_set_file_name_must_match_its_version(tmp_path: Path) -> None:
         load_rule_set(path)
 
 
-def test_a_threshold_change_is_a_data_change(tmp_path: Path) -> None:
+def test_a_threshold_change_is_a_data_change(rules: RuleSet, tmp_path: Path) -> None:
     path = _copy_rules(
         tmp_path,
         ("min_long_term_years = 5", "min_long_term_years = 3"),
     )
     shorter = eligible_case(follow_up_until_year=2025)
-    assert e8_long_term(shorter, RULES).result == "fail"
+    assert e8_long_term(shorter, rules).result == "fail"
     assert e8_long_term(shorter, load_rule_set(path)).result == "pass"
 
 
 # --- E1 -------------------------------------------------------------------------------------------
 
 
-def test_e1_member_municipality_passes() -> None:
+def test_e1_member_municipality_passes(rules: RuleSet) -> None:
     case = eligible_case(
         borrower_name="Vara kommun", borrower_kind="municipality", borrower_member=True
     )
-    result = e1_borrower(case, RULES)
+    result = e1_borrower(case, rules)
     assert result.result == "pass"
     assert result.reason_en == "Vara kommun is a member municipality or region."
 
 
-def test_e1_company_owned_by_a_member_passes() -> None:
-    assert e1_borrower(eligible_case(), RULES).result == "pass"
+def test_e1_company_owned_by_a_member_passes(rules: RuleSet) -> None:
+    assert e1_borrower(eligible_case(), rules).result == "pass"
 
 
 @pytest.mark.parametrize(
@@ -226,8 +232,8 @@ def test_e1_company_owned_by_a_member_passes() -> None:
         ({"borrower_name": "  "}, "borrower_name", "Enter the borrower's name"),
     ],
 )
-def test_e1_fails_say_why(changes: dict, field: str, says: str) -> None:
-    result = e1_borrower(eligible_case(**changes), RULES)
+def test_e1_fails_say_why(rules: RuleSet, changes: dict, field: str, says: str) -> None:
+    result = e1_borrower(eligible_case(**changes), rules)
     assert result.result == "fail"
     assert result.fields == (field,)
     assert says in result.reason_en
@@ -237,49 +243,51 @@ def test_e1_fails_say_why(changes: dict, field: str, says: str) -> None:
 # --- E2 -------------------------------------------------------------------------------------------
 
 
-def test_e2_physical_and_linked_investments_pass() -> None:
-    assert e2_investment(eligible_case(), RULES).result == "pass"
+def test_e2_physical_and_linked_investments_pass(rules: RuleSet) -> None:
+    assert e2_investment(eligible_case(), rules).result == "pass"
     physical = e2_investment(
-        eligible_case(investment_type="physical", social_intervention=""), RULES
+        eligible_case(investment_type="physical", social_intervention=""), rules
     )
     assert physical.result == "pass"
     assert physical.reason_sv == "Lånet finansierar en fysisk investering."
 
 
-def test_e2_running_costs_never_pass() -> None:
-    result = e2_investment(eligible_case(investment_type="running_costs"), RULES)
+def test_e2_running_costs_never_pass(rules: RuleSet) -> None:
+    result = e2_investment(eligible_case(investment_type="running_costs"), rules)
     assert result.result == "fail"
     assert "Running costs cannot be financed" in result.reason_en
     assert "Driftkostnader kan inte finansieras" in result.reason_sv
 
 
-def test_e2_linked_intervention_needs_both_texts() -> None:
-    result = e2_investment(eligible_case(social_intervention=""), RULES)
+def test_e2_linked_intervention_needs_both_texts(rules: RuleSet) -> None:
+    result = e2_investment(eligible_case(social_intervention=""), rules)
     assert result.result == "fail"
     assert result.fields == ("social_intervention",)
     assert "Describe the social intervention" in result.reason_en
-    both = e2_investment(eligible_case(social_intervention="", physical_investment="x"), RULES)
+    both = e2_investment(eligible_case(social_intervention="", physical_investment="x"), rules)
     assert both.fields == ("physical_investment", "social_intervention")
 
 
-def test_e2_missing_type_fails() -> None:
-    result = e2_investment(eligible_case(investment_type=""), RULES)
+def test_e2_missing_type_fails(rules: RuleSet) -> None:
+    result = e2_investment(eligible_case(investment_type=""), rules)
     assert (result.result, result.fields) == ("fail", ("investment_type",))
 
 
 # --- E3 -------------------------------------------------------------------------------------------
 
 
-def test_e3_known_category_with_allowed_icma_passes() -> None:
-    result = e3_category(eligible_case(), RULES)
+def test_e3_known_category_with_allowed_icma_passes(rules: RuleSet) -> None:
+    result = e3_category(eligible_case(), rules)
     assert result.result == "pass"
     assert result.reason_sv == (
         "Kategori: Boende och boendemiljöer, rapporteras som ICMA-kategorin Prisvärda bostäder."
     )
 
 
-def test_e3_icma_category_not_allowed_for_the_programme_category_lists_the_allowed() -> None:
-    result = e3_category(eligible_case(icma_category="employment_generation"), RULES)
+def test_e3_icma_category_not_allowed_for_the_programme_category_lists_the_allowed(
+    rules: RuleSet,
+) -> None:
+    result = e3_category(eligible_case(icma_category="employment_generation"), rules)
     assert result.result == "fail"
     assert result.fields == ("icma_category",)
     assert "Employment generation does not belong to the category Housing" in result.reason_en
@@ -295,23 +303,23 @@ def test_e3_icma_category_not_allowed_for_the_programme_category_lists_the_allow
         ({"icma_category": "green_buildings"}, "icma_category"),
     ],
 )
-def test_e3_missing_or_unknown_categories_fail(changes: dict, field: str) -> None:
-    result = e3_category(eligible_case(**changes), RULES)
+def test_e3_missing_or_unknown_categories_fail(rules: RuleSet, changes: dict, field: str) -> None:
+    result = e3_category(eligible_case(**changes), rules)
     assert (result.result, result.fields) == ("fail", (field,))
 
 
 # --- E4 -------------------------------------------------------------------------------------------
 
 
-def test_e4_substantive_social_need_passes() -> None:
-    assert e4_social_need(eligible_case(), RULES).result == "pass"
+def test_e4_substantive_social_need_passes(rules: RuleSet) -> None:
+    assert e4_social_need(eligible_case(), rules).result == "pass"
 
 
-def test_e4_missing_or_thin_social_need_fails_with_the_minimum() -> None:
-    missing = e4_social_need(eligible_case(social_need="   "), RULES)
+def test_e4_missing_or_thin_social_need_fails_with_the_minimum(rules: RuleSet) -> None:
+    missing = e4_social_need(eligible_case(social_need="   "), rules)
     assert missing.result == "fail"
     assert "Describe the social need" in missing.reason_en
-    thin = e4_social_need(eligible_case(social_need="Otrygghet."), RULES)
+    thin = e4_social_need(eligible_case(social_need="Otrygghet."), rules)
     assert thin.result == "fail"
     assert "(10 characters, at least 100)" in thin.reason_en
     assert "(10 tecken, minst 100)" in thin.reason_sv
@@ -320,20 +328,20 @@ def test_e4_missing_or_thin_social_need_fails_with_the_minimum() -> None:
 # --- E5 -------------------------------------------------------------------------------------------
 
 
-def test_e5_complete_target_group_passes() -> None:
-    assert e5_target_group(eligible_case(), RULES).result == "pass"
+def test_e5_complete_target_group_passes(rules: RuleSet) -> None:
+    assert e5_target_group(eligible_case(), rules).result == "pass"
 
 
-def test_e5_names_exactly_what_is_missing() -> None:
-    result = e5_target_group(eligible_case(target_group_attributes=""), RULES)
+def test_e5_names_exactly_what_is_missing(rules: RuleSet) -> None:
+    result = e5_target_group(eligible_case(target_group_attributes=""), rules)
     assert result.result == "fail"
     assert result.fields == ("target_group_attributes",)
     assert result.reason_sv == "Ange målgruppens attribut (t.ex. ålder, inkomst)."
     assert result.reason_en == "State the target group's attributes (e.g. age, income)."
 
 
-def test_e5_lists_every_missing_part() -> None:
-    result = e5_target_group(eligible_case(target_group_who="", target_group_where="-"), RULES)
+def test_e5_lists_every_missing_part(rules: RuleSet) -> None:
+    result = e5_target_group(eligible_case(target_group_who="", target_group_where="-"), rules)
     assert result.fields == ("target_group_who", "target_group_where")
     assert "State who" in result.reason_en and "State where" in result.reason_en
     assert "attributes" not in result.reason_en
@@ -342,57 +350,57 @@ def test_e5_lists_every_missing_part() -> None:
 # --- E6 -------------------------------------------------------------------------------------------
 
 
-def test_e6_goals_with_targets_from_goal_or_indicator_pass() -> None:
-    result = e6_goals(eligible_case(), RULES)
+def test_e6_goals_with_targets_from_goal_or_indicator_pass(rules: RuleSet) -> None:
+    result = e6_goals(eligible_case(), rules)
     assert result.result == "pass"
     assert result.reason_en.startswith("2 goal(s)")
 
 
-def test_e6_no_goals_fails() -> None:
-    result = e6_goals(eligible_case(goals=()), RULES)
+def test_e6_no_goals_fails(rules: RuleSet) -> None:
+    result = e6_goals(eligible_case(goals=()), rules)
     assert (result.result, result.fields) == ("fail", ("goals",))
 
 
-def test_e6_goal_without_target_year_is_named() -> None:
+def test_e6_goal_without_target_year_is_named(rules: RuleSet) -> None:
     goals = (
         eligible_case().goals[1],
         GoalCase(text="Fewer evictions", indicator_codes=("EVICT",), target_value=Decimal(0)),
     )
     evictions = IndicatorUse(code="EVICT", kind="outcome")
-    result = e6_goals(eligible_case(goals=goals, indicators=(SAFETY, RENOVATED, evictions)), RULES)
+    result = e6_goals(eligible_case(goals=goals, indicators=(SAFETY, RENOVATED, evictions)), rules)
     assert result.result == "fail"
     assert "Goal 2 has no target year" in result.reason_en
     assert "Mål 2 har inget målår" in result.reason_sv
 
 
-def test_e6_target_year_after_maturity_is_named() -> None:
+def test_e6_target_year_after_maturity_is_named(rules: RuleSet) -> None:
     goal = GoalCase(
         text="Higher school results",
         indicator_codes=("SAFE_RES",),
         target_value=Decimal(80),
         target_year=2040,
     )
-    result = e6_goals(eligible_case(goals=(goal,)), RULES)
+    result = e6_goals(eligible_case(goals=(goal,)), rules)
     assert result.result == "fail"
     assert "Goal 1's target year 2040 is after the loan matures in 2033" in result.reason_en
     assert "Mål 1:s målår 2040 ligger efter att lånet förfaller 2033" in result.reason_sv
 
 
-def test_e6_indicator_target_year_outside_the_term_is_named() -> None:
+def test_e6_indicator_target_year_outside_the_term_is_named(rules: RuleSet) -> None:
     late = replace(SAFETY, target_year=2035)
-    result = e6_goals(eligible_case(indicators=(late, RENOVATED)), RULES)
+    result = e6_goals(eligible_case(indicators=(late, RENOVATED)), rules)
     assert "Goal 1's target year 2035 is after the loan matures in 2033" in result.reason_en
     early = replace(SAFETY, target_year=2020)
-    result = e6_goals(eligible_case(indicators=(early, RENOVATED)), RULES)
+    result = e6_goals(eligible_case(indicators=(early, RENOVATED)), rules)
     assert "Goal 1's target year 2020 is before the application year 2023" in result.reason_en
 
 
-def test_e6_goal_needs_an_indicator_on_the_loan_and_a_target_value() -> None:
+def test_e6_goal_needs_an_indicator_on_the_loan_and_a_target_value(rules: RuleSet) -> None:
     goals = (
         GoalCase(text="Safer", indicator_codes=()),
         GoalCase(text="Jobs", indicator_codes=("JOBS",), target_year=2030),
     )
-    result = e6_goals(eligible_case(goals=goals), RULES)
+    result = e6_goals(eligible_case(goals=goals), rules)
     assert result.result == "fail"
     assert "Goal 1 is not measured by any indicator" in result.reason_en
     assert "Goal 2 refers to the indicator JOBS, which is not among" in result.reason_en
@@ -400,8 +408,8 @@ def test_e6_goal_needs_an_indicator_on_the_loan_and_a_target_value() -> None:
     assert result.fields == ("goals", "indicators")
 
 
-def test_e6_missing_maturity_date_is_named_not_a_crash() -> None:
-    result = e6_goals(eligible_case(maturity_date=None), RULES)
+def test_e6_missing_maturity_date_is_named_not_a_crash(rules: RuleSet) -> None:
+    result = e6_goals(eligible_case(maturity_date=None), rules)
     assert result.result == "fail"
     assert "maturity_date" in result.fields
 
@@ -409,31 +417,31 @@ def test_e6_missing_maturity_date_is_named_not_a_crash() -> None:
 # --- E7 -------------------------------------------------------------------------------------------
 
 
-def test_e7_output_and_outcome_with_baselines_pass() -> None:
-    result = e7_follow_up(eligible_case(), RULES)
+def test_e7_output_and_outcome_with_baselines_pass(rules: RuleSet) -> None:
+    result = e7_follow_up(eligible_case(), rules)
     assert result.result == "pass"
     assert "Output indicators: DWELL_RENOV; outcome indicators: SAFE_RES" in result.reason_en
 
 
-def test_e7_needs_an_outcome_indicator() -> None:
-    result = e7_follow_up(eligible_case(indicators=(RENOVATED,)), RULES)
+def test_e7_needs_an_outcome_indicator(rules: RuleSet) -> None:
+    result = e7_follow_up(eligible_case(indicators=(RENOVATED,)), rules)
     assert result.result == "fail"
     assert "Add at least one outcome indicator" in result.reason_en
     assert "output" not in result.reason_en
 
 
-def test_e7_incomplete_indicator_is_named_with_what_it_lacks() -> None:
+def test_e7_incomplete_indicator_is_named_with_what_it_lacks(rules: RuleSet) -> None:
     bare = IndicatorUse(code="SAFE_RES", kind="outcome", baseline_value=Decimal(61))
-    result = e7_follow_up(eligible_case(indicators=(bare, RENOVATED)), RULES)
+    result = e7_follow_up(eligible_case(indicators=(bare, RENOVATED)), rules)
     assert result.result == "fail"
     assert result.fields == ("indicators",)
     assert result.reason_en == "Indicator SAFE_RES is missing: unit, data source, baseline year."
     assert result.reason_sv == "Indikatorn SAFE_RES saknar: enhet, datakälla, basår."
 
 
-def test_e7_baseline_after_the_application_year_is_named() -> None:
+def test_e7_baseline_after_the_application_year_is_named(rules: RuleSet) -> None:
     late = replace(SAFETY, baseline_year=2024)
-    result = e7_follow_up(eligible_case(indicators=(late, RENOVATED)), RULES)
+    result = e7_follow_up(eligible_case(indicators=(late, RENOVATED)), rules)
     assert result.result == "fail"
     assert (
         "Indicator SAFE_RES has baseline year 2024, after the application year 2023"
@@ -441,45 +449,45 @@ def test_e7_baseline_after_the_application_year_is_named() -> None:
     )
     # The application year itself is allowed.
     same = replace(SAFETY, baseline_year=2023)
-    assert e7_follow_up(eligible_case(indicators=(same, RENOVATED)), RULES).result == "pass"
+    assert e7_follow_up(eligible_case(indicators=(same, RENOVATED)), rules).result == "pass"
 
 
-def test_e7_without_indicators_or_application_date_fails_naming_fields() -> None:
-    none = e7_follow_up(eligible_case(indicators=()), RULES)
+def test_e7_without_indicators_or_application_date_fails_naming_fields(rules: RuleSet) -> None:
+    none = e7_follow_up(eligible_case(indicators=()), rules)
     assert (none.result, none.fields) == ("fail", ("indicators",))
-    undated = e7_follow_up(eligible_case(application_date=None), RULES)
+    undated = e7_follow_up(eligible_case(application_date=None), rules)
     assert (undated.result, undated.fields) == ("fail", ("application_date",))
 
 
 # --- E8 -------------------------------------------------------------------------------------------
 
 
-def test_e8_follow_up_until_the_last_year_counts_inclusively() -> None:
-    result = e8_long_term(eligible_case(follow_up_until_year=2027), RULES)
+def test_e8_follow_up_until_the_last_year_counts_inclusively(rules: RuleSet) -> None:
+    result = e8_long_term(eligible_case(follow_up_until_year=2027), rules)
     assert result.result == "pass"
     assert "2023–2027, 5 years" in result.reason_en
 
 
-def test_e8_uses_the_maturity_year_when_no_follow_up_year_is_given() -> None:
-    result = e8_long_term(eligible_case(follow_up_until_year=None), RULES)
+def test_e8_uses_the_maturity_year_when_no_follow_up_year_is_given(rules: RuleSet) -> None:
+    result = e8_long_term(eligible_case(follow_up_until_year=None), rules)
     assert result.result == "pass"
     assert "2023–2033, 11 years" in result.reason_en
 
 
-def test_e8_too_short_says_until_when_to_follow_up() -> None:
-    result = e8_long_term(eligible_case(follow_up_until_year=2026), RULES)
+def test_e8_too_short_says_until_when_to_follow_up(rules: RuleSet) -> None:
+    result = e8_long_term(eligible_case(follow_up_until_year=2026), rules)
     assert result.result == "fail"
     assert "only 4 years; at least 5 are required" in result.reason_en
     assert "until at least 2027" in result.reason_en
     assert result.fields == ("follow_up_until_year",)
 
 
-def test_e8_without_end_year_or_dates_fails() -> None:
-    no_end = e8_long_term(eligible_case(follow_up_until_year=None, maturity_date=None), RULES)
+def test_e8_without_end_year_or_dates_fails(rules: RuleSet) -> None:
+    no_end = e8_long_term(eligible_case(follow_up_until_year=None, maturity_date=None), rules)
     assert (no_end.result, no_end.fields) == ("fail", ("follow_up_until_year",))
-    no_start = e8_long_term(eligible_case(application_date=None), RULES)
+    no_start = e8_long_term(eligible_case(application_date=None), rules)
     assert (no_start.result, no_start.fields) == ("fail", ("application_date",))
-    backwards = e8_long_term(eligible_case(follow_up_until_year=2020), RULES)
+    backwards = e8_long_term(eligible_case(follow_up_until_year=2020), rules)
     assert backwards.result == "fail"
 
 
@@ -493,33 +501,37 @@ JUDGED = [
 
 
 @pytest.mark.parametrize(("cid", "check", "field"), JUDGED)
-def test_judged_criteria_wait_for_a_person(cid: str, check, field: str) -> None:
-    result = check(eligible_case(), RULES)
+def test_judged_criteria_wait_for_a_person(rules: RuleSet, cid: str, check, field: str) -> None:
+    result = check(eligible_case(), rules)
     assert result.result == "needs_judgement"
     assert "judge" in result.reason_en
     assert result.judged_by is None
 
 
 @pytest.mark.parametrize(("cid", "check", "field"), JUDGED)
-def test_judged_criteria_fail_without_text_even_if_judged(cid: str, check, field: str) -> None:
+def test_judged_criteria_fail_without_text_even_if_judged(
+    rules: RuleSet, cid: str, check, field: str
+) -> None:
     case = eligible_case(**{field: ""})
-    result = check(case, RULES, ALL_JUDGED[cid])
+    result = check(case, rules, ALL_JUDGED[cid])
     assert (result.result, result.fields) == ("fail", (field,))
-    thin = check(eligible_case(**{field: "Ja."}), RULES)
+    thin = check(eligible_case(**{field: "Ja."}), rules)
     assert thin.result == "fail"
     assert "(3 characters, at least" in thin.reason_en
 
 
 @pytest.mark.parametrize(("cid", "check", "field"), JUDGED)
-def test_judgement_decides_and_its_rationale_is_shown(cid: str, check, field: str) -> None:
-    yes = check(eligible_case(), RULES, ALL_JUDGED[cid])
+def test_judgement_decides_and_its_rationale_is_shown(
+    rules: RuleSet, cid: str, check, field: str
+) -> None:
+    yes = check(eligible_case(), rules, ALL_JUDGED[cid])
     assert yes.result == "pass"
     assert yes.judged_by == "Committee 2023-05-10"
     assert f"The committee found {cid} convincing." in yes.reason_en
     assert f"The committee found {cid} convincing." in yes.reason_sv
     no = check(
         eligible_case(),
-        RULES,
+        rules,
         Judgement(cid, "fail", "Rests on no evidence.", "A. Analyst"),
     )
     assert no.result == "fail"
@@ -543,17 +555,17 @@ def test_invalid_judgements_are_refused(args: tuple, says: str) -> None:
     assert caught.value.message_sv
 
 
-def test_judgement_filed_under_another_criterion_is_refused() -> None:
+def test_judgement_filed_under_another_criterion_is_refused(rules: RuleSet) -> None:
     with pytest.raises(JudgementError):
-        assess(eligible_case(), RULES, {"E10": ALL_JUDGED["E9"]})
+        assess(eligible_case(), rules, {"E10": ALL_JUDGED["E9"]})
 
 
 # --- E12 ------------------------------------------------------------------------------------------
 
 
-def test_e12_power_note_states_sample_base_rate_and_effect() -> None:
+def test_e12_power_note_states_sample_base_rate_and_effect(rules: RuleSet) -> None:
     result = e12_evaluation_plan(
-        eligible_case(planned_sample_per_arm=40, outcome_base_rate=0.05), RULES
+        eligible_case(planned_sample_per_arm=40, outcome_base_rate=0.05), rules
     )
     assert result.advisory
     mde = mde_proportions(base_rate=0.05, n_per_arm=40)
@@ -570,9 +582,9 @@ def test_e12_power_note_states_sample_base_rate_and_effect() -> None:
     assert "planned_sample_per_arm" in result.fields
 
 
-def test_e12_passes_with_plan_comparison_group_and_enough_power() -> None:
+def test_e12_passes_with_plan_comparison_group_and_enough_power(rules: RuleSet) -> None:
     result = e12_evaluation_plan(
-        eligible_case(planned_sample_per_arm=2000, outcome_base_rate=0.3), RULES
+        eligible_case(planned_sample_per_arm=2000, outcome_base_rate=0.3), rules
     )
     assert result.result == "pass"
     assert result.advisory
@@ -580,8 +592,8 @@ def test_e12_passes_with_plan_comparison_group_and_enough_power() -> None:
     assert "With 2000 per arm and a 30 % base rate" in result.reason_en
 
 
-def test_e12_without_comparison_group_advises_one() -> None:
-    result = e12_evaluation_plan(eligible_case(comparison_group=""), RULES)
+def test_e12_without_comparison_group_advises_one(rules: RuleSet) -> None:
+    result = e12_evaluation_plan(eligible_case(comparison_group=""), rules)
     assert result.result == "needs_judgement"
     assert result.advisory
     assert "Choose a comparison group now" in result.reason_en
@@ -589,9 +601,9 @@ def test_e12_without_comparison_group_advises_one() -> None:
     assert "Enter the planned number of participants" in result.reason_en
 
 
-def test_e12_impossible_sample_is_advice_not_a_crash() -> None:
+def test_e12_impossible_sample_is_advice_not_a_crash(rules: RuleSet) -> None:
     result = e12_evaluation_plan(
-        eligible_case(planned_sample_per_arm=1, outcome_base_rate=1.5), RULES
+        eligible_case(planned_sample_per_arm=1, outcome_base_rate=1.5), rules
     )
     assert result.result == "needs_judgement"
     assert "must be at least 2" in result.reason_en
@@ -600,40 +612,40 @@ def test_e12_impossible_sample_is_advice_not_a_crash() -> None:
 # --- overall --------------------------------------------------------------------------------------
 
 
-def test_overall_eligible_when_all_pass_and_judged() -> None:
-    assessment = assess(eligible_case(), RULES, ALL_JUDGED)
+def test_overall_eligible_when_all_pass_and_judged(rules: RuleSet) -> None:
+    assessment = assess(eligible_case(), rules, ALL_JUDGED)
     assert assessment.overall == "eligible"
     assert assessment.rule_set == "2021.1"
     assert [c.id for c in assessment.criteria] == list(CRITERIA)
     assert assessment.open_judgements == ()
 
 
-def test_overall_needs_judgement_while_any_judgement_is_open() -> None:
-    assert assess(eligible_case(), RULES).overall == "needs_judgement"
+def test_overall_needs_judgement_while_any_judgement_is_open(rules: RuleSet) -> None:
+    assert assess(eligible_case(), rules).overall == "needs_judgement"
     partly = {k: v for k, v in ALL_JUDGED.items() if k != "E10"}
-    assessment = assess(eligible_case(), RULES, partly)
+    assessment = assess(eligible_case(), rules, partly)
     assert assessment.overall == "needs_judgement"
     assert assessment.open_judgements == ("E10",)
 
 
-def test_overall_not_eligible_when_any_criterion_fails() -> None:
-    failing = assess(eligible_case(investment_type="running_costs"), RULES, ALL_JUDGED)
+def test_overall_not_eligible_when_any_criterion_fails(rules: RuleSet) -> None:
+    failing = assess(eligible_case(investment_type="running_costs"), rules, ALL_JUDGED)
     assert failing.overall == "not_eligible"
     # A failure outranks open judgements.
-    assert assess(eligible_case(owner_member=False), RULES).overall == "not_eligible"
+    assert assess(eligible_case(owner_member=False), rules).overall == "not_eligible"
     rejected = dict(ALL_JUDGED, E11=Judgement("E11", "fail", "Nothing new.", "Committee"))
-    assert assess(eligible_case(), RULES, rejected).overall == "not_eligible"
+    assert assess(eligible_case(), rules, rejected).overall == "not_eligible"
 
 
-def test_advisory_e12_never_blocks() -> None:
+def test_advisory_e12_never_blocks(rules: RuleSet) -> None:
     case = eligible_case(comparison_group="", evaluation_plan="")
-    assessment = assess(case, RULES, ALL_JUDGED)
+    assessment = assess(case, rules, ALL_JUDGED)
     assert assessment.criterion("E12").result == "needs_judgement"
     assert assessment.overall == "eligible"
 
 
-def test_to_dict_speaks_the_requested_language() -> None:
-    assessment = assess(eligible_case(target_group_attributes=""), RULES)
+def test_to_dict_speaks_the_requested_language(rules: RuleSet) -> None:
+    assessment = assess(eligible_case(target_group_attributes=""), rules)
     data = assessment.to_dict("sv")
     assert data["overall"] == "not_eligible"
     assert data["rule_set"] == "2021.1"
@@ -651,8 +663,8 @@ def test_to_dict_speaks_the_requested_language() -> None:
     assert assessment.to_dict()["criteria"][4]["title"] == "Defined target group"
 
 
-def test_empty_case_fails_every_blocking_criterion_without_crashing() -> None:
-    assessment = assess(Case(reference="SH-2024-009"), RULES)
+def test_empty_case_fails_every_blocking_criterion_without_crashing(rules: RuleSet) -> None:
+    assessment = assess(Case(reference="SH-2024-009"), rules)
     assert assessment.overall == "not_eligible"
     for result in assessment.criteria[:11]:
         assert result.result == "fail", result.id
@@ -708,8 +720,8 @@ _goals = st.builds(
         indicators=st.lists(_indicators, max_size=3).map(tuple),
     )
 )
-def test_any_case_gets_a_complete_bilingual_assessment(case: Case) -> None:
-    assessment = assess(case, RULES)
+def test_any_case_gets_a_complete_bilingual_assessment(rules: RuleSet, case: Case) -> None:
+    assessment = assess(case, rules)
     assert isinstance(assessment, Assessment)
     assert assessment.overall in ("eligible", "not_eligible", "needs_judgement")
     for result in assessment.criteria:
