@@ -1,0 +1,205 @@
+"""Issue 14 from outside, in Chromium: the payloads of ``tests/robustness/hostile_world.py`` stored through
+HTTP by the roles that can write them, then every page of the route table (ids from the data) and every
+download opened as analyst, borrower, investor and admin. Nothing the hostile borrower typed may become an
+element (``#pwn``), a live link, a ``<meta http-equiv=refresh>``, a navigation or request to another host, a
+leaked CSRF token, a formula; no page answers 5xx.
+
+One browser and one context per role, reused for every page (the part must stay within ~2 minutes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from tests.robustness.hostile_world import (
+    EVIL_HOST,
+    MARKERS,
+    ROLES,
+    HostileWorld,
+    build_hostile_world,
+    concrete_urls,
+    csv_problems,
+    draft_downloads,
+    get_routes,
+    world_params,
+    xlsx_problems,
+)
+
+from lanportfolj.paths import demo_dir
+from lanportfolj.services import users
+
+pytestmark = pytest.mark.browser
+
+# What the page shows that came from stored text: links whose text or href holds a payload's marker, the
+# injected elements, refreshes; and the viewer's CSRF token anywhere but the token's own slots.
+PAGE_CHECK = """
+(markers) => {
+  const found = [];
+  if (document.querySelector('#pwn')) found.push('element #pwn: ' + document.querySelector('#pwn').outerHTML.slice(0, 120));
+  for (const meta of document.querySelectorAll('meta[http-equiv]')) {
+    if (meta.httpEquiv.toLowerCase() === 'refresh') found.push('meta refresh: ' + meta.outerHTML.slice(0, 120));
+  }
+  for (const a of document.querySelectorAll('a')) {
+    const text = (a.textContent || '') + ' ' + (a.getAttribute('href') || '');
+    if (markers.some((m) => text.includes(m)) || (a.href && a.href.includes('evil.example'))) {
+      found.push('live link: ' + a.outerHTML.slice(0, 160));
+    }
+  }
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.getAttributeNames()) {
+      if (attr.startsWith('on')) found.push('handler ' + attr + ' on <' + el.tagName.toLowerCase() + '>');
+    }
+  }
+  const slots = [...document.querySelectorAll('input[name=_csrf_token]')].map((i) => i.value);
+  const meta = document.querySelector('meta[name=csrf-token]');
+  if (meta) slots.push(meta.content);
+  const token = slots.find((t) => t && t.length > 8);
+  if (token) {
+    const text = document.body ? document.body.innerText : '';
+    if (text.includes(token)) found.push('the viewer\\'s CSRF token is in the page text');
+    for (const el of document.querySelectorAll('*')) {
+      for (const attr of el.getAttributeNames()) {
+        const value = el.getAttribute(attr) || '';
+        const own = (el.getAttribute('name') === '_csrf_token' && attr === 'value') || (el.getAttribute('name') === 'csrf-token' && attr === 'content');
+        if (!own && value.includes(token)) found.push('CSRF token in <' + el.tagName.toLowerCase() + ' ' + attr + '>');
+      }
+    }
+  }
+  return found;
+}
+"""
+
+
+@pytest.fixture
+def hostile_live(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, HostileWorld]:
+    """The live server, with every payload stored through its HTTP interface."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    from lanportfolj.db import make_engine
+
+    engine = make_engine(live_server.settings)
+    clients: list[httpx.Client] = []
+
+    def new_client() -> httpx.Client:
+        client = httpx.Client(base_url=live_server.url, timeout=60)
+        clients.append(client)
+        return client
+
+    world = build_hostile_world(engine, new_client)
+    yield live_server, world
+    for client in clients:
+        client.close()
+    engine.dispose()
+
+
+def _routes(settings: Any) -> list[str]:
+    from lanportfolj.web.app import create_app
+
+    kolada = dataclasses.replace(settings, kolada_fixtures=str(demo_dir() / "kolada"))
+    return get_routes(create_app(kolada))
+
+
+def _sign_in(context: Any, base: str, email: str) -> Any:
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.goto(f"{base}/login")
+    tab.fill("#email", email)
+    tab.fill("#password", users.DEMO_PASSWORD)
+    with tab.expect_navigation():
+        tab.click("button[type=submit]")
+    assert "/login" not in urlsplit(tab.url).path, f"{email} did not get past the login page"
+    return tab
+
+
+def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
+    browser: Any, hostile_live: tuple[Any, HostileWorld]
+) -> None:
+    server, world = hostile_live
+    origin = urlsplit(server.url).netloc
+    pages, downloads, missing = concrete_urls(_routes(server.settings), world_params(world))
+    assert not missing, f"routes with a path parameter the suite has no value for: {missing}"
+    downloads += draft_downloads(world.actors.isin)
+    pages += [f"/reports/{world.actors.isin}/draft?date={world.report_date}"]
+    problems: list[str] = []
+    seen_payload = 0
+    for role in ROLES:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        foreign: list[str] = []
+        context.on(
+            "request",
+            lambda request, foreign=foreign: (
+                foreign.append(request.url)
+                if urlsplit(request.url).netloc not in (origin, "")
+                and urlsplit(request.url).scheme in ("http", "https", "ws", "wss")
+                else None
+            ),
+        )
+        tab = _sign_in(context, server.url, world.actors.emails[role])
+        navigations: list[str] = []
+        tab.on(
+            "framenavigated",
+            lambda frame, navigations=navigations: navigations.append(frame.url),
+        )
+        dialogs: list[str] = []
+        tab.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
+        for url in pages:
+            where = f"{role} {url}"
+            navigations.clear()
+            response = tab.goto(f"{server.url}{url}", wait_until="load")
+            status = response.status if response else 0
+            if status >= 500:
+                problems.append(f"{where}: {status}")
+                continue
+            # a refresh or a script would navigate after load: give it the moment it needs
+            tab.wait_for_timeout(50)
+            for target in navigations:
+                host = urlsplit(target).netloc
+                if host and host != origin:
+                    problems.append(f"{where}: navigated to {target}")
+            if urlsplit(tab.url).netloc != origin:
+                problems.append(f"{where}: ended on {tab.url}")
+                continue
+            problems += [f"{where}: {p}" for p in tab.evaluate(PAGE_CHECK, list(MARKERS))]
+            content = tab.content()
+            seen_payload += sum(content.count(m) for m in ("id=pwn", EVIL_HOST))
+        for url in downloads:
+            where = f"{role} {url}"
+            response = context.request.get(f"{server.url}{url}")
+            if response.status >= 500:
+                problems.append(f"{where}: {response.status}")
+                continue
+            if response.status != 200 or url.endswith("/file"):
+                continue
+            body = response.body()
+            kind = response.headers.get("content-type", "")
+            if "spreadsheetml" in kind or "format=xlsx" in url or url.endswith(".xlsx"):
+                found, _ = xlsx_problems(body, where)
+                problems += found
+            elif "csv" in kind or url.endswith(".csv"):
+                found, _ = csv_problems(body, where)
+                problems += found
+            elif "html" in kind:
+                problems += _report_html_problems(body.decode("utf-8", "replace"), where)
+        problems += [f"{role}: request to another host: {u}" for u in sorted(set(foreign))]
+        problems += [f"{role}: a script opened a dialog: {m!r}" for m in dialogs]
+        context.close()
+    assert seen_payload, "no page showed the stored payloads: the test would not see them"
+    assert not problems, "\n".join(problems)
+
+
+_META_CSP = re.compile(r"<meta[^>]+http-equiv=[\"']?content-security-policy", re.I)
+
+
+def _report_html_problems(html: str, where: str) -> list[str]:
+    """A downloaded report.html is opened from disk, where no header protects it: it carries its own CSP."""
+    if not where.endswith(("report.html", "format=html")):
+        return []
+    if not _META_CSP.search(html):
+        return [f"{where}: the downloaded report has no <meta> Content-Security-Policy"]
+    return []
