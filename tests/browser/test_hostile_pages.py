@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,8 +46,10 @@ PAGE_CHECK = """
     if (meta.httpEquiv.toLowerCase() === 'refresh') found.push('meta refresh: ' + meta.outerHTML.slice(0, 120));
   }
   for (const a of document.querySelectorAll('a')) {
-    const text = (a.textContent || '') + ' ' + (a.getAttribute('href') || '');
-    if (markers.some((m) => text.includes(m)) || (a.href && a.href.includes('evil.example'))) {
+    // an <a> inside plotly's SVG has no string href: read the attribute. The app's own links may show
+    // stored text (a file name) as their label; a link whose target came from stored text may not exist
+    const href = a.getAttribute('href') || a.getAttribute('xlink:href') || '';
+    if (markers.some((m) => href.includes(m)) || href.includes('evil.example')) {
       found.push('live link: ' + a.outerHTML.slice(0, 160));
     }
   }
@@ -118,7 +121,7 @@ def _sign_in(context: Any, base: str, email: str) -> Any:
 
 
 def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
-    browser: Any, hostile_live: tuple[Any, HostileWorld]
+    browser: Any, hostile_live: tuple[Any, HostileWorld], tmp_path: Path
 ) -> None:
     server, world = hostile_live
     origin = urlsplit(server.url).netloc
@@ -128,6 +131,7 @@ def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
     pages += [f"/reports/{world.actors.isin}/draft?date={world.report_date}"]
     problems: list[str] = []
     seen_payload = 0
+    opened_from_disk = False
     for role in ROLES:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         foreign: list[str] = []
@@ -186,6 +190,17 @@ def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
                 problems += found
             elif "html" in kind:
                 problems += _report_html_problems(body.decode("utf-8", "replace"), where)
+                if url.endswith("report.html") and not opened_from_disk:
+                    # as an investor opens it: from disk, where no response header protects it
+                    saved = tmp_path / f"{role}-report.html"
+                    saved.write_bytes(body)
+                    disk = context.new_page()
+                    disk.goto(saved.as_uri(), wait_until="load")
+                    disk.wait_for_timeout(50)
+                    found_on_disk = disk.evaluate(PAGE_CHECK, list(MARKERS))
+                    problems += [f"{where} opened from disk: {p}" for p in found_on_disk]
+                    disk.close()
+                    opened_from_disk = True
         problems += [f"{role}: request to another host: {u}" for u in sorted(set(foreign))]
         problems += [f"{role}: a script opened a dialog: {m!r}" for m in dialogs]
         context.close()

@@ -920,7 +920,7 @@ def _store_case(world: Actors, key: str, value: str) -> tuple[str, list[str]]:
     code = value
     body = case_body(
         **{name: value for name in CASE_TEXTS},
-        indicators=[own_indicator(code, name=value, unit=value[:20], data_source=value)],
+        indicators=[own_indicator(code, name=value, unit=value, data_source=value)],
         goals=[goal(code, text=value)],
     )
     refused: list[str] = []
