@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from lanportfolj.db import make_engine, session_scope
 from lanportfolj.models import Loan, Measurement, Submission
+from lanportfolj.reporting.charts import div_id
 from lanportfolj.services import users
 
 pytestmark = pytest.mark.integration
@@ -113,7 +114,7 @@ def test_upload_preview_confirm_stores_once_and_shows_on_the_loan_page(app_and_e
     page = client.get(f"/loans/{OWN}?lang=en")
     assert page.status_code == 200
     assert 'data-testid="progress"' in page.text and "999" in page.text
-    assert "progress-SH-2023-001-dwellings_renovated" in page.text  # the plotly chart's div
+    assert div_id("progress", "SH-2023-001", "dwellings_renovated") in page.text  # the chart's div
     assert "Restatements" in page.text
 
     # the same bytes again: said so, nothing stored twice

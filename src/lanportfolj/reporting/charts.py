@@ -6,20 +6,21 @@ figure, which made the demo report's ~90 charts take seconds to render and Chrom
 draw. Trajectories are one figure per LOAN with its indicators as small multiples, not one figure per
 loan indicator.
 
-Every figure gets a fixed div id and no plotly.js of its own (the page loads plotly.js once), so the
-same dict always renders the same HTML. Charts take floats; the tables keep the exact decimals.
+Every figure gets a generated div id (a hash, never stored text) and no plotly.js of its own (the page
+loads plotly.js once), so the same dict always renders the same HTML. Every text given to plotly is
+HTML-escaped first and the figure's JSON is written for a ``<script>`` (``script_json``): a borrower's
+indicator name or code cannot become markup in the page or in plotly's labels. Charts take floats; the
+tables keep the exact decimals.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import math
-import re
 from typing import Any, Final
 
-from markupsafe import escape
-
 from lanportfolj.domain.categories import PROGRAMME_CATEGORIES, label
+from lanportfolj.reporting.script_json import figure_call
 
 _CONFIG: Final[dict[str, Any]] = {"displaylogo": False, "responsive": True}
 _HEIGHT: Final = 340
@@ -58,23 +59,62 @@ def text(key: str, lang: str) -> str:
     return _TEXT[key][lang]
 
 
-def div_id(*parts: str) -> str:
-    """A stable HTML id from ``parts`` (letters, digits and dashes only)."""
-    return "chart-" + "-".join(re.sub(r"[^A-Za-z0-9]+", "-", part).strip("-") for part in parts)
+def div_id(kind: str, *parts: str) -> str:
+    """A chart's element id: ``chart-<kind>-<hash of parts>``.
 
-
-def figure_html(ident: str, traces: list[dict[str, Any]], layout: dict[str, Any]) -> str:
-    """A plotly figure as a ``<div>`` with id ``ident`` and the script that draws it.
-
-    The JSON goes inside a ``<script>``, so ``<``, ``>`` and ``&`` are escaped as JSON unicode escapes
-    (a borrower's text can never close the script element).
+    ``kind`` is this code's own word for the chart (letters only); ``parts`` (a loan reference, an
+    indicator code: data) only enter through their hash, so no stored text ever becomes an id or
+    reaches the figure's script. The same parts always give the same id (the same dict renders the
+    same HTML) and different parts practically never the same one.
     """
-    payload = json.dumps([traces, layout, _CONFIG], ensure_ascii=False, separators=(",", ":"))
-    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    if not kind.isascii() or not kind.isalpha() or not kind.islower():
+        raise ValueError(f"a chart kind is lower-case letters: {kind!r}")
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+    return f"chart-{kind}-{digest}"
+
+
+def plotly_text(spec: Any) -> Any:
+    """``spec`` (traces, a layout, or any part of them) with every string HTML-escaped for plotly.js.
+
+    plotly.js renders a subset of HTML in titles, legend names, category ticks, hover text and
+    annotations (``<a href>`` is a live link, ``<b>``, ``<br>`` …) and decodes ``&lt;`` ``&gt;`` and
+    ``&amp;`` back into the characters: escaping ``<``, ``>`` and ``&`` everywhere therefore shows
+    every text exactly as it is stored and no stored text as markup. Colours, symbols and the like
+    never contain those characters and come out unchanged; numbers and None are left alone.
+    """
+    if isinstance(spec, str):
+        return _escape_plotly(spec)
+    if isinstance(spec, dict):
+        return {key: plotly_text(value) for key, value in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return [plotly_text(value) for value in spec]
+    return spec
+
+
+def _escape_plotly(text: str) -> str:
+    # quotes stay: plotly.js decodes only a few named entities, and a quote is not markup to it
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def figure_html(
+    ident: str,
+    traces: list[dict[str, Any]],
+    layout: dict[str, Any],
+    config: dict[str, Any] | None = None,
+) -> str:
+    """A plotly figure as a ``<div>`` with the generated id ``ident`` and the script that draws it.
+
+    Every text in ``traces`` and ``layout`` is HTML-escaped for plotly (:func:`plotly_text`) and the
+    JSON is written for a ``<script>`` (``script_json``): neither plotly.js nor the HTML parser can
+    read stored text as markup. ``ident`` must come from :func:`div_id`.
+    """
+    call = figure_call(
+        ident, [plotly_text(traces), plotly_text(layout), _CONFIG if config is None else config]
+    )
     height = int(layout.get("height", _HEIGHT))
     return (
-        f'<div id="{escape(ident)}" class="plotly-graph-div" style="height:{height}px;width:100%">'
-        f"</div><script>Plotly.newPlot({json.dumps(ident)},...{payload});</script>"
+        f'<div id="{ident}" class="plotly-graph-div" style="height:{height}px;width:100%">'
+        f"</div><script>{call}</script>"
     )
 
 

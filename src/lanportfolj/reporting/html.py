@@ -4,6 +4,11 @@ Tables come from ``reporting.columns``, the same specification the Excel sheets 
 loaded once: inlined (``plotly_js="inline"``, a file that works offline) or from a URL
 (``plotly_js="url:/static/plotly.min.js"``, what the web app serves). Nothing depends on the time of
 rendering, so the same dict renders the same HTML.
+
+The document carries its own Content-Security-Policy in a ``<meta>`` (:func:`report_policy`): a report
+file is opened from disk, where no server sends one. Its ``script-src`` is the hashes of the document's
+own scripts — plotly.js when inlined, and each figure call — so a script that stored text could ever
+smuggle in would not run, not even in an investor's browser from a saved file.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
-from lanportfolj.reporting import charts
+from lanportfolj.reporting import charts, script_json
 from lanportfolj.reporting.columns import (
     ALLOCATION_BY_CATEGORY,
     ALLOCATION_BY_ICMA,
@@ -218,6 +223,49 @@ def _plotly_script(plotly_js: str) -> Markup:
     raise ValueError(f"plotly_js must be 'inline' or 'url:<path>', not {plotly_js!r}")
 
 
+def report_policy(page: str, *, plotly_js: str) -> str:
+    """The Content-Security-Policy of a finished report document ``page``.
+
+    Only the document's own inline scripts run (``script_json.allowed_script_hashes``: the figure
+    calls and the plotly.js library); with ``plotly_js="url:…"`` the library may also come from the
+    site that serves it. Nothing is fetched, framed, submitted or used as a base. Styles stay inline
+    (the document's ``<style>``, plotly's ``style=`` attributes and the styles plotly.js writes while
+    drawing): style cannot run code, and no stored text reaches the document unescaped.
+    """
+    self_source = ["'self'"] if plotly_js.startswith("url:") else []
+    script_src = " ".join([*self_source, *script_json.allowed_script_hashes(page)]) or "'none'"
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {script_src}",
+            "style-src 'unsafe-inline'",
+            "img-src data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+
+
+#: Where the policy goes: right after the ``<meta charset>`` that opens the document's ``<head>``,
+#: before any script (``templates/report/base.html``).
+_HEAD: Final = '<meta charset="utf-8">\n'
+
+
+def with_policy(page: str, *, plotly_js: str) -> str:
+    """``page`` with its ``<meta http-equiv="Content-Security-Policy">`` (:func:`report_policy`)."""
+    at = page.find(_HEAD)
+    if at < 0 or page.find("<script", 0, at) >= 0:
+        raise ValueError("the report template must open its <head> with <meta charset>")
+    meta = str(
+        Markup('<meta http-equiv="Content-Security-Policy" content="{}">\n').format(
+            report_policy(page, plotly_js=plotly_js)
+        )
+    )
+    at += len(_HEAD)
+    return page[:at] + meta + page[at:]
+
+
 def build_environment(templates_dir: Path | None = None) -> Environment:
     """A Jinja2 environment over ``templates_dir`` (default: ``default_templates_dir()``)."""
     return Environment(
@@ -239,10 +287,13 @@ def render_html(
     max_trajectory_charts: int = 20,
     max_value_rows: int = 5000,
     max_table_rows: int = 1000,
+    sections: str = "",
 ) -> str:
     """The report dict as a standalone HTML document.
 
     ``plotly_js`` is ``"inline"`` or ``"url:<path>"``; ``lang`` defaults to the report's language.
+    ``sections`` is rendered HTML put before the methodology (the comparison groups), inside the
+    document's policy: its figure calls are hashed with the rest.
     Trajectories are drawn for the first ``max_trajectory_charts`` loans (one figure per loan, its
     indicators as small multiples), the yearly values table is shown when it has at most
     ``max_value_rows`` rows, and every other table shows its first ``max_table_rows`` rows with a
@@ -304,4 +355,5 @@ def render_html(
             for section in data["methodology"]["sections"]
         ],
     }
-    return env.get_template("report/report.html").render(context)
+    page = env.get_template("report/report.html").render(context | {"sections": Markup(sections)})
+    return with_policy(page, plotly_js=plotly_js)

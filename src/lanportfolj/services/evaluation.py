@@ -726,35 +726,90 @@ def evaluation_overview(
     }
 
 
-def comparison_chart_html(item: dict[str, Any], *, div_id: str | None = None) -> str:
+#: What ``plotly.io.to_html``'s default ("plotly") template gave these charts, as plain layout: the
+#: charts keep their look without building ``go.Figure`` objects (each embedded the ~7 kB template).
+_COMPARISON_AXIS: dict[str, Any] = {
+    "gridcolor": "white",
+    "linecolor": "white",
+    "ticks": "",
+    "zerolinecolor": "white",
+    "zerolinewidth": 2,
+    "automargin": True,
+}
+_COMPARISON_LAYOUT: dict[str, Any] = {
+    "colorway": [
+        "#636efa",
+        "#EF553B",
+        "#00cc96",
+        "#ab63fa",
+        "#FFA15A",
+        "#19d3f3",
+        "#FF6692",
+        "#B6E880",
+        "#FF97FF",
+        "#FECB52",
+    ],
+    "font": {"color": "#2a3f5f"},
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "#E5ECF6",
+    "hovermode": "closest",
+    "hoverlabel": {"align": "left"},
+}
+
+
+def comparison_chart_html(item: dict[str, Any]) -> str:
     """A small plotly line chart of the intervention against each comparison unit, as an HTML
     fragment (plotly.js is loaded by the page, not embedded). ``item`` is one entry of
-    ``comparison_section``; the start of the intervention is marked with a dashed line."""
-    import plotly.graph_objects as go
-    import plotly.io as pio
+    ``comparison_section``; the start of the intervention is marked with a dashed line.
+
+    The figure is a plain trace/layout spec drawn by ``reporting.charts.figure_html``: its element
+    id is generated, its texts (group names, title) are escaped for plotly and its JSON for the
+    script, like every other chart.
+    """
+    from lanportfolj.reporting.charts import div_id, figure_html
 
     series = item["series"]
-    fig = go.Figure()
-    for name, values in series["values"].items():
-        fig.add_trace(
-            go.Scatter(
-                x=series["years"], y=values, mode="lines+markers", name=name, connectgaps=False
-            )
-        )
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": series["years"],
+            "y": values,
+            "mode": "lines+markers",
+            "name": name,
+            "connectgaps": False,
+        }
+        for name, values in series["values"].items()
+    ]
+    layout: dict[str, Any] = {
+        **_COMPARISON_LAYOUT,
+        "title": {"text": f"{item['name']} ({item['unit_label']})", "x": 0.05},
+        "height": 320,
+        "margin": {"l": 40, "r": 10, "t": 40, "b": 30},
+        "xaxis": {
+            **_COMPARISON_AXIS,
+            "dtick": 1,
+            "title": {"text": item["labels"]["year"], "standoff": 15},
+        },
+        "yaxis": {**_COMPARISON_AXIS, "title": {"standoff": 15}},
+        "legend": {"orientation": "h"},
+    }
     if item.get("start_year") is not None:
-        fig.add_vline(x=item["start_year"] - 0.5, line_dash="dash", line_color="grey")
-    fig.update_layout(
-        title=f"{item['name']} ({item['unit_label']})",
-        height=320,
-        margin={"l": 40, "r": 10, "t": 40, "b": 30},
-        xaxis={"dtick": 1, "title": item["labels"]["year"]},
-        legend={"orientation": "h"},
+        start = item["start_year"] - 0.5
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "x0": start,
+                "x1": start,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "line": {"color": "grey", "dash": "dash"},
+            }
+        ]
+    return figure_html(
+        div_id("comparison", item["loan_ref"], item["code"]),
+        traces,
+        layout,
+        config={"displayModeBar": False, "responsive": True},
     )
-    html: str = pio.to_html(
-        fig,
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=div_id or f"did-{item['loan_ref']}-{item['code']}",
-        config={"displayModeBar": False},
-    )
-    return html

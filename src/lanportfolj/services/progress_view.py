@@ -131,7 +131,7 @@ def progress_chart_html(item: dict[str, Any], *, loan_ref: str, lang: str = "sv"
     The figure is written as plain trace and layout dicts (``reporting.charts.figure_html``): building
     ``go.Figure`` objects cost most of a loan page's time.
     """
-    from lanportfolj.reporting.charts import figure_html
+    from lanportfolj.reporting.charts import div_id, figure_html
 
     labels = CHART_LABELS["sv" if lang == "sv" else "en"]
     traces: list[dict[str, Any]] = []
@@ -176,7 +176,7 @@ def progress_chart_html(item: dict[str, Any], *, loan_ref: str, lang: str = "sv"
         "xaxis": {"dtick": 1, "title": {"text": labels["year"]}},
         "legend": {"orientation": "h"},
     }
-    return figure_html(f"progress-{loan_ref}-{item['code']}", traces, layout)
+    return figure_html(div_id("progress", loan_ref, item["code"]), traces, layout)
 
 
 def loan_progress_with_charts(

@@ -1068,10 +1068,8 @@ def render(
     if fmt == "xlsx":
         return render_xlsx(data, lang=lang)
     if fmt == "html":
-        page = render_html(data, plotly_js=plotly_js, lang=lang)
-        extra = _comparison_html(data, lang)
-        if extra:
-            marker = '<section id="methodology">'
-            page = page.replace(marker, extra + marker, 1)
+        page = render_html(
+            data, plotly_js=plotly_js, lang=lang, sections=_comparison_html(data, lang)
+        )
         return page.encode("utf-8")
     raise ReportError("bad_format", f"Okänt format: {fmt}", f"Unknown format: {fmt}")

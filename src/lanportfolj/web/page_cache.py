@@ -24,6 +24,7 @@ up, and the key of a part names the kind of view it is (the full loan page or it
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -217,17 +218,19 @@ class PageCache(Generic[T]):
 
 # --- rendered page bodies -----------------------------------------------------------------------------
 
-#: Stands in for the request's CSRF token in a cached body (forms in it carry the token of whoever asks).
-CSRF_PLACEHOLDER = "__lanportfolj_csrf_token__"
-
 
 @dataclass(frozen=True)
 class RenderedBody:
-    """The main part of a page, rendered once: its HTML (CSRF token left as a placeholder) and the CSP
-    hashes of the plotly figure calls in it, so the page's policy needs no scan of the body per request."""
+    """The main part of a page, rendered once for every viewer: its HTML as segments split at the
+    slots of the CSRF token (forms in it carry the token of whoever asks), and the CSP hashes of the
+    figure calls in it, so the page's policy needs no scan of the body per request."""
 
-    html: str
+    segments: tuple[str, ...]
     script_hashes: tuple[str, ...]
+
+    def html_for(self, token: str) -> str:
+        """The body with ``token`` in the token's slots, and only there."""
+        return token.join(self.segments)
 
 
 def _csrf_token(request: Request[Any, Any, Any]) -> str:
@@ -239,14 +242,25 @@ def render_body(
     request: Request[Any, Any, Any], template_name: str, context: Mapping[str, Any]
 ) -> RenderedBody:
     """Renders ``template_name`` (a fragment, no layout) for caching; the request is only there for the
-    template's helpers, and its CSRF token is taken out again."""
+    template's helpers.
+
+    The template's ``csrf_token()`` gives a random marker made for this rendering alone, and the body is
+    split where it appears: nobody can have stored text that contains it (unlike the renderer's own
+    token, or any fixed placeholder), so a viewer's token later goes into the form fields' slots and
+    never into a borrower's text."""
     engine = request.app.template_engine
     assert engine is not None
-    html = engine.get_template(template_name).render(**context, request=request)
-    token = _csrf_token(request)
-    if token:
-        html = html.replace(token, CSRF_PLACEHOLDER)
-    return RenderedBody(html=html, script_hashes=tuple(allowed_script_hashes(html)))
+    marker = f"csrfslot{secrets.token_hex(16)}"
+    state = ScopeState.from_scope(request.scope)
+    token = state.csrf_token
+    state.csrf_token = marker
+    try:
+        html = engine.get_template(template_name).render(**context, request=request)
+    finally:
+        state.csrf_token = token
+    return RenderedBody(
+        segments=tuple(html.split(marker)), script_hashes=tuple(allowed_script_hashes(html))
+    )
 
 
 def page_with_body(
@@ -256,7 +270,7 @@ def page_with_body(
     context: Mapping[str, Any] | None = None,
 ) -> Template:
     """The full page: the layout (navigation, messages: per request) around a cached body as ``body``."""
-    html = body.html.replace(CSRF_PLACEHOLDER, _csrf_token(request))
+    html = body.html_for(_csrf_token(request))
     return Template(
         template_name,
         context={**(context or {}), "body": Markup(html)},  # rendered, and escaped, by Jinja

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -127,7 +128,15 @@ def _made(
 ) -> _Kept:
     """The rendering and, for HTML, its CSP hashes and gzipped bytes: read from the files every
     process shares, or made into them once."""
-    content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
+    # FILE: the downloaded report.html, a rendering of its own kept beside the page's ("file…")
+    prefix = "file" if fmt == FILE else ""
+    if fmt == FILE:
+        fmt = "html"
+        content = rendered_reports.derived(
+            settings, sha256, fmt, lang, "file", lambda: _standalone(frozen(), lang)
+        )
+    else:
+        content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
     if fmt != "html":
         return _Kept(content, (), None)  # a workbook is a zip already
     hashes = rendered_reports.derived(
@@ -135,7 +144,7 @@ def _made(
         sha256,
         fmt,
         lang,
-        "csp",
+        prefix + "csp",
         lambda: " ".join(allowed_script_hashes(content.decode("utf-8"))).encode(),
     )
     gzipped = rendered_reports.derived(
@@ -143,10 +152,20 @@ def _made(
         sha256,
         fmt,
         lang,
-        "gz",
+        prefix + "gz",
         lambda: gzip.compress(content, compresslevel=6, mtime=0),
     )
     return _Kept(content, tuple(hashes.decode().split()), gzipped)
+
+
+#: The published report as a file to keep (``report.html``): opened from disk, it has no server to
+#: load plotly.js from nor to send a policy, so it inlines the library and carries its own policy
+#: (``reporting.html.report_policy``: only its own scripts run).
+FILE = "file"
+
+
+def _standalone(frozen: bytes, lang: str) -> bytes:
+    return reports.render(json.loads(frozen), fmt="html", lang=lang, plotly_js="inline")
 
 
 def prerender(
@@ -217,7 +236,7 @@ async def _published_async(
         found, ref = _PUBLISHED.peek(engine, (isin, when))
         if found:
             bond_isin, _report_id, sha256 = _found(ref)
-            cached, kept = _RENDERED.get((sha256, fmt, get_language()))
+            cached, kept = _RENDERED.get((sha256, _kind(fmt, attachment), get_language()))
             if cached and kept is not None:
                 return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
     return await anyio.to_thread.run_sync(
@@ -248,8 +267,15 @@ def _published(
         if fmt == "json":
             filename = f"{bond_isin}-{when.isoformat()}.json"
             return _download(frozen(), fmt, filename, attachment=attachment)
-        kept = _rendering(_settings(request), sha256, fmt, get_language(), frozen)
+        kept = _rendering(
+            _settings(request), sha256, _kind(fmt, attachment), get_language(), frozen
+        )
     return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
+
+
+def _kind(fmt: str, attachment: bool) -> str:
+    """Which rendering answers: the downloaded HTML is the stand-alone file (``FILE``)."""
+    return FILE if fmt == "html" and attachment else fmt
 
 
 def _respond(
@@ -290,7 +316,8 @@ async def report_page(
 async def report_html(
     request: Request[Any, Any, Any], isin: str, report_date: str
 ) -> Response[bytes]:
-    """The published report as a downloadable HTML file (plotly.js from this site)."""
+    """The published report as a downloadable HTML file: plotly.js inlined and its own policy, so it
+    draws its charts when opened from disk and runs no script but its own."""
     return await _published_async(request, isin, report_date, "html", attachment=True)
 
 

@@ -1,19 +1,19 @@
 """Security headers on every response, and an early refusal of oversized or malformed requests.
 
-**Content-Security-Policy.** No inline script runs except plotly's figure calls. ``plotly.io.to_html(...,
-include_plotlyjs=False)`` emits one inline ``<script>`` per figure whose text depends on the figure's data, so
-it differs per response. Two ways exist to allow it:
+**Content-Security-Policy.** No inline script runs except the charts' figure calls, whose text depends on the
+figure's data and so differs per response. Two ways exist to allow them:
 
-- a *nonce*: every piece of code that emits a figure (three modules today, more with the reports) would have
-  to stamp the request's nonce into plotly's HTML, and a forgotten one silently breaks its chart;
+- a *nonce*: every piece of code that emits a figure would have to stamp the request's nonce into its HTML,
+  and a forgotten one silently breaks its chart;
 - a *hash*, computed here over the finished page: no emitter changes, every page covered at once.
 
 Hashing whatever script a page happens to contain would also allow an injected one, so only a script that is
-*provably* a plotly figure call is hashed: its text must be exactly plotly's wrapper
-(``window.PLOTLYENV=…; if (document.getElementById("ID")) { Plotly.newPlot("ID", …) };``), or the report
-renderer's ``Plotly.newPlot("ID",...[…]);``, and the arguments must parse as JSON — data, which cannot run. Anything else inline (an injected ``<script>alert(1)</script>``, an
-``onerror=`` attribute) gets no hash and the browser refuses it. The inline full plotly.js library (the
-stand-alone report file's mode) is allowed by the hash of the library text that ships with plotly.
+*provably* a figure call is hashed: its text must be exactly the one form every chart is emitted in
+(``reporting.script_json.figure_call``: ``Plotly.newPlot("<generated id>",...[…]);``) and the arguments must
+parse as JSON — data, which cannot run. Anything else inline (an injected ``<script>alert(1)</script>``, an
+``onerror=`` attribute, plotly.py's own ``window.PLOTLYENV`` wrapper, which nothing emits any more) gets no
+hash and the browser refuses it. The inline full plotly.js library (the stand-alone report file's mode) is
+allowed by the hash of the library text that ships with plotly.
 
 **Framing.** No page may be framed (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``) except the
 bond reports under ``/reports/``, which the draft page shows in an ``<iframe>`` of its own: those may be
@@ -30,18 +30,15 @@ that is not one whole number, or a multipart body without a boundary, is answere
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import json
-import re
-from functools import cache
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lanportfolj.config import Settings
+from lanportfolj.reporting import script_json
 from lanportfolj.web.i18n import language_for
 
 #: Room for the multipart framing and the form fields around the largest accepted file.
@@ -54,19 +51,6 @@ STATIC_HEADERS: dict[str, str] = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-
-_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
-_SRC = re.compile(r"\bsrc\s*=", re.IGNORECASE)
-_PLOTLY_CALL = re.compile(
-    r"\s*window\.PLOTLYENV=window\.PLOTLYENV \|\| \{\};\s*"
-    r'if \(document\.getElementById\("(?P<id>[A-Za-z0-9_-]+)"\)\) \{\s*'
-    r'Plotly\.newPlot\(\s*"(?P=id)",\s*(?P<args>.*)\)\s*\};\s*',
-    re.DOTALL,
-)
-#: The report renderer's own compact form (``reporting.charts.figure_html``): one spread JSON array.
-_PLOTLY_SPREAD = re.compile(
-    r'\s*Plotly\.newPlot\("[A-Za-z0-9_-]+",\.\.\.(?P<args>\[.*\])\);\s*', re.DOTALL
-)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "too-large": {
@@ -95,54 +79,18 @@ def body_limit(settings: Settings) -> int:
 
 def csp_hash(script_text: str) -> str:
     """The CSP source expression (``'sha256-…'``) that allows an inline script with this text."""
-    # browsers hash the text after the HTML parser has normalised line endings
-    normalised = script_text.replace("\r\n", "\n").replace("\r", "\n")
-    digest = hashlib.sha256(normalised.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+    return script_json.script_hash(script_text)
 
 
 def is_plotly_figure_call(script_text: str) -> bool:
-    """True when ``script_text`` is exactly a plotly figure call whose arguments are JSON (data only)."""
-    if match := _PLOTLY_CALL.fullmatch(script_text):
-        arguments = f"[{match.group('args')}]"
-    elif match := _PLOTLY_SPREAD.fullmatch(script_text):
-        arguments = match.group("args")
-    else:
-        return False
-    try:
-        args = json.loads(arguments)
-    except ValueError:
-        return False
-    return (
-        isinstance(args, list)
-        and 2 <= len(args) <= 3
-        and isinstance(args[0], list)
-        and all(isinstance(a, dict) for a in args[1:])
-    )
-
-
-@cache
-def _plotly_library_hash() -> tuple[int, str]:
-    from plotly.offline import get_plotlyjs
-
-    library = get_plotlyjs()
-    return len(library), csp_hash(library)
+    """True when ``script_text`` is exactly a chart's figure call whose arguments are JSON (data only)."""
+    return script_json.is_figure_call(script_text)
 
 
 def allowed_script_hashes(page: str) -> list[str]:
-    """The hashes of the inline scripts in ``page`` that may run: plotly figure calls and the library."""
-    hashes: list[str] = []
-    for match in _SCRIPT.finditer(page):
-        attributes, text = match.group(1), match.group(2)
-        if _SRC.search(attributes) or not text.strip():
-            continue
-        if is_plotly_figure_call(text):
-            hashes.append(csp_hash(text))
-        elif len(text) > 1_000_000:
-            size, library_hash = _plotly_library_hash()
-            if len(text) == size and csp_hash(text) == library_hash:
-                hashes.append(library_hash)
-    return sorted(set(hashes))
+    """The hashes of the inline scripts in ``page`` that may run: the charts' figure calls and the
+    plotly.js library (``reporting.script_json.allowed_script_hashes``)."""
+    return script_json.allowed_script_hashes(page)
 
 
 #: Paths whose pages this site itself may frame (the draft report page embeds the bare report).

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from conftest import make_inputs
+from lanportfolj.reporting.charts import div_id
 from lanportfolj.reporting.columns import SUMMARY, Column, tables
 from lanportfolj.reporting.excel import render_xlsx
 from lanportfolj.reporting.html import render_html
@@ -224,16 +225,18 @@ def test_html_is_a_standalone_document_with_every_chart(data: dict[str, Any]) ->
     assert [s for s in page.scripts if s] == ["/static/plotly.min.js"]
     charts = {i for i in page.ids if i.startswith("chart-")}
     assert {
-        "chart-allocation-category",
-        "chart-financing",
-        "chart-attributed-DWELL",
-        "chart-attributed-STOCK",
-        "chart-attributed-VISITS",
-        "chart-trajectory-SH-2023-001",
-        "chart-trajectory-SH-2022-002",
+        div_id("allocation", "category"),
+        div_id("financing"),
+        div_id("attributed", "DWELL"),
+        div_id("attributed", "STOCK"),
+        div_id("attributed", "VISITS"),
+        div_id("trajectory", "SH-2023-001"),
+        div_id("trajectory", "SH-2022-002"),
     } <= charts
+    # ids are generated, never data: no loan reference or indicator code is part of one
+    assert not any("SH-" in i or "DWELL" in i for i in page.ids)
     # one figure per loan, each of its indicators with values in its own panel
-    traces, layout, _config = _figure(html, "chart-trajectory-SH-2023-001")
+    traces, layout, _config = _figure(html, div_id("trajectory", "SH-2023-001"))
     panels = [a["text"] for a in layout["annotations"]]
     assert panels[0] == "Dwellings renovated (dwellings)" and "=Safety index (index)" in panels
     dwell = traces[0]
@@ -263,7 +266,7 @@ def test_html_caps_charts_and_long_tables_and_says_where_the_rest_is(
     )
     page = _parse(html)
     assert [i for i in page.ids if i.startswith("chart-trajectory-")] == [
-        "chart-trajectory-SH-2021-003"
+        div_id("trajectory", "SH-2021-003")
     ]
     assert "Charts are shown for the first 1 of 4 loans" in html
     loans = html[html.index('id="table-loans"') : html.index('<section id="impact-by-category"')]
@@ -276,8 +279,11 @@ def test_chart_text_cannot_close_its_script(data: dict[str, Any]) -> None:
     data["impact"]["indicators"][0]["name_en"] = "</script><script>alert(1)</script>"
     html = render_html(data, plotly_js="url:/static/plotly.min.js")
     assert "<script>alert(1)" not in html
-    _traces, layout, _config = _figure(html, "chart-attributed-DWELL")
-    assert layout["title"]["text"].startswith("Attributed by category: </script>")
+    _traces, layout, _config = _figure(html, div_id("attributed", "DWELL"))
+    # escaped for plotly.js too, which shows it as the text it is
+    assert layout["title"]["text"].startswith(
+        "Attributed by category: &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+    )
 
 
 def test_html_escapes_borrower_text(data: dict[str, Any]) -> None:
