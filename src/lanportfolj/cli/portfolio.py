@@ -454,4 +454,6 @@ def serve(
         loop="uvloop",
         http="httptools",
         log_level="info",
+        # no "server: uvicorn": what runs behind the port is nobody's business (issue 14)
+        server_header=False,
     )

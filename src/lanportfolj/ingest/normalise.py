@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from lanportfolj.ingest.inert import PREFIXED_PATTERN
+
 # Spaces users and Excel put in numbers: ordinary, no-break (U+00A0), narrow no-break (U+202F), thin.
 _SPACE_CHARS = " \t\r\n\u00a0\u202f\u2009"
 _SPACES = r"[ \t\r\n\u00a0\u202f\u2009]+"
@@ -29,8 +31,13 @@ ESTIMATED_WORDS: dict[str, bool] = {
 
 
 def clean_text(column: str) -> pl.Expr:
-    """The cell stripped of surrounding spaces (no-break ones too); blank becomes null."""
-    stripped = pl.col(column).str.strip_chars(_SPACE_CHARS)
+    """The cell stripped of surrounding spaces (no-break ones too); blank becomes null.
+
+    The ``'`` the project's own CSV writers put before a text that starts like a formula
+    (``ingest.inert``) is taken off first, so their files import the text that went in.
+    """
+    restored = pl.col(column).str.replace(PREFIXED_PATTERN, "$1")
+    stripped = restored.str.strip_chars(_SPACE_CHARS)
     return pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(None)
 
 

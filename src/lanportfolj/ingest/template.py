@@ -18,6 +18,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from lanportfolj.ingest.headers import CANONICAL_COLUMNS, HEADER_LABELS
+from lanportfolj.ingest.inert import inert_text
 
 #: Fixed creation time so the same spec always gives the same bytes.
 _CREATED = datetime(2024, 1, 1, 0, 0, 0)
@@ -132,8 +133,17 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
     """The loan's reporting template as XLSX bytes (deterministic for a given spec)."""
     lang = _lang(spec.lang)
     buffer = io.BytesIO()
-    # strings_to_formulas off: a loan title or borrower name starting with "=" must stay text
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    # strings stay strings: a loan title or borrower name starting with "=" is no formula, one starting
+    # with "http://" no link, one that looks like a number no number (issue 14)
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     workbook.set_properties(
         {
             "title": f"{spec.loan} {spec.loan_title}",
@@ -322,7 +332,8 @@ def _number_text(value: Decimal | int | None, swedish: bool) -> str:
 def write_template_csv(spec: TemplateSpec, *, swedish: bool = True) -> bytes:
     """The template as CSV: ';' and decimal comma when ``swedish``, else ',' and decimal point.
 
-    UTF-8 with a BOM so Excel shows å, ä and ö; rows end in CRLF as Excel writes them.
+    UTF-8 with a BOM so Excel shows å, ä and ö; rows end in CRLF as Excel writes them. Text cells that
+    start like a formula get a ``'`` (``ingest.inert``); numbers are written as numbers (``-2,5``).
     """
     lang = "sv" if swedish else "en"
     buffer = io.StringIO()
@@ -334,8 +345,8 @@ def write_template_csv(spec: TemplateSpec, *, swedish: bool = True) -> bytes:
         previous_year, previous_value = _previous_before(line, year)
         writer.writerow(
             [
-                spec.loan,
-                line.indicator,
+                inert_text(spec.loan),
+                inert_text(line.indicator),
                 str(year),
                 _number_text(line.previous.get(year), swedish),
                 _ESTIMATED_WORDS[lang][0]
@@ -343,8 +354,8 @@ def write_template_csv(spec: TemplateSpec, *, swedish: bool = True) -> bytes:
                 else "",
                 "",
                 "",
-                line.name,
-                line.unit,
+                inert_text(line.name),
+                inert_text(line.unit),
                 _number_text(line.baseline_value, swedish),
                 _number_text(line.baseline_year, swedish),
                 _number_text(line.target_value, swedish),

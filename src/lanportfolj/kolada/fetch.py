@@ -32,6 +32,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
+from lanportfolj.ingest.inert import inert_text
 from lanportfolj.kolada.client import (
     SOURCE_LINE,
     SOURCE_LINE_EN,
@@ -504,7 +505,19 @@ def _csv(loan: str, proposals: list[Proposal]) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["loan", "indicator", "year", "value", "estimated", "comment", "group"])
     for p in proposals:
-        writer.writerow([loan, p.indicator, p.year, format(p.value, "f"), "", p.comment, p.unit])
+        # texts (a Kolada unit's name, a comment) made inert for a spreadsheet, read back unchanged by the
+        # importer; the value is a number and written as one (ingest.inert)
+        writer.writerow(
+            [
+                inert_text(loan),
+                inert_text(p.indicator),
+                p.year,
+                format(p.value, "f"),
+                "",
+                inert_text(p.comment),
+                inert_text(p.unit),
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 

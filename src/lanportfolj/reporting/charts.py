@@ -111,11 +111,9 @@ def figure_html(
     call = figure_call(
         ident, [plotly_text(traces), plotly_text(layout), _CONFIG if config is None else config]
     )
-    height = int(layout.get("height", _HEIGHT))
-    return (
-        f'<div id="{ident}" class="plotly-graph-div" style="height:{height}px;width:100%">'
-        f"</div><script>{call}</script>"
-    )
+    # no style= for the size: the page's CSP allows no inline style (web.security), and plotly.js sizes
+    # the div from the layout's height (every layout here sets one) and the container's width
+    return f'<div id="{ident}" class="plotly-graph-div"></div><script>{call}</script>'
 
 
 def _number(value: str | None) -> float | None:

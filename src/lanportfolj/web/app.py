@@ -134,7 +134,7 @@ def create_app(
         engine=JinjaTemplateEngine,
         engine_callback=partial(_configure_templates, reload=settings.development),
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             # one router for all pages: the app then registers each handler exactly once (Litestar 2.25
             # re-registers a path's earlier handlers when another method is added to it, which wraps a
@@ -158,7 +158,6 @@ def create_app(
         guards=[access.access_guard],
         # outermost first: language, then the session it may need, CSRF, and finally who is asking
         middleware=[
-            DefineMiddleware(SecurityMiddleware, max_body_bytes=body_limit(settings)),
             DefineMiddleware(
                 i18n.LanguageMiddleware,
                 default=settings.default_language,
@@ -173,6 +172,12 @@ def create_app(
         debug=False,
         state=State({"engine": the_engine, "settings": settings}),
     )
+    # the security headers wrap the whole application, not its routes: Litestar runs ``middleware=`` per
+    # matched route, so the router's own 404 and 405 (and the exception handling around it) would pass them by
+    app.asgi_handler = SecurityMiddleware(
+        app.asgi_handler, max_body_bytes=body_limit(settings), hsts=not settings.development
+    )
+    return app
 
 
 def app_from_environment() -> Litestar:

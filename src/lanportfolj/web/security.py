@@ -19,8 +19,27 @@ allowed by the hash of the library text that ships with plotly.
 bond reports under ``/reports/``, which the draft page shows in an ``<iframe>`` of its own: those may be
 framed by this site only (``'self'``, ``SAMEORIGIN``), never by another.
 
-``style-src`` keeps ``'unsafe-inline'``: plotly's HTML carries ``style=`` attributes and plotly.js writes
-``<style>`` elements at run time. Inline style cannot run code; script is what the policy guards.
+**Styles** carry no ``'unsafe-inline'`` either: inline style cannot run code, but it can lay an invisible
+full-page button over a page, which is how a borrower's stored markup once made an admin click for it. The
+pages' own styling lives in ``/static/app.css``; what remains inline is allowed by hash, all of it fixed text
+(the policy's style part is the same on every page, so cached pages need nothing per response):
+
+- ``style-src-elem``: the empty ``<style id="plotly.js-style-global">`` plotly.js appends and then fills with
+  ``CSSStyleSheet.insertRule`` (the CSSOM, which CSP does not govern), the fixed stylesheets plotly.js writes as
+  ``textContent`` (its map library's; read from the library that ships, so an upgrade follows) and the bond
+  report's own ``<style>`` (the report is one self-contained file: read from its template);
+- ``style-src-attr`` (``'unsafe-hashes'``: hashes there allow those exact attribute texts, nothing else): the two
+  ``style=`` containers ``plotly.io.to_html`` writes around the evaluation page's 320 px figures. plotly.js sets
+  every other style through ``element.style`` (the CSSOM again), which needs no permission.
+
+Any other ``<style>`` or ``style=`` in a page (say ``position:fixed`` in a stored text) is refused by the browser.
+
+**Every response** passes this middleware, matched route or not: ``web.app`` wraps the whole application's ASGI
+handler with it, so the router's own 404 and 405, a 413 and an unexpected error's 500 carry the same headers.
+Besides the policy: ``Permissions-Policy`` switches off the browser features the product never uses,
+``Strict-Transport-Security`` is sent outside development, and every response but ``/static/`` assets gets
+``Cache-Control: no-store`` (pages are per user and carry a CSRF token; API answers and downloads hold a
+borrower's figures: no shared or browser cache may keep them).
 
 **Request bodies.** A request whose ``Content-Length`` exceeds the limit is answered 413 before a byte of its
 body is read (Litestar's per-route limits still cut off a chunked body as it streams); a ``Content-Length``
@@ -32,6 +51,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from functools import cache
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
@@ -44,13 +65,54 @@ from lanportfolj.web.i18n import language_for
 #: Room for the multipart framing and the form fields around the largest accepted file.
 MULTIPART_OVERHEAD = 64 * 1024
 
+#: Browser features the product never uses: switched off for every page (and anything injected into one).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
 #: Headers every response carries (the CSP is added per response: its hashes depend on the page).
 STATIC_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
     # our URLs name loans and submissions: never tell another site where a user came from
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": PERMISSIONS_POLICY,
 }
+
+#: Sent outside development only: a developer's http://localhost must not learn to refuse plain HTTP.
+HSTS = "max-age=31536000; includeSubDomains"
+
+#: Paths whose assets may be cached as usual (plotly.js, the stylesheet, the icon): the same for everyone.
+CACHEABLE_PATHS: tuple[str, ...] = ("/static/",)
+
+#: The ``style=`` texts ``plotly.io.to_html`` writes around a figure of ``services.evaluation`` (320 px high).
+PLOTLY_CONTAINER_STYLES: tuple[str, ...] = ("height:320px; width:100%;", "height:100%; width:100%;")
+
+#: plotly.js's fixed stylesheets: ``var e=document.createElement("style");e.id="…",e.textContent='…'``.
+_LIBRARY_STYLESHEET = re.compile(
+    r'createElement\("style"\);(?P<var>\w+)\.id="[0-9a-f]+",(?P=var)\.textContent=\'(?P<css>[^\'\\]*)\''
+)
+_STYLE_ELEMENT = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "too-large": {
@@ -93,6 +155,50 @@ def allowed_script_hashes(page: str) -> list[str]:
     return script_json.allowed_script_hashes(page)
 
 
+@cache
+def plotly_style_hashes() -> tuple[str, ...]:
+    """The ``<style>`` elements plotly.js itself adds: the empty one it fills through the CSSOM, and each
+    stylesheet the shipped library writes as fixed text."""
+    from plotly.offline import get_plotlyjs
+
+    texts = ["", *(m.group("css") for m in _LIBRARY_STYLESHEET.finditer(get_plotlyjs()))]
+    return tuple(dict.fromkeys(csp_hash(text) for text in texts))
+
+
+@cache
+def report_style_hashes() -> tuple[str, ...]:
+    """The bond report's own ``<style>``: fixed text in ``report/base.html`` (no template code inside)."""
+    from lanportfolj.paths import templates_dir
+
+    template = (templates_dir() / "report" / "base.html").read_text(encoding="utf-8")
+    return tuple(csp_hash(m.group(1)) for m in _STYLE_ELEMENT.finditer(template))
+
+
+def style_element_hashes() -> tuple[str, ...]:
+    """Every inline ``<style>`` any page of the product may carry, as CSP hashes."""
+    return (*plotly_style_hashes(), *report_style_hashes())
+
+
+def style_attribute_hashes() -> tuple[str, ...]:
+    """Every ``style=`` attribute text any page of the product may carry, as CSP hashes."""
+    return tuple(csp_hash(text) for text in PLOTLY_CONTAINER_STYLES)
+
+
+@cache
+def style_directives() -> tuple[str, ...]:
+    """The policy's style part: no ``'unsafe-inline'``, only the product's own fixed inline styles by hash."""
+    elements = style_element_hashes()
+    attributes = style_attribute_hashes()
+    return (
+        # for a browser without the -elem/-attr directives (CSP 2): the stylesheets still apply; attribute
+        # hashes need 'unsafe-hashes', which such a browser does not know, so the containers fall back to
+        # their content's size
+        " ".join(["style-src 'self'", *elements]),
+        " ".join(["style-src-elem 'self'", *elements]),
+        " ".join(["style-src-attr 'unsafe-hashes'", *attributes]),
+    )
+
+
 #: Paths whose pages this site itself may frame (the draft report page embeds the bare report).
 SAME_ORIGIN_FRAMES: tuple[str, ...] = ("/reports/",)
 
@@ -106,7 +212,7 @@ def content_security_policy(
         [
             "default-src 'self'",
             f"script-src {script_src}",
-            "style-src 'self' 'unsafe-inline'",
+            *style_directives(),
             "img-src 'self' data:",
             "object-src 'none'",
             "base-uri 'self'",
@@ -154,10 +260,27 @@ class SecurityMiddleware:
         app: ASGIApp,
         max_body_bytes: int = body_limit(Settings()),
         same_origin_frames: tuple[str, ...] = SAME_ORIGIN_FRAMES,
+        *,
+        hsts: bool = True,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.same_origin_frames = same_origin_frames
+        self.hsts = hsts
+
+    def _add_headers(self, headers: MutableScopeHeaders, path: str, status: int) -> None:
+        """The headers every response carries, unless its handler chose its own value."""
+        for name, value in STATIC_HEADERS.items():
+            if name not in headers:
+                headers[name] = value
+        if self.hsts and "strict-transport-security" not in headers:
+            headers["Strict-Transport-Security"] = HSTS
+        # an asset found is the same for everyone; an error page (with its CSRF cookie) is not
+        asset = path.startswith(CACHEABLE_PATHS) and (200 <= status < 300 or status == 304)
+        if not asset and "cache-control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        if "server" in headers:
+            del headers["server"]  # uvicorn's own is switched off in ``lanportfolj serve``
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,14 +293,13 @@ class SecurityMiddleware:
 
         held: list[Any] = []  # the response start, while the page it heads is collected
         body = bytearray()
-        framed = str(scope.get("path", "")).startswith(self.same_origin_frames)
+        path = str(scope.get("path", ""))
+        framed = path.startswith(self.same_origin_frames)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders(message)
-                for name, value in STATIC_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                self._add_headers(headers, path, int(message["status"]))
                 if "x-frame-options" not in headers:
                     headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
                 if "content-security-policy" in headers:
@@ -232,12 +354,13 @@ class SecurityMiddleware:
             (b"connection", b"close"),
             (b"content-security-policy", content_security_policy().encode()),
             (b"x-frame-options", b"DENY"),
-            *((k.lower().encode(), v.encode()) for k, v in STATIC_HEADERS.items()),
         ]
         start: dict[str, Any] = {
             "type": "http.response.start",
             "status": status,
             "headers": headers,
         }
+        scope_headers = MutableScopeHeaders(start)  # type: ignore[arg-type]
+        self._add_headers(scope_headers, str(scope.get("path", "")), status)
         await send(start)  # type: ignore[arg-type]
         await send({"type": "http.response.body", "body": content, "more_body": False})
