@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, PROGRAMME_TO_ICMA
+from lanportfolj.domain.identifiers import indicator_code_problem
 
 KINDS: tuple[str, ...] = ("output", "outcome")
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
@@ -137,8 +138,10 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "empty-text": ("Fältet '{field}' är tomt.", "Field '{field}' is empty."),
     "bad-code": (
-        "Koden '{value}' ska skrivas med små bokstäver, siffror och understreck (snake_case).",
-        "Code '{value}' must be snake_case (lower-case letters, digits and underscores).",
+        "Koden '{value}' ska vara 2–64 tecken med små bokstäver, siffror och understreck "
+        "(snake_case), en bokstav först.",
+        "Code '{value}' must be snake_case, 2–64 characters (lower-case letters, digits and "
+        "underscores, a letter first).",
     ),
     "duplicate-code": (
         "Koden '{value}' finns redan i {other}.",
@@ -445,7 +448,9 @@ def _check_values(raw: Mapping[str, Any], *, file: str, code: str | None) -> lis
     for name in ("name_sv", "name_en", "definition_sv", "definition_en", "data_source"):
         if name in raw and not raw[name].strip():
             add("empty-text", name)
-    if code is not None and not _CODE_RE.match(code):
+    # the domain's grammar (2–64 characters, what every sink may rely on), and the library's own
+    # house style on top: snake_case without doubled or trailing underscores
+    if code is not None and (indicator_code_problem(code) is not None or not _CODE_RE.match(code)):
         add("bad-code", "code", value=code)
 
     choices = (

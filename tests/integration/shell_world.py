@@ -91,14 +91,14 @@ def build_world(engine: Engine) -> World:
         db.flush()
         assert own.id is not None and other.id is not None
         loans = [
-            _loan(own.id, "T-OWN-1", "Family centre <b>Vara</b>"),
-            _loan(other.id, "T-OTHER-1", "Renovation in Alby"),
-            _loan(other.id, "T-DRAFT-1", "Unpublished plans", status="draft"),
+            _loan(own.id, "TO-2025-001", "Family centre <b>Vara</b>"),
+            _loan(other.id, "TX-2025-001", "Renovation in Alby"),
+            _loan(other.id, "TD-2025-001", "Unpublished plans", status="draft"),
         ]
         for loan in loans:
             db.add(loan)
         bond = SocialBond(
-            isin="SE0000000001",
+            isin="SE0000000002",
             name="Test social bond",
             nominal_amount=Decimal("3000000000"),
             issue_date=date(2025, 4, 1),
@@ -128,9 +128,9 @@ def build_world(engine: Engine) -> World:
         return World(
             own_borrower_id=own.id,
             other_borrower_id=other.id,
-            own_loan="T-OWN-1",
-            other_loan="T-OTHER-1",
-            draft_loan="T-DRAFT-1",
+            own_loan="TO-2025-001",
+            other_loan="TX-2025-001",
+            draft_loan="TD-2025-001",
             emails=emails,
             user_ids=ids,
             spare_user_id=spare.id or 0,

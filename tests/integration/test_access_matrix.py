@@ -108,7 +108,7 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
             "admin": {"bond": 200, "missing": 404},
         },
         {
-            "bond": "/reports/SE0000000001/draft?date=2025-12-31",
+            "bond": "/reports/SE0000000002/draft?date=2025-12-31",
             "missing": "/reports/SE0000000000/draft?date=2025-12-31",
         },
     ),
@@ -121,24 +121,24 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
             "analyst": {"bond": 200, "missing": 404},
             "admin": {"bond": 200, "missing": 404},
         },
-        {"bond": "/reports/SE0000000001/publish", "missing": "/reports/SE0000000000/publish"},
+        {"bond": "/reports/SE0000000002/publish", "missing": "/reports/SE0000000000/publish"},
         form={"date": "2025-12-31"},
     ),
     ("GET", "/reports/{isin:str}/{report_date:str}"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
-        {"unpublished": "/reports/SE0000000001/2025-12-31", "bad": "/reports/SE0000000001/x"},
+        {"unpublished": "/reports/SE0000000002/2025-12-31", "bad": "/reports/SE0000000002/x"},
     ),
     ("GET", "/reports/{isin:str}/{report_date:str}/report.html"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
-        {"unpublished": "/reports/SE0000000001/2025-12-31/report.html"},
+        {"unpublished": "/reports/SE0000000002/2025-12-31/report.html"},
     ),
     ("GET", "/reports/{isin:str}/{report_date:str}/report.xlsx"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
-        {"unpublished": "/reports/SE0000000001/2025-12-31/report.xlsx"},
+        {"unpublished": "/reports/SE0000000002/2025-12-31/report.xlsx"},
     ),
     ("GET", "/reports/{isin:str}/{report_date:str}/report.json"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
-        {"unpublished": "/reports/SE0000000001/2025-12-31/report.json"},
+        {"unpublished": "/reports/SE0000000002/2025-12-31/report.json"},
     ),
     # --- Kolada (issue 10): staff every loan, a borrower its own; the API answers 400 here because
     # the test world's borrowers have no municipality code ---

@@ -156,7 +156,7 @@ def test_a_new_password_ends_older_sessions(client, world, engine) -> None:
         assert user is not None
         users.set_password(db, user=user, password="another long password", actor="test")
         db.commit()
-    assert client.get("/loans/T-OWN-1", follow_redirects=False).status_code == 302
+    assert client.get("/loans/TO-2025-001", follow_redirects=False).status_code == 302
 
 
 def test_a_role_change_applies_at_once(client, world, engine) -> None:

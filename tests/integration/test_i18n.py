@@ -98,7 +98,7 @@ def test_signed_in_pages_in_both_languages(client, world) -> None:
 ERROR_CASES = [
     # (who, path, status, Swedish title, English title)
     ("borrower", "/admin/users", 403, "Du får inte se den här sidan", "You may not see this page"),
-    ("borrower", "/loans/T-OTHER-1", 404, "Sidan finns inte", "Page not found"),
+    ("borrower", "/loans/TX-2025-001", 404, "Sidan finns inte", "Page not found"),
     ("anonymous", "/no/such/page", 404, "Sidan finns inte", "Page not found"),
     (
         "anonymous",

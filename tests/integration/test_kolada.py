@@ -74,7 +74,7 @@ def make_loans(session: Session) -> None:
         owner_id=kommun.id,
         municipality_code="0127",
     )
-    nowhere = Borrower(orgnr="556000-0002", name="Utan kommun AB", kind="municipal_company")
+    nowhere = Borrower(orgnr="556000-0019", name="Utan kommun AB", kind="municipal_company")
     session.add_all([company, nowhere])
     session.flush()
     for ref, borrower, codes in (

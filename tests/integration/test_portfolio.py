@@ -112,7 +112,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         (
             'pool = ["SH-2023-001"]',
             'pool = ["SH-1999-999"]',
-            "bond SE0000000001",
+            "bond SE0000000002",
             "pool",
             "SH-1999-999",
         ),

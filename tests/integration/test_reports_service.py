@@ -200,7 +200,7 @@ def test_concurrent_publishes_give_exactly_one_published_report(demo_settings) -
 def test_a_eur_draft_converts_each_loan_at_the_stated_rate(demo_session: Session) -> None:
     sek = _bond(demo_session)
     eur = SocialBond(
-        isin="XS0000000002",
+        isin="XS0000000017",
         name="Social bond EUR",
         currency="EUR",
         nominal_amount=Decimal("100000000"),

@@ -66,6 +66,21 @@ def migrated_engine(ctx: typer.Context) -> Engine:
     return engine
 
 
+def refuse_bad_identifiers(engine: Engine) -> None:
+    """Exit 1 with the load check's message when stored identifiers break the grammar (issue 14)."""
+    from rich.markup import escape
+
+    from lanportfolj.services.stored_identifiers import (
+        StoredIdentifierError,
+        check_stored_identifiers,
+    )
+
+    try:
+        check_stored_identifiers(engine)
+    except StoredIdentifierError as exc:
+        fail(escape(str(exc)))  # a stored value may hold [markup] of its own
+
+
 def fail(message: str, *, code: int = EXIT_REJECTED) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)

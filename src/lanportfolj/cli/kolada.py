@@ -27,7 +27,13 @@ from lanportfolj.config import Settings
 from lanportfolj.db import session_scope
 from lanportfolj.kolada.cache import DatabaseCache, list_cached
 from lanportfolj.kolada.client import KoladaClient, KoladaError
-from lanportfolj.kolada.fetch import CompareChoice, import_plan, parse_years, plan_fetch
+from lanportfolj.kolada.fetch import (
+    CompareChoice,
+    YearSpanError,
+    import_plan,
+    parse_years,
+    plan_fetch,
+)
 from lanportfolj.kolada.offline import OfflineKolada
 
 kolada_app = typer.Typer(help="Official key figures from Kolada.", no_args_is_help=True)
@@ -85,6 +91,8 @@ def fetch(
     try:
         year_range = parse_years(years, current_year=this_year)
         choice = CompareChoice.parse(compare)
+    except YearSpanError as exc:
+        fail(f"--years: {exc.problem.message_en}")  # input rejected: exit 1
     except ValueError as exc:
         fail(str(exc), code=EXIT_USAGE)
     try:

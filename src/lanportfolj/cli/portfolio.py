@@ -20,6 +20,7 @@ from lanportfolj.cli.common import (
     migrated_engine,
     print_json,
     print_table,
+    refuse_bad_identifiers,
     state,
 )
 from lanportfolj.config import Settings
@@ -61,6 +62,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     upgrade(st.engine)
     with session_scope(st.engine) as session:
         added, updated = sync_library(session, load_library())
+    refuse_bad_identifiers(st.engine)
     console.print(
         f"Database at the newest schema ({_safe_url(st.settings.database_url)}); "
         f"library: {added} indicator(s) added, {updated} updated."
@@ -427,7 +429,7 @@ def serve(
     import uvicorn
 
     st = state(ctx)
-    migrated_engine(ctx)
+    refuse_bad_identifiers(migrated_engine(ctx))
     # workers re-create the app from the environment, so hand the command-line settings on that way
     if st.database_url:
         os.environ["LANPORTFOLJ_DATABASE_URL"] = st.database_url

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lanportfolj.domain import identifiers as ids
+
 #: How canonical columns are named in each language's messages.
 COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "loan": ("lån", "loan"),
@@ -82,6 +84,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown-indicator": (
         "Indikatorn '{value}' finns inte.",
         "There is no indicator '{value}'.",
+    ),
+    "bad-group-name": (
+        f"Gruppnamnet '{{value}}' kan inte användas: högst {ids.COMPARISON_GROUP_MAX} tecken, en "
+        "bokstav eller siffra först, sedan bokstäver, siffror, enkla mellanslag och - – _ . , : ' ’ "
+        "( ) / & + %.",
+        f"The group name '{{value}}' cannot be used: at most {ids.COMPARISON_GROUP_MAX} characters, a "
+        "letter or digit first, then letters, digits, single spaces and - – _ . , : ' ’ ( ) / & + %.",
     ),
     "indicator-not-on-loan": (
         "Indikatorn '{value}' följs inte upp för lånet {loan}.",

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from lanportfolj.domain import identifiers as ids
 from lanportfolj.ingest.headers import CANONICAL_COLUMNS
 from lanportfolj.ingest.issues import ImportIssue, make_issue
 from lanportfolj.ingest.normalise import clean_text, estimated_flag, number_texts, year_number
@@ -102,6 +103,13 @@ def validate_table(
         maintain_order="left",
         nulls_equal=False,
     )
+    # a comparison unit's name reaches chart legends and workbook cells: the domain's grammar decides,
+    # asked once per distinct name (a file has a handful)
+    bad_groups = [
+        name
+        for name in frame["group_name"].unique().to_list()
+        if name and ids.comparison_group_problem(name) is not None
+    ]
     allowed_expr = pl.lit(True) if allowed is None else pl.col("loan_ref").is_in(sorted(allowed))
     first_year = pl.col("baseline_year").fill_null(context.earliest_year)
     keys = ["loan_ref", "indicator_code", "group_name", "year_number"]
@@ -125,6 +133,7 @@ def validate_table(
         value_missing=pl.col("value").is_null(),
         value_nan=pl.col("value").is_not_null() & pl.col("value_text").is_null(),
         estimated_bad=pl.col("estimated_flag").is_null(),
+        group_bad=pl.col("group_name").is_in(bad_groups),
         first_row=pl.col(ROW_COLUMN).filter(candidate).min().over(keys),
     ).with_columns(
         duplicate=candidate.fill_null(False) & (pl.col(ROW_COLUMN) > pl.col("first_row")),
@@ -165,6 +174,7 @@ def validate_table(
     report("year_out", "year-out-of-range", "year")
     report("value_nan", "not-a-number", "value")
     report("estimated_bad", "bad-estimated", "estimated")
+    report("group_bad", "bad-group-name", "group")
     report("duplicate", "duplicate-row", None)
     # An unfilled template row is skipped with a warning, not an error: borrowers leave rows empty.
     for record in frame.filter(pl.col("value_missing")).select(ROW_COLUMN).iter_rows():
@@ -192,6 +202,7 @@ def validate_table(
         "value_missing",
         "value_nan",
         "estimated_bad",
+        "group_bad",
         "duplicate",
     ]
     # Range checks run on every number with a rule, so a duplicate that is also out of range shows both.

@@ -32,6 +32,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
+from lanportfolj.domain.identifiers import Problem, year_span_problem
 from lanportfolj.ingest.inert import inert_text
 from lanportfolj.kolada.client import (
     SOURCE_LINE,
@@ -79,7 +80,18 @@ def parse_years(text: str | None, *, current_year: int) -> range:
     last = int(match.group(2) or first)
     if last < first:
         raise ValueError(f"the years {text!r} run backwards")
+    problem = year_span_problem(first, last)
+    if problem is not None:
+        raise YearSpanError(problem)
     return range(first, last + 1)
+
+
+class YearSpanError(ValueError):
+    """More years asked for than one fetch may span (``MAX_KOLADA_YEARS``); the reason in both languages."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message_en)
+        self.problem = problem
 
 
 @dataclass(frozen=True)

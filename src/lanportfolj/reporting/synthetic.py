@@ -147,7 +147,7 @@ def synthetic_inputs(
     )
     del values, estimated, restated
     bond = BondInfo(
-        isin="XS9999999999",
+        isin="XS9999999998",
         name="Synthetic social bond",
         currency=currency,
         nominal_amount=nominal,

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.domain import eligibility
+from lanportfolj.domain import identifiers as ids
 from lanportfolj.domain.categories import (
     ICMA_CATEGORIES,
     INVESTMENT_TYPES,
@@ -101,7 +102,9 @@ DIRECTIONS = ("increase", "decrease")
 OWN_AGGREGATIONS = ("sum", "latest", "none")
 
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2009]+")
-_REFERENCE = re.compile(r"^SH-(\d{4})-(\d{3,})$")
+#: References the system gives out: ``SH-YYYY-NNN`` (more digits once a year passes 999); a subset of
+#: :data:`lanportfolj.domain.identifiers.LOAN_REFERENCE_PATTERN`.
+_REFERENCE = re.compile(r"^SH-(\d{4})-(\d{3,6})$")
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -136,6 +139,16 @@ class FieldError:
     def to_dict(self) -> dict[str, str]:
         """Plain data for the API."""
         return {"field": self.field, "message_sv": self.message_sv, "message_en": self.message_en}
+
+
+class RequestRefused(ApplicationError):
+    """A request refused as a whole before anything is stored: an identifier that breaks its grammar,
+    a text over its limit, too many goals or indicators. ``errors`` name every field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        first = errors[0]
+        super().__init__(first.message_sv, first.message_en, code="refused")
+        self.errors = errors
 
 
 def _status_name(status: str, lang: str) -> str:
@@ -251,7 +264,7 @@ def _parse_value(name: str, raw: Any, errors: list[FieldError]) -> tuple[bool, A
                 _err(name, "Ange en rubrik för ansökan.", "Enter a title for the application.")
             )
             return False, None
-        return True, text[:300]
+        return True, text
     if name in CASE_TEXT_FIELDS:
         return True, "" if raw is None else str(raw).strip()
     if name in MONEY_FIELDS or name in DECIMAL_FIELDS:
@@ -267,6 +280,10 @@ def _parse_value(name: str, raw: Any, errors: list[FieldError]) -> tuple[bool, A
             errors.append(
                 _err(name, "Beloppet kan inte vara negativt.", "The amount cannot be negative.")
             )
+            return False, None
+        limit = ids.MAX_AMOUNT if name in MONEY_FIELDS else ids.MAX_VALUE
+        if (problem := ids.too_big(name, value, limit)) is not None:
+            _problem(problem, errors)
             return False, None
         return True, value
     if name in DATE_FIELDS:
@@ -337,6 +354,9 @@ def _parse_value(name: str, raw: Any, errors: list[FieldError]) -> tuple[bool, A
                 )
             )
             return False, None
+        if (problem := ids.too_big(name, number, ids.MAX_SAMPLE_PER_ARM + 1)) is not None:
+            _problem(problem, errors)
+            return False, None
         return True, number
     if name == "outcome_base_rate":
         if _blank(raw):
@@ -367,10 +387,14 @@ def _optional_decimal(name: str, raw: Any, errors: list[FieldError]) -> Decimal 
     if _blank(raw):
         return None
     try:
-        return _decimal(raw)
+        value = _decimal(raw)
     except (InvalidOperation, ValueError):
         errors.append(_not_number(name, raw))
         return None
+    if (problem := ids.too_big(name, value, ids.MAX_VALUE)) is not None:
+        _problem(problem, errors)
+        return None
+    return value
 
 
 def _optional_year(name: str, raw: Any, errors: list[FieldError]) -> int | None:
@@ -434,6 +458,113 @@ def parse_indicator(index: int, raw: Mapping[str, Any], errors: list[FieldError]
             )
         )
     return ind
+
+
+#: The longest text each field takes, in characters (issue 14; the README lists them).
+TEXT_LIMITS: dict[str, int] = {
+    "title": ids.NAME_MAX,
+    **{name: ids.LONG_TEXT_MAX for name in CASE_TEXT_FIELDS},
+    "comparison_group": ids.NAME_MAX,
+}
+GOAL_TEXT_LIMITS: dict[str, int] = {"text": ids.GOAL_TEXT_MAX}
+INDICATOR_TEXT_LIMITS: dict[str, int] = {
+    "name": ids.NAME_MAX,
+    "unit": ids.UNIT_MAX,
+    "data_source": ids.DATA_SOURCE_MAX,
+}
+#: The longest entry of a short list (an SDG target is ``11.1``; a target population a key).
+LIST_ITEM_MAX = 60
+
+
+def _problem(problem: ids.Problem | None, errors: list[FieldError]) -> None:
+    if problem is not None:
+        errors.append(FieldError(problem.field, problem.message_sv, problem.message_en))
+
+
+def _texts(prefix: str, raw: Mapping[str, Any], limits: Mapping[str, int]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name, limit in limits.items():
+        value = raw.get(name)
+        if isinstance(value, str):
+            _problem(ids.too_long(f"{prefix}{name}", value, limit), errors)
+    return errors
+
+
+def _listed(name: str, raw: Any, errors: list[FieldError]) -> list[Any]:
+    """``raw`` as a list (a form sends one text), with its length checked against the limit."""
+    if raw is None:
+        return []
+    items = _strings(raw) if isinstance(raw, str) else list(raw) if isinstance(raw, list) else [raw]
+    _problem(ids.too_many(name, len(items), ids.MAX_LIST_ITEMS), errors)
+    for item in items[: ids.MAX_LIST_ITEMS]:
+        if isinstance(item, str):
+            _problem(ids.too_long(name, item, LIST_ITEM_MAX), errors)
+    return items
+
+
+def check_request(
+    raw: Mapping[str, Any], *, reference: str | None = None, borrower: bool = False
+) -> list[FieldError]:
+    """What refuses a whole request before anything is stored (web form or API body).
+
+    Identifiers must fit their grammar (indicator codes), texts their limits
+    (:data:`TEXT_LIMITS`), lists their lengths (:data:`~lanportfolj.domain.identifiers.MAX_GOALS` goals,
+    ``MAX_INDICATORS`` indicators). ``reference`` is what the request asks the new application to be
+    called: a borrower may never choose one (the system gives it out), staff only within
+    :data:`~lanportfolj.domain.identifiers.LOAN_REFERENCE_PATTERN`.
+    """
+    errors = _texts("", raw, TEXT_LIMITS)
+    for name in ("target_populations", "sdgs"):
+        if name in raw:
+            _listed(name, raw[name], errors)
+    if reference:
+        if borrower:
+            errors.append(
+                _err(
+                    "reference",
+                    "Referensen ges av systemet (SH-ÅÅÅÅ-NNN); lämna fältet tomt.",
+                    "The reference is given out by the system (SH-YYYY-NNN); leave the field out.",
+                )
+            )
+        else:
+            _problem(ids.loan_reference_problem(reference.strip(), "reference"), errors)
+    goals = raw.get("goals")
+    if isinstance(goals, list):
+        _problem(ids.too_many("goals", len(goals), ids.MAX_GOALS), errors)
+        for index, goal in enumerate(goals[: ids.MAX_GOALS]):
+            if not isinstance(goal, Mapping):
+                continue
+            errors += _texts(f"goals.{index}.", goal, GOAL_TEXT_LIMITS)
+            for code in _listed(f"goals.{index}.indicators", goal.get("indicators"), errors)[
+                : ids.MAX_LIST_ITEMS
+            ]:
+                _problem(
+                    ids.indicator_code_problem(str(code).strip(), f"goals.{index}.indicators"),
+                    errors,
+                )
+    indicators = raw.get("indicators")
+    if isinstance(indicators, list):
+        _problem(ids.too_many("indicators", len(indicators), ids.MAX_INDICATORS), errors)
+        for index, ind in enumerate(indicators[: ids.MAX_INDICATORS]):
+            if not isinstance(ind, Mapping):
+                continue
+            errors += _texts(f"indicators.{index}.", ind, INDICATOR_TEXT_LIMITS)
+            code = str(ind.get("code") or "").strip()
+            if code:
+                _problem(ids.indicator_code_problem(code, f"indicators.{index}.code"), errors)
+    return errors
+
+
+def _limit_text(field_name: str, value: str) -> None:
+    """Refuse a rationale or reason over :data:`~lanportfolj.domain.identifiers.LONG_TEXT_MAX`."""
+    problem = ids.too_long(field_name, value, ids.LONG_TEXT_MAX)
+    if problem is not None:
+        raise ApplicationError(problem.message_sv, problem.message_en, code="too_long")
+
+
+def _refuse_if(errors: list[FieldError]) -> None:
+    if errors:
+        raise RequestRefused(errors)
 
 
 def parse_case(raw: Mapping[str, Any]) -> tuple[CaseChanges, list[FieldError]]:
@@ -789,11 +920,17 @@ def create_application(
     raw: Mapping[str, Any] | None = None,
     reference: str | None = None,
     today: date | None = None,
+    borrower_request: bool = False,
 ) -> tuple[Loan, list[FieldError]]:
     """A new draft for ``borrower_id`` from typed values; stored even when some values are wrong.
 
     The application date defaults to ``today``; the title to a placeholder the form asks to replace.
+    The reference is given out (:func:`next_reference`); staff may pass one within
+    :data:`~lanportfolj.domain.identifiers.LOAN_REFERENCE_PATTERN`, a borrower's request
+    (``borrower_request``) never. Raises :class:`RequestRefused` (nothing stored) when
+    :func:`check_request` finds a problem.
     """
+    _refuse_if(check_request(raw or {}, reference=reference, borrower=borrower_request))
     borrower = session.get(Borrower, borrower_id)
     if borrower is None:
         raise ApplicationError(
@@ -838,8 +975,11 @@ def create_application(
 def update_application(
     *, session: Session, loan: Loan, raw: Mapping[str, Any], actor: str
 ) -> list[FieldError]:
-    """Parse typed values and store what is usable; all field errors (parse and store) come back."""
+    """Parse typed values and store what is usable; all field errors (parse and store) come back.
+
+    Raises :class:`RequestRefused` (nothing stored) when :func:`check_request` finds a problem."""
     _require_editable(loan)
+    _refuse_if(check_request(raw))
     changes, errors = parse_case(raw)
     return errors + apply_changes(session=session, loan=loan, changes=changes, actor=actor)
 
@@ -954,6 +1094,7 @@ def record_judgement(
 
     Allowed while the application is submitted or under review.
     """
+    _limit_text("rationale", rationale)
     if loan.status not in REVIEW_STATUSES:
         raise ApplicationError(
             f"Bedömningar görs under granskningen; ansökan är {_status_name(loan.status, 'sv')}.",
@@ -1023,6 +1164,7 @@ def record_decision(
 
     ``Loan.discount_bp`` becomes ``settings.discount_bp`` when both are approved, and 0 otherwise.
     """
+    _limit_text("rationale", rationale)
     if kind not in DECISION_KINDS:
         raise ApplicationError(
             f"Beslutet gäller kommittén (committee) eller kreditprövningen (credit), inte '{kind}'.",
@@ -1101,6 +1243,7 @@ def transition(
     stored); rejection and sending back to draft need a reason. Submitting stores an assessment too, so
     the borrower sees the reasons at once.
     """
+    _limit_text("reason", reason)
     before = loan.status
     if to not in TRANSITIONS:
         raise ApplicationError(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
+from lanportfolj.domain import identifiers as ids
 from lanportfolj.domain.categories import (
     BORROWER_KINDS,
     ICMA_CATEGORIES,
@@ -289,6 +290,11 @@ class _Parsed:
     submissions: list[tuple[Path, dict[str, Any]]]
 
 
+def _reason(problem: ids.Problem) -> str:
+    """The grammar's reason without its field (the issue names the field itself)."""
+    return problem.message_en.removeprefix(f"{problem.field}: ")
+
+
 def read_portfolio(
     path: Path, library: dict[str, IndicatorDef]
 ) -> tuple[_Parsed, list[PortfolioIssue]]:
@@ -365,6 +371,8 @@ def read_portfolio(
             chk.add(rec, "reference", "is required")
         elif ref in refs:
             chk.add(rec, "reference", f"{ref} appears twice")
+        elif (problem := ids.loan_reference_problem(ref)) is not None:
+            chk.add(rec, "reference", _reason(problem))
         refs.add(ref)
         try:
             borrower = normalise_orgnr(str(ln.get("borrower", "")))
@@ -529,8 +537,8 @@ def read_portfolio(
         rec = f"bond {bd.get('isin', '#' + str(i))}"
         chk.unknown(rec, bd, BOND_FIELDS)
         isin = str(bd.get("isin", ""))
-        if len(isin) != 12 or not isin[:2].isalpha() or not isin.isalnum():
-            chk.add(rec, "isin", f"{isin!r} is not an ISIN (12 characters, country code first)")
+        if (problem := ids.isin_problem(isin)) is not None:
+            chk.add(rec, "isin", _reason(problem))
         pool = chk.strings(rec, bd, "pool")
         for ref in pool:
             if ref not in refs:

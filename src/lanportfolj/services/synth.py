@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from lanportfolj.db import bulk_insert
 from lanportfolj.domain.categories import PROGRAMME_TO_ICMA
+from lanportfolj.domain.identifiers import isin_check_digit
 from lanportfolj.domain.orgnr import luhn_check_digit
 from lanportfolj.library import IndicatorDef
 from lanportfolj.models import (
@@ -317,7 +318,8 @@ def synthesise(
     step("loans", loans)
 
     bond_id = next_id(SocialBond)
-    isin = f"XS{seed:010d}"[:12]
+    isin_base = f"XS{seed:09d}"[:11]
+    isin = f"{isin_base}{isin_check_digit(isin_base)}"  # a valid ISIN: the load check refuses any other
     session.execute(
         insert(SocialBond),
         [

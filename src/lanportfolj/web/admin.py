@@ -19,6 +19,7 @@ from lanportfolj.web.access import CurrentUser, allow
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.params import RowId, row_id_or_none
 
 ADMIN = allow("admin")
 AUDIT_PAGE_SIZE = 50
@@ -50,8 +51,7 @@ def _borrowers(db: Session) -> list[Borrower]:
 
 
 def _int_or_none(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if raw.isdigit() else None
+    return row_id_or_none(raw)
 
 
 def _users_page(db: Session, *, error: str = "", form: NewUserForm | None = None) -> Template:
@@ -112,7 +112,7 @@ def change_role(
     request: Request[Any, Any, Any],
     db: Session,
     user: CurrentUser,
-    user_id: int,
+    user_id: RowId,
     data: Annotated[RoleForm, FORM],
 ) -> Template | Redirect:
     """Give a user another role (and organisation, for borrowers)."""
@@ -139,7 +139,7 @@ def change_role(
 
 @post("/admin/users/{user_id:int}/unlock", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
 def unlock_user(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: RowId
 ) -> Redirect:
     """Lift a lock-out after failed logins."""
     target = _user_or_404(db, user_id)
@@ -186,7 +186,7 @@ def create_token(db: Session, user: CurrentUser, data: Annotated[NewTokenForm, F
     "/admin/tokens/{token_id:int}/revoke", opt=ADMIN, sync_to_thread=True, include_in_schema=False
 )
 def revoke_token(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, token_id: int
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, token_id: RowId
 ) -> Redirect:
     """Revoke a token at once; scripts using it get 401 from then on."""
     try:
@@ -201,13 +201,14 @@ def revoke_token(
 @get("/admin/audit", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
 def audit_page(db: Session, action: str = "", page: int = 1) -> Template:
     """The audit log, newest first, optionally for one kind of action."""
-    page = max(page, 1)
     stmt = select(AuditEvent)
     count = select(func.count()).select_from(AuditEvent)
     if action:
         stmt = stmt.where(AuditEvent.action == action)
         count = count.where(AuditEvent.action == action)
     total = db.exec(count).one()
+    # a page past the end (or a huge one, whose offset no driver takes) shows the last page
+    page = min(max(page, 1), max(1, -(-total // AUDIT_PAGE_SIZE)))
     events = db.exec(
         stmt.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
         .offset((page - 1) * AUDIT_PAGE_SIZE)

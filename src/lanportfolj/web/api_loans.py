@@ -21,6 +21,7 @@ from msgspec import UNSET, UnsetType
 from sqlmodel import Session, select
 
 from lanportfolj.config import Settings
+from lanportfolj.domain import identifiers as ids
 from lanportfolj.models import Borrower, Loan
 from lanportfolj.services import applications as apps
 from lanportfolj.services.loans import list_loans, loan_detail
@@ -96,7 +97,9 @@ class CaseBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class NewApplicationBody(CaseBody, forbid_unknown_fields=True):
     """A new draft. A borrower user's draft is for their own organisation; an analyst names the borrower
-    by organisation number. ``reference`` is given out (``SH-2026-001``) when left empty."""
+    by organisation number. ``reference`` is given out by the system (``SH-2026-001``): a borrower's
+    request that names one is refused (422); staff may name one matching
+    ``^[A-Z]{2,4}-[0-9]{4}-[0-9]{3,6}$``."""
 
     borrower_orgnr: str = ""
     reference: str = ""
@@ -289,6 +292,16 @@ def _unreadable_body(request: Request[Any, Any, Any], exc: ValidationException) 
 
 HANDLERS: dict[Any, Any] = {ValidationException: _unreadable_body}
 
+
+async def refuse_deep_json(request: Request[Any, Any, Any]) -> None:
+    """Before a body is decoded: refuse one nested deeper than ``MAX_JSON_DEPTH`` (422 naming the limit),
+    so no decoder ever recurses through a hostile ``[[[[…``. The body is read once and kept for the
+    handler."""
+    problem = ids.too_deep(ids.raw_json_depth(await request.body()))
+    if problem is not None:
+        raise FieldErrors([apps.FieldError(problem.field, problem.message_sv, problem.message_en)])
+
+
 CONFLICT_CODES = {
     "invalid_transition",
     "not_editable",
@@ -435,6 +448,7 @@ def api_get_loan(db: Session, user: CurrentUser, reference: str) -> LoanView:
     sync_to_thread=True,
     tags=TAGS,
     exception_handlers=HANDLERS,
+    before_request=refuse_deep_json,
 )
 def api_create_loan(db: Session, user: CurrentUser, data: NewApplicationBody) -> LoanView:
     """Create a draft application (201). Values that cannot be used give 422 and nothing is saved."""
@@ -466,7 +480,11 @@ def api_create_loan(db: Session, user: CurrentUser, data: NewApplicationBody) ->
             actor=user.email,
             raw=_raw(data),
             reference=data.reference or None,
+            borrower_request=not user.is_staff,
         )
+    except apps.RequestRefused as exc:
+        db.rollback()
+        raise FieldErrors(exc.errors) from None
     except apps.ApplicationError as exc:
         raise _refused(exc) from None
     if errors:
@@ -482,12 +500,16 @@ def api_create_loan(db: Session, user: CurrentUser, data: NewApplicationBody) ->
     sync_to_thread=True,
     tags=TAGS,
     exception_handlers=HANDLERS,
+    before_request=refuse_deep_json,
 )
 def api_update_loan(db: Session, user: CurrentUser, reference: str, data: CaseBody) -> LoanView:
     """Change some case fields of a draft or submitted application; 409 once the review has started."""
     loan = require_loan_access(db, user, reference)
     try:
         errors = apps.update_application(session=db, loan=loan, raw=_raw(data), actor=user.email)
+    except apps.RequestRefused as exc:
+        db.rollback()
+        raise FieldErrors(exc.errors) from None
     except apps.ApplicationError as exc:
         raise _refused(exc) from None
     if errors:
@@ -526,6 +548,7 @@ def api_submit(db: Session, user: CurrentUser, reference: str) -> LoanView:
     tags=TAGS,
     status_code=200,
     exception_handlers=HANDLERS,
+    before_request=refuse_deep_json,
 )
 def api_transition(
     db: Session, user: CurrentUser, reference: str, data: TransitionBody
@@ -571,6 +594,7 @@ def api_assessment(
     tags=TAGS,
     status_code=201,
     exception_handlers=HANDLERS,
+    before_request=refuse_deep_json,
 )
 def api_judgement(
     request: Request[Any, Any, Any],
@@ -606,6 +630,7 @@ def api_judgement(
     tags=TAGS,
     status_code=201,
     exception_handlers=HANDLERS,
+    before_request=refuse_deep_json,
 )
 def api_decision(
     request: Request[Any, Any, Any],

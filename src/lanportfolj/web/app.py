@@ -24,6 +24,7 @@ from lanportfolj.config import Settings, load_settings
 from lanportfolj.db import make_engine
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
 from lanportfolj.paths import templates_dir
+from lanportfolj.services.stored_identifiers import check_stored_identifiers
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
@@ -124,6 +125,8 @@ def create_app(
     never passes any.
     """
     the_engine = engine or make_engine(settings, **_pool_options(settings))
+    # issue 14: stored identifiers that break their grammar stop the start (a clear message, no 500s later)
+    check_stored_identifiers(the_engine)
 
     def on_startup(app: Litestar) -> None:
         app.state.engine = the_engine

@@ -35,6 +35,7 @@ from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.params import row_id_or_none
 
 STAFF = allow("analyst", "admin")
 CASE_USERS = allow("analyst", "admin", "borrower")
@@ -207,6 +208,7 @@ def _form_page(
     action: str,
     reference: str | None,
     status_code: int = 200,
+    refused: bool = False,
 ) -> Template:
     lang = get_language()
     return Template(
@@ -215,6 +217,7 @@ def _form_page(
             "values": _with_blank_rows(values),
             "errors": _errors_by_field(errors),
             "error_count": len(errors),
+            "refused": refused,
             "action": action,
             "reference": reference,
             "library": _library(db),
@@ -252,10 +255,18 @@ def create_application(
     """Store a new draft with whatever was typed; problems are shown on the edit form."""
     if user.borrower_id is None:
         raise NotFoundException("No organisation.")
-    raw = raw_from_form(data)
-    loan, errors = apps.create_application(
-        session=db, borrower_id=user.borrower_id, actor=user.email, raw=raw
-    )
+    raw = raw_from_form(data)  # a posted "reference" is not read: the system gives it out
+    try:
+        loan, errors = apps.create_application(
+            session=db,
+            borrower_id=user.borrower_id,
+            actor=user.email,
+            raw=raw,
+            borrower_request=True,
+        )
+    except apps.RequestRefused as exc:
+        db.rollback()
+        return _refused_form(db, raw, exc, action="/applications/new", reference=None)
     db.commit()
     if errors:
         flash(
@@ -271,6 +282,26 @@ def create_application(
         )
     flash(request, _("The draft %(ref)s is saved.", ref=loan.reference))
     return Redirect(path=f"/applications/{loan.reference}")
+
+
+def _refused_form(
+    db: Session,
+    raw: dict[str, Any],
+    exc: apps.RequestRefused,
+    *,
+    action: str,
+    reference: str | None,
+) -> Template:
+    """The form again with every refused field marked (422): nothing of the request was stored."""
+    return _form_page(
+        db,
+        values=_typed(raw),
+        errors=exc.errors,
+        action=action,
+        reference=reference,
+        status_code=422,
+        refused=True,
+    )
 
 
 def _typed(raw: dict[str, Any]) -> dict[str, Any]:
@@ -321,6 +352,11 @@ def save_application(
     raw = raw_from_form(data)
     try:
         errors = apps.update_application(session=db, loan=loan, raw=raw, actor=user.email)
+    except apps.RequestRefused as exc:
+        db.rollback()
+        return _refused_form(
+            db, raw, exc, action=f"/applications/{reference}/edit", reference=reference
+        )
     except apps.ApplicationError as exc:
         db.rollback()
         return _form_page(
@@ -420,7 +456,7 @@ def queue(
 ) -> Template:
     """The application queue: filter by status, category and borrower; sort by any column."""
     settings = _settings(request)
-    borrower_id = int(borrower) if borrower.isdigit() else None
+    borrower_id = row_id_or_none(borrower)
     rows = apps.application_queue(
         session=db,
         as_of=date.today(),

@@ -51,6 +51,7 @@ from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
+from lanportfolj.web.params import RowId
 
 #: Who reports values: the lender's staff, and borrower users for their own loans.
 AUDIENCE = allow("analyst", "admin", "borrower")
@@ -344,7 +345,7 @@ def confirm(
 
 
 @get("/imports/{submission_id:int}", opt=AUDIENCE, sync_to_thread=True, include_in_schema=False)
-def submission_page(db: Session, user: CurrentUser, submission_id: int) -> Template:
+def submission_page(db: Session, user: CurrentUser, submission_id: RowId) -> Template:
     """One submission: who uploaded what and when, and every value it stored or restated."""
     submission = _visible_submission(db, user, submission_id)
     borrower = db.get(Borrower, submission.borrower_id) if submission.borrower_id else None
@@ -371,7 +372,7 @@ def submission_page(db: Session, user: CurrentUser, submission_id: int) -> Templ
 @get(
     "/imports/{submission_id:int}/file", opt=AUDIENCE, sync_to_thread=True, include_in_schema=False
 )
-def submission_file(db: Session, user: CurrentUser, submission_id: int) -> Response[bytes]:
+def submission_file(db: Session, user: CurrentUser, submission_id: RowId) -> Response[bytes]:
     """The original bytes of a submission, exactly as uploaded."""
     submission = _visible_submission(db, user, submission_id)
     name = submission.filename.replace('"', "")

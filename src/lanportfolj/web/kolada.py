@@ -21,10 +21,11 @@ from sqlmodel import Session
 
 from lanportfolj.config import Settings
 from lanportfolj.kolada.cache import DatabaseCache
-from lanportfolj.kolada.client import KoladaClient, KoladaError
+from lanportfolj.kolada.client import KoladaClient, KoladaError, issue
 from lanportfolj.kolada.fetch import (
     CompareChoice,
     KoladaPlan,
+    YearSpanError,
     grouped_by_indicator,
     import_plan,
     parse_years,
@@ -61,6 +62,10 @@ def _plan(
     try:
         years = parse_years(str(form.get("years") or "") or None, current_year=this_year)
         compare = CompareChoice.parse(str(form.get("compare") or ""))
+    except YearSpanError as exc:
+        # shown like any fetch problem: on the page next to the form, a 400 with both texts in the API
+        problem = exc.problem
+        raise KoladaError(issue(problem.code, problem.message_sv, problem.message_en)) from exc
     except ValueError as exc:
         raise ValidationException(str(exc)) from exc
     return plan_fetch(

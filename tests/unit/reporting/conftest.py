@@ -208,7 +208,7 @@ def make_measurements() -> pl.DataFrame:
 def make_inputs(**overrides: Any) -> ReportInputs:
     """The fixture's inputs; ``overrides`` replace fields (e.g. ``bond=...``)."""
     bond = BondInfo(
-        isin="XS0000000001",
+        isin="XS0000000009",
         name="Social Bond 2025/2030",
         currency="EUR",
         nominal_amount=D("3000000.00"),
