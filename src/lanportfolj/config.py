@@ -24,7 +24,8 @@ class Settings:
     """SQLAlchemy URL; SQLite embedded by default, ``postgresql+psycopg://…`` in production."""
 
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
-    """Signs session cookies. Set it in production, or every restart logs everybody out."""
+    """Keys the CSRF tokens and the flash-message cookie (sessions themselves are random tokens kept in
+    the database). Set it in production, the same for every worker, or open forms fail after a restart."""
 
     development: bool = False
     """Local development: cookies without Secure, debug details in the log (never on a page)."""
@@ -45,10 +46,11 @@ class Settings:
     """Refinancing older than this many months before a bond's issue is flagged."""
 
     login_max_failures: int = 5
-    """Failed logins in a row before an account is locked for ``login_lock_minutes``."""
+    """Failed logins for one account from one client before each further attempt from that client must
+    wait (``login_delay_seconds``, doubling); other clients are not affected."""
 
     login_lock_minutes: int = 15
-    """Minutes an account stays locked after ``login_max_failures`` failed logins."""
+    """The longest wait between attempts for one account from one client, in minutes."""
 
     rendered_dir: str = ""
     """Folder for published reports' rendered pages, shared by every worker process. Empty: a folder
@@ -63,6 +65,31 @@ class Settings:
     kolada_fixtures: str = ""
     """A folder of recorded Kolada JSON to answer from instead of the network (demo, tests, no network).
     Empty: ask the live API at ``kolada_base_url``."""
+
+    token_days: int = 90
+    """Days an API token is valid from when it is made; an expired token is refused (401)."""
+
+    trusted_proxies: str = ""
+    """Comma-separated addresses (or CIDR networks) of reverse proxies whose ``X-Forwarded-For`` is
+    believed. Empty: proxy headers are ignored and the connecting address is the client."""
+
+    session_hours: int = 12
+    """Hours a web session lasts from sign-in; after that the user signs in again."""
+
+    session_seen_seconds: int = 300
+    """How stale a session's *last seen* time may get before a request writes it again. Every write
+    moves the page cache's data generation on, so this is kept coarse on purpose."""
+
+    login_delay_seconds: int = 30
+    """After ``login_max_failures`` failures for one account from one client, the wait before the next
+    attempt; it doubles with every further failure, up to ``login_lock_minutes``."""
+
+    login_client_max_failures: int = 20
+    """Failed logins from one client (for any accounts) within ``login_client_window_minutes`` before
+    that client is refused for the rest of the window."""
+
+    login_client_window_minutes: int = 15
+    """The window of ``login_client_max_failures``."""
 
     def __post_init__(self) -> None:
         if self.default_language not in ("sv", "en"):

@@ -348,6 +348,40 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _ts()
     last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
+    # NULL only for a row nobody gave an expiry: such a token is refused
+    expires_at: datetime | None = _ts(nullable=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a copy of
+    the database signs nobody in. Deleting the rows ends the sessions at once."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    client_address: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login: which e-mail address (as its SHA-256, known or not) from which client. Shared by
+    every worker, so the throttle holds however many processes serve."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_account_client", "account_hash", "client", "at"),
+        Index("ix_login_failure_client", "client", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_hash: str = Field(max_length=64)
+    client: str = Field(max_length=64)
+    at: datetime = _ts(index=True)
 
 
 # tables of other packages, registered on the same metadata (Alembic and the tests see them through here)

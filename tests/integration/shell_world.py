@@ -158,8 +158,14 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
 
 
 def signed_in(app: Any, email: str, password: str = PASSWORD) -> TestClient:
-    """A test client for ``app``, opened and signed in as ``email`` (closed with the test's app)."""
+    """A test client for ``app``, opened and signed in as ``email`` (closed with the test's app).
+
+    The session lives in the database (``user_session``): the client holds only its token cookie and
+    the CSRF token signed for that session, both set by the sign-in itself. A forged cookie cannot stand
+    in for a sign-in any more."""
     client = TestClient(app)
     client.__enter__()
-    assert sign_in(client, email, password).status_code == 302
+    response = sign_in(client, email, password)
+    assert response.status_code == 302, f"sign-in of {email} failed: {response.status_code}"
+    assert client.cookies.get("lanportfolj_session"), "the sign-in set no session cookie"
     return client

@@ -94,6 +94,46 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         {**ADMIN_ONLY_POST, "admin": 302}, {"spare": "/admin/tokens/{token_id}/revoke"}, form={}
     ),
     ("GET", "/admin/audit"): Rule(ADMIN_ONLY_GET),
+    # --- sessions, passwords and tokens (issue 14): a user's page, sign-out everywhere, deactivation
+    # and password reset are admin only; one's own account page is every signed-in user's ---
+    ("GET", "/admin/users/{user_id:int}"): Rule(
+        {**ADMIN_ONLY_GET, "admin": {"spare": 200, "missing": 404}},
+        {"spare": "/admin/users/{spare_user_id}", "missing": "/admin/users/999999"},
+    ),
+    ("POST", "/admin/users/{user_id:int}/sessions/end"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 302},
+        {"spare": "/admin/users/{spare_user_id}/sessions/end"},
+        form={},
+    ),
+    ("POST", "/admin/users/{user_id:int}/deactivate"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 302},
+        {"spare": "/admin/users/{spare_user_id}/deactivate"},
+        form={},
+    ),
+    ("POST", "/admin/users/{user_id:int}/activate"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 302},
+        {"spare": "/admin/users/{spare_user_id}/activate"},
+        form={},
+    ),
+    ("POST", "/admin/users/{user_id:int}/password"): Rule(
+        {**ADMIN_ONLY_POST, "admin": 302},
+        {"spare": "/admin/users/{spare_user_id}/password"},
+        form={"password": "a new long password"},
+    ),
+    ("GET", "/account"): Rule({"anonymous": 302, ANY: 200}),
+    # a wrong current password: refused for everyone, and nothing changes
+    ("POST", "/account/password"): Rule(
+        {"anonymous": 401, ANY: 400},
+        form={
+            "current": "wrong",
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
+    ),
+    # the world's token is the spare user's: nobody who signs in may revoke it as their own
+    ("POST", "/account/tokens/{token_id:int}/revoke"): Rule(
+        {"anonymous": 401, ANY: 404}, {"spare": "/account/tokens/{token_id}/revoke"}, form={}
+    ),
     # --- add rows for new routes below this line ---
     # --- bond reports (issue 6): investors and staff read published reports; drafts and publishing
     # are staff only, and an investor asking for a draft gets 404 (drafts do not exist for them); the

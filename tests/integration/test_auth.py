@@ -17,7 +17,7 @@ from lanportfolj.models import ApiToken, AuditEvent, UserAccount
 from lanportfolj.services import users
 from lanportfolj.web.access import SIGNED_IN, CurrentUser, allow
 from lanportfolj.web.app import create_app
-from lanportfolj.web.auth import CSRF_COOKIE, SESSION_COOKIE, LoginThrottle
+from lanportfolj.web.auth import CSRF_COOKIE, SESSION_COOKIE
 
 pytestmark = pytest.mark.integration
 
@@ -89,30 +89,37 @@ def test_wrong_password_is_refused_and_recorded(client, world, engine) -> None:
     assert ("login.failed", "analyst@test.example") in _actions(engine)
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(
+def test_repeated_failures_make_that_client_wait_even_for_the_right_password(
     client, world, engine, settings
 ) -> None:
-    for _ in range(settings.login_max_failures - 1):
+    for _ in range(settings.login_max_failures):
         assert sign_in(client, world.emails["borrower"], "guess").status_code == 400
-    locked = sign_in(client, world.emails["borrower"], "guess")
-    assert locked.status_code == 429
-    assert "spärrat i 15 minuter" in locked.text
+    waiting = sign_in(client, world.emails["borrower"], "guess")
+    assert waiting.status_code == 429
+    assert waiting.headers["retry-after"] == str(settings.login_delay_seconds)
+    assert "Vänta" in waiting.text
     assert sign_in(client, world.emails["borrower"]).status_code == 429
-    # the lock runs out
+    # the wait runs out
     with Session(engine) as db:
-        user = users.find_user(db, world.emails["borrower"])
-        assert user is not None
-        later = datetime.now(UTC) + timedelta(minutes=settings.login_lock_minutes + 1)
+        later = datetime.now(UTC) + timedelta(seconds=settings.login_delay_seconds + 1)
         assert users.authenticate(
-            db, email=user.email, password=PASSWORD, settings=settings, now=later
+            db,
+            email=world.emails["borrower"],
+            password=PASSWORD,
+            settings=settings,
+            client="testclient",
+            now=later,
         ).ok
 
 
-def test_an_address_with_many_failures_is_throttled(client, world) -> None:
-    client.app.state.login_throttle = LoginThrottle(limit=3)
-    for n in range(3):
-        assert sign_in(client, f"nobody{n}@x.example", "guess").status_code == 400
-    assert sign_in(client, world.emails["analyst"]).status_code == 429
+def test_an_address_with_many_failures_is_throttled(settings, engine, world) -> None:
+    from dataclasses import replace
+
+    app = create_app(replace(settings, login_client_max_failures=3), engine=engine)
+    with TestClient(app) as c:
+        for n in range(3):
+            assert sign_in(c, f"nobody{n}@x.example", "guess").status_code == 400
+        assert sign_in(c, world.emails["analyst"]).status_code == 429
 
 
 def test_forms_without_the_csrf_token_are_refused(client, world) -> None:
@@ -167,6 +174,9 @@ def test_a_role_change_applies_at_once(client, world, engine) -> None:
         assert user is not None
         users.change_role(db, user=user, role="analyst", actor="test")
         db.commit()
+    # the session of the old role ends; signed in again, the new role applies
+    assert client.get("/admin/users", follow_redirects=False).status_code == 302
+    sign_in(client, world.emails["admin"])
     assert client.get("/admin/users").status_code == 403
 
 

@@ -443,6 +443,14 @@ def serve(
                 "warning: LANPORTFOLJ_SECRET_KEY is not set; sessions end when the server stops"
             )
     console.print(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
+    # X-Forwarded-For/-Proto only from the proxies the settings name; uvicorn's own default trusts
+    # 127.0.0.1 (and FORWARDED_ALLOW_IPS), which would let a local client choose its address
+    from lanportfolj.web.auth import trusted_networks
+
+    try:
+        proxies = [str(n) for n in trusted_networks(st.settings.trusted_proxies)]
+    except ValueError as exc:
+        fail(str(exc))
     uvicorn.run(
         "lanportfolj.web.app:app_from_environment",
         factory=True,
@@ -458,4 +466,6 @@ def serve(
         log_level="info",
         # no "server: uvicorn": what runs behind the port is nobody's business (issue 14)
         server_header=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
     )

@@ -1,8 +1,11 @@
-"""Accounts from the command line: ``users create|list`` and ``tokens create|revoke``."""
+"""Accounts from the command line: ``users create|list|deactivate|activate|reset-password`` and
+``tokens create|list|revoke``."""
 
 from __future__ import annotations
 
+import secrets
 import sys
+from datetime import datetime
 
 import typer
 from sqlmodel import Session
@@ -15,6 +18,7 @@ from lanportfolj.cli.common import (
     migrated_engine,
     print_json,
     print_table,
+    state,
 )
 from lanportfolj.db import session_scope
 from lanportfolj.services import users
@@ -68,7 +72,7 @@ def users_create(
 def users_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """List the users with role, organisation and state."""
     with Session(migrated_engine(ctx)) as session:
-        rows = users.list_users(session)
+        rows = users.list_users(session, settings=state(ctx).settings)
     if as_json:
         print_json(rows)
         return
@@ -88,6 +92,64 @@ def users_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")
     )
 
 
+def _set_active(ctx: typer.Context, email: str, active: bool) -> None:
+    with session_scope(migrated_engine(ctx)) as session:
+        user = users.find_user(session, email)
+        if user is None:
+            fail(f"no user {email}")
+        users.set_active(session, user=user, active=active, actor="cli")
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    ctx: typer.Context, email: str = typer.Argument(..., help="The user's e-mail address.")
+) -> None:
+    """Deactivate a user: every web session ends, API tokens stop working, sign-in is refused."""
+    _set_active(ctx, email, False)
+    console.print(f"{users.normalise_email(email)} is deactivated and signed out everywhere.")
+
+
+@users_app.command("activate")
+def users_activate(
+    ctx: typer.Context, email: str = typer.Argument(..., help="The user's e-mail address.")
+) -> None:
+    """Let a deactivated user in again."""
+    _set_active(ctx, email, True)
+    console.print(f"{users.normalise_email(email)} is active again.")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The user's e-mail address."),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the new password from standard input (first line); otherwise one is made and "
+        "printed once.",
+    ),
+) -> None:
+    """Set a new password; every web session of the user ends."""
+    made = not password_stdin
+    password = secrets.token_urlsafe(15) if made else sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        fail("no password on standard input")
+    try:
+        with session_scope(migrated_engine(ctx)) as session:
+            user = users.find_user(session, email)
+            if user is None:
+                fail(f"no user {email}")
+            users.set_password(session, user=user, password=password, actor="cli")
+            address = user.email
+    except users.UserError as exc:
+        fail(exc.message_en)
+    console.print(f"New password set for {address}; their sessions ended.")
+    if made:
+        console.print("It is shown only now:")
+        # alone on stdout, so a script can capture it
+        typer.echo(password)
+
+
 @tokens_app.command("create")
 def tokens_create(
     ctx: typer.Context,
@@ -100,11 +162,59 @@ def tokens_create(
         owner = users.find_user(session, email)
         if owner is None:
             fail(f"no user {email}")
-        token, raw = users.create_token(session, user=owner, name=name, actor="cli")
+        if not owner.active:
+            fail(f"{email} is deactivated")
+        token, raw = users.create_token(
+            session, user=owner, name=name, actor="cli", days=state(ctx).settings.token_days
+        )
         token_id = token.id
-    console.print(f"Token {token_id} for {email}. It is shown only now; store it safely:")
+        expires = token.expires_at.date().isoformat() if token.expires_at else "never"
+    console.print(
+        f"Token {token_id} for {email}, valid until {expires}. It is shown only now; store it safely:"
+    )
     # the token alone on stdout, so scripts can capture it
     typer.echo(raw)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    ctx: typer.Context,
+    email: str | None = typer.Option(None, "--user", help="Only this user's tokens."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List the API tokens (never the tokens themselves) with expiry and state."""
+    with Session(migrated_engine(ctx)) as session:
+        user_id = None
+        if email is not None:
+            owner = users.find_user(session, email)
+            if owner is None:
+                fail(f"no user {email}")
+            user_id = owner.id
+        rows = users.list_tokens(session, user_id=user_id)
+    if as_json:
+        print_json(rows)
+        return
+
+    def day(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d") if moment is not None else "–"
+
+    print_table(
+        "API tokens",
+        ["id", "prefix", "user", "name", "created", "expires", "last used", "state"],
+        (
+            (
+                r["id"],
+                f"{r['prefix']}…",
+                r["user"],
+                r["name"],
+                day(r["created_at"]),
+                day(r["expires_at"]),
+                day(r["last_used_at"]),
+                r["state"],
+            )
+            for r in rows
+        ),
+    )
 
 
 @tokens_app.command("revoke")

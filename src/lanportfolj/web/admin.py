@@ -1,4 +1,5 @@
-"""Admin pages: users and their roles, API tokens, and the audit log."""
+"""Admin pages: users and their roles, a user's sessions, deactivation and password reset, API tokens,
+and the audit log."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 from sqlmodel import Session, col, func, select
 
 from lanportfolj.models import AuditEvent, Borrower, UserAccount
-from lanportfolj.services import users
+from lanportfolj.services import sessions, users
 from lanportfolj.web.access import CurrentUser, allow
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import get_language
@@ -41,6 +42,11 @@ class RoleForm:
 
 
 @dataclass
+class PasswordResetForm:
+    password: str = ""
+
+
+@dataclass
 class NewTokenForm:
     email: str = ""
     name: str = ""
@@ -54,11 +60,18 @@ def _int_or_none(raw: str) -> int | None:
     return row_id_or_none(raw)
 
 
-def _users_page(db: Session, *, error: str = "", form: NewUserForm | None = None) -> Template:
+def _users_page(
+    request: Request[Any, Any, Any],
+    db: Session,
+    *,
+    error: str = "",
+    form: NewUserForm | None = None,
+) -> Template:
+    settings = request.app.state.settings
     return Template(
         "admin/users.html",
         context={
-            "users": users.list_users(db),
+            "users": users.list_users(db, settings=settings),
             "borrowers": _borrowers(db),
             "roles": users.ROLES,
             "error": error,
@@ -69,9 +82,9 @@ def _users_page(db: Session, *, error: str = "", form: NewUserForm | None = None
 
 
 @get("/admin/users", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
-def users_page(db: Session) -> Template:
+def users_page(request: Request[Any, Any, Any], db: Session) -> Template:
     """Every user with role and organisation; forms to add a user and change a role."""
-    return _users_page(db)
+    return _users_page(request, db)
 
 
 @post("/admin/users", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
@@ -94,7 +107,7 @@ def create_user(
         )
     except users.UserError as exc:
         db.rollback()
-        return _users_page(db, error=exc.message(get_language()), form=data)
+        return _users_page(request, db, error=exc.message(get_language()), form=data)
     db.commit()
     flash(request, _("User %(email)s was added.", email=created.email))
     return Redirect(path="/admin/users")
@@ -119,7 +132,7 @@ def change_role(
     target = _user_or_404(db, user_id)
     if target.id == user.id and data.role != "admin":
         # the last way back in would be the command line; keep admins from locking themselves out
-        return _users_page(db, error=_("You cannot take the admin role from yourself."))
+        return _users_page(request, db, error=_("You cannot take the admin role from yourself."))
     role = data.role.strip()
     try:
         users.change_role(
@@ -131,10 +144,123 @@ def change_role(
         )
     except users.UserError as exc:
         db.rollback()
-        return _users_page(db, error=exc.message(get_language()))
+        return _users_page(request, db, error=exc.message(get_language()))
     db.commit()
     flash(request, _("The role of %(email)s is now %(role)s.", email=target.email, role=_(role)))
     return Redirect(path="/admin/users")
+
+
+def _user_page(
+    request: Request[Any, Any, Any], db: Session, target: UserAccount, *, error: str = ""
+) -> Template:
+    return Template(
+        "admin/user.html",
+        context={
+            "target": target,
+            "locked": any(
+                u["locked"]
+                for u in users.list_users(db, settings=request.app.state.settings)
+                if u["id"] == target.id
+            ),
+            "sessions": sessions.active(db, user_id=target.id or 0),
+            "tokens": users.list_tokens(db, user_id=target.id or 0),
+            "min_password": users.MIN_PASSWORD_LENGTH,
+            "error": error,
+        },
+        status_code=HTTP_400_BAD_REQUEST if error else 200,
+    )
+
+
+@get("/admin/users/{user_id:int}", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
+def user_page(request: Request[Any, Any, Any], db: Session, user_id: int) -> Template:
+    """One user: active sessions (with "sign out everywhere"), deactivation and a password reset."""
+    return _user_page(request, db, _user_or_404(db, user_id))
+
+
+@post(
+    "/admin/users/{user_id:int}/sessions/end",
+    opt=ADMIN,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def end_sessions(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+) -> Redirect:
+    """Sign the user out everywhere at once (audited); their next request finds no session."""
+    target = _user_or_404(db, user_id)
+    ended = users.sign_out_everywhere(db, user=target, actor=user.email)
+    db.commit()
+    flash(
+        request,
+        _("%(email)s was signed out everywhere (%(n)s sessions).", email=target.email, n=ended),
+    )
+    if target.id == user.id:
+        return Redirect(path="/login")
+    return Redirect(path=f"/admin/users/{user_id}")
+
+
+def _set_active(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int, active: bool
+) -> Template | Redirect:
+    target = _user_or_404(db, user_id)
+    if target.id == user.id and not active:
+        return _user_page(request, db, target, error=_("You cannot deactivate yourself."))
+    users.set_active(db, user=target, active=active, actor=user.email)
+    db.commit()
+    if active:
+        flash(request, _("%(email)s is active again.", email=target.email))
+    else:
+        flash(request, _("%(email)s is deactivated and signed out everywhere.", email=target.email))
+    return Redirect(path=f"/admin/users/{user_id}")
+
+
+@post(
+    "/admin/users/{user_id:int}/deactivate",
+    opt=ADMIN,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def deactivate_user(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+) -> Template | Redirect:
+    """Deactivate a user: every session ends, tokens stop working, sign-in is refused."""
+    return _set_active(request, db, user, user_id, False)
+
+
+@post(
+    "/admin/users/{user_id:int}/activate", opt=ADMIN, sync_to_thread=True, include_in_schema=False
+)
+def activate_user(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, user_id: int
+) -> Template | Redirect:
+    """Let a deactivated user in again."""
+    return _set_active(request, db, user, user_id, True)
+
+
+@post(
+    "/admin/users/{user_id:int}/password", opt=ADMIN, sync_to_thread=True, include_in_schema=False
+)
+def reset_password(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    user_id: int,
+    data: Annotated[PasswordResetForm, FORM],
+) -> Template | Redirect:
+    """Set a new password for a user (audited); every session of theirs ends."""
+    target = _user_or_404(db, user_id)
+    try:
+        users.set_password(db, user=target, password=data.password, actor=user.email)
+    except users.UserError as exc:
+        db.rollback()
+        return _user_page(request, db, target, error=exc.message(get_language()))
+    db.commit()
+    flash(
+        request, _("The password of %(email)s was reset; their sessions ended.", email=target.email)
+    )
+    if target.id == user.id:
+        return Redirect(path="/login")
+    return Redirect(path=f"/admin/users/{user_id}")
 
 
 @post("/admin/users/{user_id:int}/unlock", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
@@ -172,12 +298,25 @@ def tokens_page(db: Session) -> Template:
 
 
 @post("/admin/tokens", opt=ADMIN, sync_to_thread=True, include_in_schema=False)
-def create_token(db: Session, user: CurrentUser, data: Annotated[NewTokenForm, FORM]) -> Template:
+def create_token(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    data: Annotated[NewTokenForm, FORM],
+) -> Template:
     """Make a token and show it once, on this page only (it is not stored, so it cannot be shown again)."""
     owner = users.find_user(db, data.email)
     if owner is None:
         return _tokens_page(db, error=_("No user with that e-mail address."))
-    _token, raw = users.create_token(db, user=owner, name=data.name, actor=user.email)
+    if not owner.active:
+        return _tokens_page(db, error=_("The user is deactivated."))
+    _token, raw = users.create_token(
+        db,
+        user=owner,
+        name=data.name,
+        actor=user.email,
+        days=request.app.state.settings.token_days,
+    )
     db.commit()
     return _tokens_page(db, new_token=raw, new_for=owner.email)
 
@@ -232,6 +371,11 @@ ROUTES = [
     users_page,
     create_user,
     change_role,
+    user_page,
+    end_sessions,
+    deactivate_user,
+    activate_user,
+    reset_password,
     unlock_user,
     tokens_page,
     create_token,

@@ -26,6 +26,7 @@ from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES,
 from lanportfolj.paths import templates_dir
 from lanportfolj.services.stored_identifiers import check_stored_identifiers
 from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
+from lanportfolj.web import account as account_web
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
@@ -67,6 +68,7 @@ def route_handlers() -> list[Any]:
         *imports_web.ROUTES,
         *reports_web.ROUTES,
         *evaluation_web.ROUTES,
+        *account_web.ROUTES,
     ]
 
 
@@ -159,16 +161,14 @@ def create_app(
         template_config=template_config,
         openapi_config=OpenAPIConfig(title="lanportfolj", version=__version__, path="/schema"),
         guards=[access.access_guard],
-        # outermost first: language, then the session it may need, CSRF, and finally who is asking
+        # outermost first: language, then the flash cookie, who is asking, and the CSRF check
         middleware=[
             DefineMiddleware(
                 i18n.LanguageMiddleware,
                 default=settings.default_language,
                 secure=not settings.development,
             ),
-            auth.session_config(settings).middleware,
-            DefineMiddleware(auth.CsrfMiddleware, config=auth.csrf_config(settings)),
-            DefineMiddleware(auth.UserMiddleware),
+            *auth.middleware(settings),
         ],
         exception_handlers=errors.handlers(),
         response_cache_config=ResponseCacheConfig(),

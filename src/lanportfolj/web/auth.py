@@ -1,82 +1,148 @@
-"""Signing in and out, the session cookie, CSRF protection, login throttling and who is asking.
+"""Signing in and out, server-side sessions, CSRF protection bound to the session, and who is asking.
 
-- The session is a client-side cookie, encrypted with a key derived from ``settings.secret_key``; it is
-  HttpOnly, SameSite=Lax and Secure outside local development. It holds only the user id and a fingerprint
-  of the password hash, so a new password ends every older session.
-- ``UserMiddleware`` puts a ``CurrentUser`` (or None) into ``scope["user"]`` for every request: from the
-  session, or under ``/api/`` from ``Authorization: Bearer <token>``. Role and organisation are read from the
-  database on each request, so a role change or a deactivated account takes effect at once.
-- CSRF: every unsafe request must carry the token from the ``csrftoken`` cookie in the form field
-  ``_csrf_token`` (or the ``X-CSRFToken`` header). Scripts calling ``/api/`` with a bearer token need none.
-- Repeated failed logins lock the account (``settings.login_max_failures`` for
-  ``settings.login_lock_minutes``) and a client address with many failures is throttled (429).
+- A session is a row in ``user_session`` (``services.sessions``). The ``lanportfolj_session`` cookie carries
+  only its random token (HttpOnly, SameSite=Lax, Secure outside local development); the table stores the
+  token's SHA-256. Every sign-in makes a new token (a cookie from before the login is never the one after
+  it); sign-out, a password change, a role change, a deactivation and an admin's "sign out everywhere"
+  delete the rows, so an old cookie is signed out on its next request, in every worker.
+- ``AuthMiddleware`` puts a ``CurrentUser`` (or None) into ``scope["user"]`` for every request: from the
+  session, or under ``/api/`` from ``Authorization: Bearer <token>``. The session lookup is one indexed
+  query, kept per data generation (``web.page_cache``): any commit anywhere, a revocation in another
+  process included, makes the next request ask the database again.
+- CSRF: a token is ``nonce + HMAC(nonce, session)``; unsafe requests must send it (form field
+  ``_csrf_token`` or header ``X-CSRFToken``) equal to the ``csrftoken`` cookie *and* signed for the
+  request's own session, so a token taken from another session (or from before the sign-in) is refused.
+  Scripts calling ``/api/`` with a bearer token need none.
+- Flash messages live in a cookie of their own (``lanportfolj_flash``, encrypted); it authenticates nothing.
+- The client address is the connecting peer; ``X-Forwarded-For`` is believed only from an address named in
+  ``settings.trusted_proxies``. Failed logins are throttled per (account, client) and per client in the
+  database (``services.users.authenticate``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import defaultdict, deque
+import hmac
+import ipaddress
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from secrets import compare_digest
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio.to_thread
 from litestar import Request, get, post
-from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.csrf import CSRFMiddleware
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 from sqlmodel import Session
 
 from lanportfolj.config import Settings
 from lanportfolj.models import UserAccount
-from lanportfolj.services import users
+from lanportfolj.services import sessions, users
 from lanportfolj.web.access import PUBLIC, CurrentUser, allow, current_user
 from lanportfolj.web.i18n import gettext as _
 from lanportfolj.web.page_cache import PageCache
 
 SESSION_COOKIE = "lanportfolj_session"
+FLASH_COOKIE = "lanportfolj_flash"
 CSRF_COOKIE = "csrftoken"
-SESSION_HOURS = 12
 API_PREFIX = "/api/"
+STATIC_PREFIX = "/static/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# a client address with this many failed logins within the window is refused for a while
-THROTTLE_FAILURES = 20
-THROTTLE_WINDOW_SECONDS = 15 * 60
+#: scope keys this module sets: the hash of the request's live session (or None) and the client address
+SESSION_SCOPE_KEY = "lanportfolj.session"
+CLIENT_SCOPE_KEY = "lanportfolj.client"
+ANONYMOUS_BINDING = "anonymous"
 
 
 def _key(settings: Settings, purpose: str) -> bytes:
-    # one secret, separate keys per use: the session cookie and the CSRF token never share a key
+    # one secret, separate keys per use: the flash cookie and the CSRF token never share a key
     return hashlib.sha256(f"{purpose}:{settings.secret_key}".encode()).digest()
 
 
-def session_config(settings: Settings) -> CookieBackendConfig:
-    """The encrypted session cookie."""
+def flash_config(settings: Settings) -> CookieBackendConfig:
+    """The encrypted cookie that carries flash messages from one page to the next (nothing else)."""
     return CookieBackendConfig(
         secret=_key(settings, "session"),
-        key=SESSION_COOKIE,
-        max_age=SESSION_HOURS * 3600,
+        key=FLASH_COOKIE,
+        max_age=3600,
         httponly=True,
         samesite="lax",
         secure=not settings.development,
     )
 
 
-def csrf_config(settings: Settings) -> CSRFConfig:
-    """Double-submit CSRF tokens, signed with a key of their own."""
-    return CSRFConfig(
-        secret=_key(settings, "csrf").hex(),
-        cookie_name=CSRF_COOKIE,
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        cookie_secure=not settings.development,
-    )
+def middleware(settings: Settings) -> list[Any]:
+    """The session, user and CSRF middleware, outermost first (the flash cookie, then who is asking,
+    then the CSRF check that needs to know the session)."""
+    return [
+        flash_config(settings).middleware,
+        DefineMiddleware(AuthMiddleware, settings=settings),
+        DefineMiddleware(CsrfMiddleware, settings=settings),
+    ]
+
+
+# --- the client address -------------------------------------------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(setting: str) -> tuple[Network, ...]:
+    """``settings.trusted_proxies`` as networks; a bad entry is an error at start, not a silent hole."""
+    out: list[Network] = []
+    for part in setting.replace(";", ",").split(","):
+        if part.strip():
+            try:
+                out.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {part.strip()!r} is not an IP address or network"
+                ) from None
+    return tuple(out)
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
+    """Who is connecting: the peer, or, when the peer is a trusted proxy, the nearest address in
+    ``X-Forwarded-For`` that is not itself a trusted proxy (the left part of the header is whatever the
+    client chose to send, so it is never read past an untrusted hop)."""
+    peer = scope.get("client")
+    address = str(peer[0]) if peer else "unknown"
+    if not trusted or not _is_trusted(address, trusted):
+        return address
+    hops: list[str] = []
+    for key, value in scope.get("headers", []):
+        if key == b"x-forwarded-for":
+            hops.extend(h.strip() for h in value.decode("latin-1").split(","))
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # garbage: keep the last address that was believable
+        address = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return address
+
+
+# --- the signed-in user ---------------------------------------------------------------------------------
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -88,24 +154,14 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-class CsrfMiddleware:
-    """Litestar's CSRF check, except for API calls that authenticate with a bearer token: a browser never
-    adds that header by itself, so such a request cannot be forged cross-site."""
-
-    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
-        self.app = app
-        self.checked = CSRFMiddleware(app, config)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX) and _bearer(scope):
-            await self.app(scope, receive, send)
-            return
-        await self.checked(scope, receive, send)
-
-
-def password_fingerprint(user: UserAccount) -> str:
-    """Changes whenever the password does; stored in the session so a new password ends old sessions."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                found, _, val = part.strip().partition("=")
+                if found == name and val:
+                    return val
+    return None
 
 
 def as_current_user(user: UserAccount) -> CurrentUser:
@@ -118,68 +174,225 @@ def as_current_user(user: UserAccount) -> CurrentUser:
     )
 
 
-def _resolve(engine: Any, session_data: dict[str, Any], token: str | None) -> CurrentUser | None:
-    with Session(engine, expire_on_commit=False) as db:
-        if token is not None:
-            found = users.user_for_token(db, token)
-            db.commit()  # last_used_at
-            return as_current_user(found) if found else None
-        uid = session_data.get("uid")
-        if not isinstance(uid, int):
-            return None
-        fingerprint = session_data.get("pwf")
-        # kept until anything is committed (web.page_cache), so a new role, a deactivation or a new
-        # password still takes effect on the very next request
-        return _SESSION_USERS.get_or_make(
-            db, (uid, fingerprint), lambda: _session_user(db, uid, fingerprint)
-        )
+@dataclass(frozen=True)
+class LiveSession:
+    """What a request needs of its session, kept between requests of one data generation."""
+
+    session_id: int
+    token_hash: str
+    expires_at: datetime
+    last_seen_at: datetime
+    user: CurrentUser
 
 
-def _session_user(db: Session, uid: int, fingerprint: Any) -> CurrentUser | None:
-    found = users.active_user(db, uid)
-    if found is None or fingerprint != password_fingerprint(found):
+#: A session token's hash → its live session (or None), per data generation.
+_SESSIONS: PageCache[LiveSession | None] = PageCache(size=4096)
+
+
+def _live(db: Session, raw: str) -> LiveSession | None:
+    found = sessions.lookup(db, raw)
+    if found is None:
         return None
-    return as_current_user(found)
+    return LiveSession(
+        session_id=found.session_id,
+        token_hash=found.token_hash,
+        expires_at=found.expires_at,
+        last_seen_at=found.last_seen_at,
+        user=as_current_user(found.user),
+    )
 
 
-#: Who a session's (user id, password fingerprint) is, per data generation.
-_SESSION_USERS: PageCache[CurrentUser | None] = PageCache(size=4096)
+def _resolve_session(engine: Any, raw: str) -> LiveSession | None:
+    with Session(engine, expire_on_commit=False) as db:
+        return _SESSIONS.get_or_make(db, sessions.token_hash(raw), lambda: _live(db, raw))
 
 
-class UserMiddleware:
-    """Puts the ``CurrentUser`` (or None) into ``scope["user"]``; an unknown bearer token is refused."""
+def _resolve_token(engine: Any, token: str) -> CurrentUser | None:
+    with Session(engine, expire_on_commit=False) as db:
+        found = users.user_for_token(db, token)
+        db.commit()  # last_used_at
+        return as_current_user(found) if found else None
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def _touch(engine: Any, session_id: int) -> None:
+    with Session(engine) as db:
+        sessions.touch(db, session_id=session_id)
+        db.commit()
+
+
+class AuthMiddleware:
+    """Puts the ``CurrentUser`` (or None), the live session's hash and the client address into the
+    scope; an unknown, expired or revoked bearer token is refused (401)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.trusted = trusted_networks(settings.trusted_proxies)
+        self.seen_seconds = settings.session_seen_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _bearer(scope) if scope["path"].startswith(API_PREFIX) else None
-        session_data = scope.get("session")
-        if not isinstance(session_data, dict):
-            session_data = {}
+        scope[CLIENT_SCOPE_KEY] = client_address(scope, self.trusted)  # type: ignore[literal-required]
+        scope[SESSION_SCOPE_KEY] = None  # type: ignore[literal-required]
         user: CurrentUser | None = None
         # static files never depend on who asks: spare them the database
-        if not scope["path"].startswith("/static/") and (
-            token is not None or "uid" in session_data
-        ):
+        if not scope["path"].startswith(STATIC_PREFIX):
             engine = scope["litestar_app"].state.engine
-            found, kept = (False, None)
-            if token is None:
-                # a session already resolved in this data generation: no thread, no connection
-                found, kept = _SESSION_USERS.peek(
-                    engine, (session_data.get("uid"), session_data.get("pwf"))
-                )
-            if found:
-                user = kept
-            else:
-                user = await anyio.to_thread.run_sync(_resolve, engine, session_data, token)
-            if token is not None and user is None:
-                raise NotAuthorizedException("The API token is not valid.")
+            token = _bearer(scope) if scope["path"].startswith(API_PREFIX) else None
+            if token is not None:
+                user = await anyio.to_thread.run_sync(_resolve_token, engine, token)
+                if user is None:
+                    raise NotAuthorizedException("The API token is not valid.")
+            elif (raw := _cookie(scope, SESSION_COOKIE)) is not None:
+                live = await self._session(engine, raw)
+                if live is not None:
+                    user = live.user
+                    scope[SESSION_SCOPE_KEY] = live.token_hash  # type: ignore[literal-required]
         scope["user"] = user
         await self.app(scope, receive, send)
+
+    async def _session(self, engine: Any, raw: str) -> LiveSession | None:
+        # a session already looked up in this data generation: no thread, no connection
+        found, live = _SESSIONS.peek(engine, sessions.token_hash(raw))
+        if not found:
+            live = await anyio.to_thread.run_sync(_resolve_session, engine, raw)
+        if live is None:
+            return None
+        now = datetime.now(UTC)
+        if live.expires_at <= now:
+            return None
+        if (now - live.last_seen_at).total_seconds() >= self.seen_seconds:
+            # written now and then only: each write moves every cached page's generation on
+            await anyio.to_thread.run_sync(_touch, engine, live.session_id)
+        return live
+
+
+def session_cookie(settings: Settings, raw: str) -> Cookie:
+    """The cookie that carries a new session's token (``raw=""`` deletes it)."""
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=raw,
+        path="/",
+        max_age=settings.session_hours * 3600 if raw else 0,
+        httponly=True,
+        samesite="lax",
+        secure=not settings.development,
+    )
+
+
+# --- CSRF -----------------------------------------------------------------------------------------------
+
+CSRF_NONCE_BYTES = 32
+
+
+def _csrf_signature(settings_key: bytes, nonce: str, binding: str) -> str:
+    return hmac.new(settings_key, f"{nonce}|{binding}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_csrf_token(settings: Settings, binding: str | None) -> str:
+    """A CSRF token for the session whose hash is ``binding`` (None: not signed in)."""
+    nonce = secrets.token_hex(CSRF_NONCE_BYTES)
+    return nonce + _csrf_signature(_key(settings, "csrf"), nonce, binding or ANONYMOUS_BINDING)
+
+
+def csrf_token_valid(settings: Settings, token: str, binding: str | None) -> bool:
+    """True when ``token`` was made for this very session (or for no session, when ``binding`` is None)."""
+    size = CSRF_NONCE_BYTES * 2
+    if len(token) != size * 2:
+        return False
+    expected = _csrf_signature(_key(settings, "csrf"), token[:size], binding or ANONYMOUS_BINDING)
+    return compare_digest(token[size:], expected)
+
+
+def csrf_cookie(settings: Settings, token: str) -> Cookie:
+    return Cookie(
+        key=CSRF_COOKIE,
+        value=token,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=not settings.development,
+    )
+
+
+def start_csrf(request: Request[Any, Any, Any], binding: str | None) -> Cookie:
+    """A fresh CSRF token for the session just started (or ended): forms of the page rendered now get
+    it, and the returned cookie carries it to the browser."""
+    settings: Settings = request.app.state.settings
+    token = new_csrf_token(settings, binding)
+    ScopeState.from_scope(request.scope).csrf_token = token
+    return csrf_cookie(settings, token)
+
+
+class CsrfMiddleware:
+    """Double-submit CSRF tokens signed for the request's session. API calls that authenticate with a
+    bearer token are let through: a browser never adds that header by itself, so such a request cannot
+    be forged cross-site."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(API_PREFIX) and _bearer(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(STATIC_PREFIX):
+            # no forms, and no session looked up (AuthMiddleware skips them): a token issued here would
+            # be the anonymous one and replace the signed-in page's token while the page loads
+            await self.app(scope, receive, send)
+            return
+        binding: str | None = scope.get(SESSION_SCOPE_KEY)  # type: ignore[assignment]
+        cookie = _cookie(scope, CSRF_COOKIE)
+        state = ScopeState.from_scope(scope)
+        if scope.get("method") in SAFE_METHODS:
+            if cookie is not None and csrf_token_valid(self.settings, cookie, binding):
+                state.csrf_token = cookie
+                await self.app(scope, receive, send)
+                return
+            # no token yet, or one of another session (before a sign-in, say): a new one
+            token = state.csrf_token = new_csrf_token(self.settings, binding)
+            header = csrf_cookie(self.settings, token).to_header(header="")
+            await self.app(scope, receive, _adding_cookie(send, header))
+            return
+        request: Request[Any, Any, Any] = scope["litestar_app"].request_class(
+            scope=scope, receive=receive
+        )
+        sent = request.headers.get("x-csrftoken")
+        content_type, _ = request.content_type
+        if not sent and content_type in (
+            RequestEncodingType.URL_ENCODED,
+            RequestEncodingType.MULTI_PART,
+        ):
+            # parsed once: the handler reads the same form from the scope
+            value = (await request.form()).get("_csrf_token")
+            sent = value if isinstance(value, str) else None
+        if (
+            not sent
+            or cookie is None
+            or not compare_digest(sent, cookie)
+            or not csrf_token_valid(self.settings, cookie, binding)
+        ):
+            raise PermissionDeniedException("CSRF token verification failed")
+        state.csrf_token = cookie
+        await self.app(scope, receive, send)
+
+
+def _adding_cookie(send: Send, header: str) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message.setdefault("headers", [])  # type: ignore[typeddict-item]
+            headers = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
+            # a handler that started or ended a session has set its own token already
+            if not any(v.startswith(f"{CSRF_COOKIE}=") for v in headers.getall("set-cookie", [])):
+                headers.add("set-cookie", header)
+        await send(message)
+
+    return wrapped
 
 
 # --- flash messages ---------------------------------------------------------------------------------
@@ -201,42 +414,41 @@ def pop_flashes(request: Request[Any, Any, Any] | None) -> list[dict[str, str]]:
     return list(request.session.pop(FLASH_KEY, []))
 
 
-# --- login throttling -------------------------------------------------------------------------------
+# --- routes -----------------------------------------------------------------------------------------
 
 
-class LoginThrottle:
-    """Failed logins per client address in a sliding window; kept in memory (per process)."""
-
-    def __init__(
-        self, limit: int = THROTTLE_FAILURES, window: float = THROTTLE_WINDOW_SECONDS
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        seen = self._failures[client]
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        return seen
-
-    def blocked(self, client: str, now: float | None = None) -> bool:
-        return len(self._recent(client, now or time.monotonic())) >= self.limit
-
-    def failed(self, client: str, now: float | None = None) -> None:
-        moment = now or time.monotonic()
-        self._recent(client, moment).append(moment)
+def request_client(request: Request[Any, Any, Any]) -> str:
+    """The client address ``AuthMiddleware`` settled on (trusted proxies honoured)."""
+    found = request.scope.get(CLIENT_SCOPE_KEY)  # type: ignore[call-overload]
+    return str(found) if found else "unknown"
 
 
-def _throttle(request: Request[Any, Any, Any]) -> LoginThrottle:
-    state = request.app.state
-    if not isinstance(getattr(state, "login_throttle", None), LoginThrottle):
-        state.login_throttle = LoginThrottle()
-    return state.login_throttle
+def request_session(request: Request[Any, Any, Any]) -> str | None:
+    """The hash of the request's live session, or None."""
+    found = request.scope.get(SESSION_SCOPE_KEY)  # type: ignore[call-overload]
+    return str(found) if found else None
 
 
-def _client(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+def _user_agent(request: Request[Any, Any, Any]) -> str:
+    return request.headers.get("user-agent", "")
+
+
+def begin_session(request: Request[Any, Any, Any], db: Session, user: UserAccount) -> list[Cookie]:
+    """Start a new session for ``user`` (ending the request's old one, if any) and return the cookies
+    that carry it and its CSRF token. The caller commits."""
+    settings: Settings = request.app.state.settings
+    old = request_session(request)
+    if old is not None:
+        sessions.end(db, token_hash_value=old)
+    sessions.purge_expired(db)
+    raw = sessions.start(
+        db,
+        user=user,
+        hours=settings.session_hours,
+        client=request_client(request),
+        user_agent=_user_agent(request),
+    )
+    return [session_cookie(settings, raw), start_csrf(request, sessions.token_hash(raw))]
 
 
 def safe_next(target: str | None) -> str:
@@ -282,55 +494,60 @@ def login(
     db: Session,
     data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template | Redirect:
-    """Check the password; on success start a session and go to ``next``."""
+    """Check the password under the throttle; on success start a new session and go to ``next``.
+
+    An unknown address, an inactive account and a wrong password get one answer; a throttled attempt
+    gets 429 with ``Retry-After``, alike for every address (unknown ones are throttled too)."""
     settings: Settings = request.app.state.settings
-    throttle = _throttle(request)
-    client = _client(request)
-    if throttle.blocked(client):
-        return _login_page(
-            data.next,
-            data.email,
-            _("Too many failed attempts from your address. Wait a few minutes and try again."),
-            HTTP_429_TOO_MANY_REQUESTS,
-        )
     result = users.authenticate(
-        db, email=data.email, password=data.password, settings=settings, client=client
+        db,
+        email=data.email,
+        password=data.password,
+        settings=settings,
+        client=request_client(request),
     )
-    db.commit()
-    if result.outcome == "locked":
-        throttle.failed(client)
-        return _login_page(
+    if result.outcome == "throttled":
+        db.commit()
+        page = _login_page(
             data.next,
             data.email,
             _(
-                "Too many failed attempts: the account is locked for %(minutes)s minutes.",
-                minutes=settings.login_lock_minutes,
+                "Too many failed attempts. Wait %(seconds)s seconds and try again.",
+                seconds=result.retry_after,
             ),
             HTTP_429_TOO_MANY_REQUESTS,
         )
+        page.headers["Retry-After"] = str(result.retry_after)
+        return page
     if not result.ok or result.user is None:
-        throttle.failed(client)
+        db.commit()
         return _login_page(
             data.next, data.email, _("Wrong e-mail address or password."), HTTP_400_BAD_REQUEST
         )
-    # a fresh session on every sign-in: nothing from before the login is carried over
-    request.set_session(
-        {"uid": result.user.id, "pwf": password_fingerprint(result.user), "at": int(time.time())}
-    )
+    # a new token on every sign-in: a cookie planted before the login is never the one after it
+    cookies = begin_session(request, db, result.user)
+    db.commit()
     flash(request, _("Signed in as %(email)s.", email=result.user.email))
-    return Redirect(path=safe_next(data.next))
+    return Redirect(path=safe_next(data.next), cookies=cookies)
 
 
 @post("/logout", opt=allow(PUBLIC), sync_to_thread=True, include_in_schema=False)
 def logout(request: Request[Any, Any, Any], db: Session) -> Redirect:
-    """End the session (harmless when there is none)."""
+    """End every session of the signed-in user, this one and any other browser's (harmless when there
+    is none): signing out on a shared computer must not leave a forgotten session open elsewhere."""
+    settings: Settings = request.app.state.settings
     user = current_user(request)
+    hashed = request_session(request)
+    if hashed is not None:
+        sessions.end(db, token_hash_value=hashed)
     if user is not None:
+        sessions.end_all(db, user_id=user.id)
         users.record_logout(db, user_id=user.id, email=user.email)
-        db.commit()
-    request.set_session({})
+    db.commit()
     flash(request, _("You have signed out."))
-    return Redirect(path="/login")
+    return Redirect(
+        path="/login", cookies=[session_cookie(settings, ""), start_csrf(request, None)]
+    )
 
 
 ROUTES = [login_form, login, logout]
