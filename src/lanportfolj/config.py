@@ -91,6 +91,17 @@ class Settings:
     login_client_window_minutes: int = 15
     """The window of ``login_client_max_failures``."""
 
+    max_xlsx_xml_bytes: int = 50 * 1024 * 1024
+    """Most bytes an XLSX import's parts may really unpack to, all together (inflated and counted
+    before the file is read; the sizes the file declares are not trusted)."""
+
+    max_import_rows: int = 200_000
+    """Most rows with values one import file may hold."""
+
+    pending_uploads_dir: str = ""
+    """Private folder (0700) where previewed uploads wait for confirmation, shared by every worker.
+    Empty: a folder next to an SQLite database file, otherwise one in the system's temporary folder."""
+
     def __post_init__(self) -> None:
         if self.default_language not in ("sv", "en"):
             raise ValueError("default_language must be 'sv' or 'en'")

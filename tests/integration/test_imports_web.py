@@ -89,10 +89,16 @@ def test_upload_preview_confirm_stores_once_and_shows_on_the_loan_page(app_and_e
     assert _counts(engine) == before, "the preview must not write"
 
     digest = re.search(r'name="sha256" value="([0-9a-f]{64})"', preview.text)
-    assert digest is not None
+    key = re.search(r'name="upload" value="([A-Za-z0-9_-]{43})"', preview.text)
+    assert digest is not None and key is not None
     stored = client.post(
         "/imports/confirm",
-        data={"sha256": digest.group(1), "filename": "filled.xlsx", "_csrf_token": csrf(client)},
+        data={
+            "sha256": digest.group(1),
+            "upload": key.group(1),
+            "filename": "filled.xlsx",
+            "_csrf_token": csrf(client),
+        },
         follow_redirects=False,
     )
     assert stored.status_code in (302, 303)

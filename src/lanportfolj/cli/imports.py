@@ -84,10 +84,12 @@ def _print_result(result: ImportResult, lang: str) -> None:
     data = result.to_dict(lang)
     if not result.accepted:
         print_table(
-            f"{result.file}: rejected, {len(result.errors)} problem(s)",
+            f"{result.file}: rejected, {len(result.errors) + result.more_errors} problem(s)",
             ["row", "column", "code", "value", "message"],
             ([e["row"], e["column"], e["code"], e["value"], e["message"]] for e in data["errors"]),
         )
+        if data["more_errors_text"]:
+            console.print(data["more_errors_text"], highlight=False)
         return
     if result.duplicate_of is not None:
         console.print(

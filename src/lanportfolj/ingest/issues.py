@@ -6,10 +6,14 @@ the same list and the wording lives in one catalogue (:data:`MESSAGES`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lanportfolj.domain import identifiers as ids
+
+#: How many problems a result keeps, returns and stores; the rest are counted (:func:`cap_issues`).
+MAX_ISSUES = 1000
 
 #: How canonical columns are named in each language's messages.
 COLUMN_LABELS: dict[str, tuple[str, str]] = {
@@ -51,10 +55,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file is {size_mb} MB; at most {limit_mb} MB is allowed.",
     ),
     "zip-bomb": (
-        "XLSX-filen packas upp till {uncompressed_mb} MB (kvot {ratio}); det ser inte ut som "
+        "XLSX-filen {file} packas upp till mer än {limit_mb_sv} MB; högst {limit_mb_sv} MB "
+        "tillåts. Filen läses inte.",
+        "The XLSX file {file} unpacks to more than {limit_mb_en} MB; at most {limit_mb_en} MB is "
+        "allowed. The file is not read.",
+    ),
+    # Same code as "zip-bomb": honest sizes, but far more than a spreadsheet compresses.
+    "zip-ratio": (
+        "XLSX-filen {file} packas upp {ratio} gånger (högst {limit} tillåts); det ser inte ut som "
         "ett vanligt kalkylblad och läses inte.",
-        "The XLSX file unpacks to {uncompressed_mb} MB (ratio {ratio}); that does not look like "
-        "an ordinary spreadsheet and it is not read.",
+        "The XLSX file {file} unpacks {ratio} times over (at most {limit} is allowed); that does "
+        "not look like an ordinary spreadsheet and it is not read.",
+    ),
+    "zip-entries": (
+        "XLSX-filen {file} innehåller fler än {limit} delar; högst {limit} tillåts. Filen läses "
+        "inte.",
+        "The XLSX file {file} holds more than {limit} parts; at most {limit} are allowed. The file "
+        "is not read.",
+    ),
+    "zip-encrypted": (
+        "XLSX-filen {file} är krypterad eller lösenordsskyddad ({part}). Spara den utan lösenord.",
+        "The XLSX file {file} is encrypted or password-protected ({part}). Save it without a "
+        "password.",
+    ),
+    "zip-method": (
+        "XLSX-filen {file} är packad med en metod som inte stöds ({part}: metod {method}). "
+        "Spara om den i Excel eller LibreOffice.",
+        "The XLSX file {file} is packed with an unsupported method ({part}: method {method}). "
+        "Save it again in Excel or LibreOffice.",
+    ),
+    "zip-size-mismatch": (
+        "XLSX-filen {file} uppger fel storlek för {part} (uppger {declared} byte, innehåller "
+        "{real}). Filen läses inte.",
+        "The XLSX file {file} states the wrong size for {part} (states {declared} bytes, holds "
+        "{real}). The file is not read.",
+    ),
+    "too-many-rows": (
+        "Filen {file} har {rows_sv} rader med värden; högst {limit_sv} tillåts i en fil. Dela upp "
+        "den i flera filer.",
+        "The file {file} has {rows_en} rows with values; at most {limit_en} are allowed in one "
+        "file. Split it into several files.",
     ),
     "missing-column": (
         "Kolumnen '{label_sv}' saknas i rubrikraden.",
@@ -181,6 +221,7 @@ def make_issue(
     fields: dict[str, object] = {
         "value": "" if value is None else value,
         "column": column or "",
+        "file": file,
         "label_sv": label_sv,
         "label_en": label_en,
         **params,
@@ -195,3 +236,30 @@ def make_issue(
         file=file,
         severity=severity,
     )
+
+
+def cap_issues(
+    issues: Sequence[ImportIssue], limit: int = MAX_ISSUES
+) -> tuple[list[ImportIssue], int]:
+    """The first ``limit`` issues and how many more there were.
+
+    Errors are kept before warnings (a thousand skipped template rows must not hide the one error that
+    blocks the file); what is kept stays in its original order.
+    """
+    if len(issues) <= limit:
+        return list(issues), 0
+    errors = [index for index, issue in enumerate(issues) if issue.severity == "error"]
+    others = [index for index, issue in enumerate(issues) if issue.severity != "error"]
+    kept = sorted((errors + others)[:limit])
+    return [issues[index] for index in kept], len(issues) - limit
+
+
+def group_thousands(number: int) -> str:
+    """``48213`` → ``48 213``: the space grouping both Swedish and SI-style English read."""
+    return f"{number:,}".replace(",", " ")
+
+
+def more_issues_text(count: int, lang: str = "en") -> str:
+    """The line under a capped list: "… and 48 213 more" / "… och 48 213 till"."""
+    number = group_thousands(count)
+    return f"… och {number} till" if lang == "sv" else f"… and {number} more"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lanportfolj.ingest.issues import make_issue
+from lanportfolj.ingest.issues import cap_issues, group_thousands, make_issue
 from lanportfolj.ingest.normalise import clean_text
 from lanportfolj.ingest.readers import ReadError, read_table
 from lanportfolj.ingest.result import ParseResult
@@ -24,7 +24,8 @@ def parse_file(
     """Read a CSV or XLSX upload and validate it against ``context``.
 
     Returns the rows that passed and all issues found (file-level ones such as ``file-too-large``
-    or ``missing-column`` stop before row checks). ``progress(done, total)`` is called as rows are
+    or ``missing-column`` stop before row checks; past :data:`~lanportfolj.ingest.issues.MAX_ISSUES`
+    the rest are only counted, in ``more_issues``). ``progress(done, total)`` is called as rows are
     checked. The import may proceed only when ``result.ok``.
     """
     return parse_upload(
@@ -42,7 +43,7 @@ def parse_upload(
 ) -> ParseResult:
     """:func:`parse_file` with the context built after reading, for the loans the file names only.
 
-    ``limits`` supplies the size and zip-bomb limits checked before any parser runs; ``context_for`` is
+    ``limits`` supplies the size, zip-bomb and row limits checked before any row is validated; ``context_for`` is
     called once, with the distinct loan cells of a readable file, so a one-row file on a portfolio of
     thousands of loans loads one loan's rules. Its context must cover every loan those cells may name
     (matching is case-insensitive).
@@ -52,6 +53,17 @@ def parse_upload(
     except ReadError as error:
         return ParseResult(file=filename, issues=[error.issue])
     total = table.frame.height
+    if total > limits.max_rows:
+        # refused before any row is checked: the limit is what keeps checking and storing bounded
+        issue = make_issue(
+            "too-many-rows",
+            file=filename,
+            rows_sv=group_thousands(total),
+            rows_en=group_thousands(total),
+            limit_sv=group_thousands(limits.max_rows),
+            limit_en=group_thousands(limits.max_rows),
+        )
+        return ParseResult(file=filename, issues=[issue], total_rows=total)
     if any(issue.severity == "error" for issue in table.issues):
         return ParseResult(file=filename, issues=table.issues, total_rows=total)
     if total == 0:
@@ -72,4 +84,7 @@ def parse_upload(
                 "empty-file", message_key="no-data-rows", row=table.header_row, file=filename
             )
         )
-    return ParseResult(file=filename, issues=issues, total_rows=total, accepted=accepted)
+    kept, more = cap_issues(issues)
+    return ParseResult(
+        file=filename, issues=kept, more_issues=more, total_rows=total, accepted=accepted
+    )

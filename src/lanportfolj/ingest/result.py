@@ -43,7 +43,10 @@ class ParseResult:
     """Rows that passed validation and the issues found; the import may proceed only when ``ok``."""
 
     file: str
+    #: The first :data:`~lanportfolj.ingest.issues.MAX_ISSUES` problems (errors before warnings).
     issues: list[ImportIssue] = field(default_factory=list)
+    #: Problems found beyond those in ``issues``: counted, not kept.
+    more_issues: int = 0
     #: Non-blank data rows in the file (accepted, rejected or skipped).
     total_rows: int = 0
     #: The rows that passed, one per row of the file (columns: :data:`ACCEPTED_SCHEMA`).

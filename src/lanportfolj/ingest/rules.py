@@ -37,7 +37,12 @@ class IngestContext:
     #: Loans the uploader may report for; None = every loan (an analyst).
     allowed_loans: frozenset[str] | None = None
     max_bytes: int = 10 * 1024 * 1024
-    max_uncompressed_bytes: int = 100 * 1024 * 1024
+    #: Real bytes an XLSX file's parts may inflate to, all together (counted, never the declared sizes).
+    max_uncompressed_bytes: int = 50 * 1024 * 1024
     max_compression_ratio: float = 100.0
+    #: Parts an XLSX (ZIP) file may hold.
+    max_zip_entries: int = 10_000
+    #: Non-blank data rows one file may hold.
+    max_rows: int = 200_000
     #: Earliest year accepted when a rule has no baseline year.
     earliest_year: int = field(default=1900)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -21,8 +21,9 @@ from sqlmodel import Session, col, select
 from lanportfolj.config import Settings
 from lanportfolj.db import bulk_insert_columns
 from lanportfolj.dbtypes import plain
+from lanportfolj.domain.filenames import safe_filename
 from lanportfolj.ingest import ParseResult
-from lanportfolj.ingest.issues import ImportIssue
+from lanportfolj.ingest.issues import ImportIssue, more_issues_text
 from lanportfolj.ingest.parse import parse_upload
 from lanportfolj.ingest.rules import IngestContext, LoanIndicatorRule
 from lanportfolj.models import (
@@ -126,7 +127,10 @@ class ImportResult:
     inserted: int = 0
     restated: int = 0
     unchanged: int = 0
+    #: The first :data:`~lanportfolj.ingest.issues.MAX_ISSUES` problems (errors before warnings).
     errors: list[ImportIssue] = field(default_factory=list)
+    #: Problems found beyond ``errors``: counted, not listed.
+    more_errors: int = 0
     submission_id: int | None = None
     #: The submission that already brought exactly these bytes; nothing is done again.
     duplicate_of: int | None = None
@@ -155,10 +159,42 @@ class ImportResult:
             "submission_id": self.submission_id,
             "duplicate_of": self.duplicate_of,
             "errors": [issue.to_dict(lang) for issue in self.errors],
+            "more_errors": self.more_errors,
+            # "… and 48 213 more" under the list, in the same words on the page, in the API and the CLI
+            "more_errors_text": more_issues_text(self.more_errors, lang)
+            if self.more_errors
+            else None,
         }
         if with_changes:
             data["changes"] = [c.to_dict() for c in self.changes if c.kind != "unchanged"]
         return data
+
+
+def stored_issues(issues: list[ImportIssue], more: int) -> list[dict[str, Any]]:
+    """``issues`` as kept with a submission, both languages; a last ``more-issues`` entry counts the rest."""
+    kept: list[dict[str, Any]] = [
+        {
+            "file": issue.file,
+            "row": issue.row,
+            "column": issue.column,
+            "code": issue.code,
+            "value": issue.value,
+            "severity": issue.severity,
+            "message_sv": issue.message_sv,
+            "message_en": issue.message_en,
+        }
+        for issue in issues
+    ]
+    if more:
+        kept.append(
+            {
+                "code": "more-issues",
+                "count": more,
+                "message_sv": more_issues_text(more, "sv"),
+                "message_en": more_issues_text(more, "en"),
+            }
+        )
+    return kept
 
 
 # chunked IN lists keep each statement within every database's parameter limit
@@ -191,6 +227,16 @@ def _matching_loans(session: Session, names: list[str] | None) -> list[tuple[int
     wanted = set(keys)
     # the same case-insensitive rule the file's cells are matched by (ingest.validate)
     return [(i, ref, owner) for i, ref, owner in candidates if ref.upper() in wanted]
+
+
+def with_limits(context: IngestContext, settings: Settings) -> IngestContext:
+    """``context`` with the settings' file size, unpacked-size and row limits."""
+    return replace(
+        context,
+        max_bytes=settings.max_upload_bytes,
+        max_uncompressed_bytes=settings.max_xlsx_xml_bytes,
+        max_rows=settings.max_import_rows,
+    )
 
 
 def build_context(
@@ -253,9 +299,8 @@ def build_context(
         rules=rules,
         current_year=current_year or date.today().year,
         allowed_loans=allowed,
-        max_bytes=settings.max_upload_bytes,
     )
-    return context, ids
+    return with_limits(context, settings), ids
 
 
 _KEY = ["li", "group", "year"]
@@ -360,6 +405,8 @@ def import_file(
     The caller owns the transaction (``session_scope``): everything this adds commits or rolls back together.
     A rejected file writes nothing. A file whose rows are all already stored writes nothing either.
     """
+    # the stored name is the user's text: no path, no control characters, bounded (every entry point)
+    filename = safe_filename(filename)
     digest = hashlib.sha256(data).hexdigest()
     dialect = session.get_bind().dialect.name
     if not dry_run and dialect == "sqlite":
@@ -367,12 +414,11 @@ def import_file(
         # instead of planning against values that are about to change
         session.execute(text("UPDATE loan SET id = id WHERE 0 = 1"))
     year = current_year or date.today().year
-    limits = IngestContext(
-        known_loans=frozenset(),
-        known_indicators=frozenset(),
-        rules={},
-        current_year=year,
-        max_bytes=settings.max_upload_bytes,
+    limits = with_limits(
+        IngestContext(
+            known_loans=frozenset(), known_indicators=frozenset(), rules={}, current_year=year
+        ),
+        settings,
     )
     ids: dict[tuple[str, str], int] = {}
 
@@ -395,6 +441,7 @@ def import_file(
         dry_run=dry_run,
         rows=parsed.total_rows,
         errors=list(parsed.issues),
+        more_errors=parsed.more_issues,
     )
     if not parsed.ok:
         return result
@@ -448,6 +495,8 @@ def import_file(
         inserted=result.inserted,
         restated=result.restated,
         unchanged=result.unchanged,
+        # an accepted file's warnings (skipped rows), capped as returned
+        errors=stored_issues(result.errors, result.more_errors),
     )
     session.add(submission)
     session.flush()

@@ -3,22 +3,20 @@ submissions with their original files, and ``POST /api/imports``.
 
 - A borrower user works only with their organisation's loans (another organisation's loan or submission is
   404); analysts and admins with every loan. Investors may not use these routes.
-- The preview is a dry run and writes nothing. The uploaded bytes wait server-side, in a folder per user
-  under the OS temp directory, named by their SHA-256: the confirm button then stores exactly the bytes that
-  were previewed (the hash is checked again) without asking the user to pick the file a second time (a
-  browser cannot pre-fill a file field), and nobody else can confirm them. Confirming validates again,
-  against the database as it is then, and stores everything in one transaction.
+- The preview is a dry run and writes nothing. The uploaded bytes wait server-side
+  (``services.pending_uploads``: a private 0700 folder per user under the data directory, each file 0600
+  under a random name): the confirm button then stores exactly the bytes that were previewed (their
+  SHA-256 is checked again) without asking the user to pick the file a second time (a browser cannot
+  pre-fill a file field), and nobody else can confirm them. Confirming validates again, against the
+  database as it is then, and stores everything in one transaction.
+- File names are the user's text: stored sanitised (``domain.filenames``) and sent back through
+  ``web.downloads.content_disposition`` (RFC 6266 / 5987), so any name downloads.
 - Request bodies are limited before they are read (``request_max_body_size``); the import itself also
   refuses a file over ``settings.max_upload_bytes`` with a ``file-too-large`` issue.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import tempfile
-import time
-from pathlib import Path
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -31,6 +29,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
+from lanportfolj.domain.filenames import safe_filename
 from lanportfolj.models import (
     Borrower,
     IndicatorDefinition,
@@ -39,6 +38,7 @@ from lanportfolj.models import (
     Measurement,
     Submission,
 )
+from lanportfolj.services import pending_uploads
 from lanportfolj.services.loans import list_loans
 from lanportfolj.services.measurements import ImportResult, import_file
 from lanportfolj.services.reporting_templates import (
@@ -49,6 +49,7 @@ from lanportfolj.services.reporting_templates import (
 )
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
+from lanportfolj.web.downloads import attachment_headers
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
 from lanportfolj.web.params import RowId
@@ -58,9 +59,6 @@ AUDIENCE = allow("analyst", "admin", "borrower")
 #: The request body limit: the default upload limit plus room for the multipart framing and form fields.
 #: Litestar refuses a larger body (413) from its Content-Length, or as soon as the stream passes it.
 UPLOAD_BODY_LIMIT = Settings().max_upload_bytes + 64 * 1024
-#: Uploads waiting for confirmation are forgotten after a day.
-PENDING_SECONDS = 24 * 3600
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
@@ -78,44 +76,6 @@ def borrower_scope(user: CurrentUser) -> int | None:
     raise PermissionDeniedException("Your account is not linked to a borrower.")
 
 
-# --- uploads waiting for confirmation -------------------------------------------------------------
-
-
-def pending_dir(user: CurrentUser) -> Path:
-    """The folder where ``user``'s previewed uploads wait (one per user: nobody confirms another's)."""
-    folder = Path(tempfile.gettempdir()) / "lanportfolj-uploads" / str(user.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def keep_pending(user: CurrentUser, data: bytes) -> str:
-    """Keep ``data`` until it is confirmed; returns its SHA-256 (the key). Stale uploads are pruned."""
-    folder = pending_dir(user)
-    now = time.time()
-    for old in folder.iterdir():
-        if now - old.stat().st_mtime > PENDING_SECONDS:
-            old.unlink(missing_ok=True)
-    digest = hashlib.sha256(data).hexdigest()
-    (folder / digest).write_bytes(data)
-    return digest
-
-
-def read_pending(user: CurrentUser, digest: str) -> bytes | None:
-    """The previewed bytes for ``digest``, or None when gone, unknown or altered."""
-    if not _SHA256.match(digest):
-        return None
-    path = pending_dir(user) / digest
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    return data if hashlib.sha256(data).hexdigest() == digest else None
-
-
-def drop_pending(user: CurrentUser, digest: str) -> None:
-    if _SHA256.match(digest):
-        (pending_dir(user) / digest).unlink(missing_ok=True)
-
-
 # --- what the pages show --------------------------------------------------------------------------
 
 
@@ -123,7 +83,7 @@ def _upload_of(data: dict[str, Any]) -> tuple[str, bytes] | None:
     upload = data.get("file")
     if not isinstance(upload, UploadFile):
         return None
-    return Path(upload.filename or "upload").name, upload.file.read()
+    return safe_filename(upload.filename or ""), upload.file.read()
 
 
 def _run(
@@ -286,12 +246,14 @@ def upload(
         )
     filename, content = got
     result = _run(db, request, user, filename=filename, data=content, dry_run=True, source="web")
-    digest = keep_pending(user, content) if result.accepted and not result.nothing_changed else ""
+    waiting = result.accepted and not result.nothing_changed
+    key = pending_uploads.keep(_settings(request), user.id, content) if waiting else ""
     return Template(
         "imports/preview.html",
         context={
             "result": result.to_dict(get_language(), with_changes=True),
-            "digest": digest,
+            "digest": result.sha256 if waiting else "",
+            "upload_key": key,
         },
         status_code=HTTP_200_OK if result.accepted else HTTP_422_UNPROCESSABLE_ENTITY,
     )
@@ -306,8 +268,10 @@ def confirm(
 ) -> Response[Any]:
     """Store the previewed file in one transaction, then show the submission."""
     digest = str(data.get("sha256", ""))
-    filename = Path(str(data.get("filename", "upload"))).name or "upload"
-    content = read_pending(user, digest)
+    key = str(data.get("upload", ""))
+    filename = safe_filename(str(data.get("filename", "")))
+    settings = _settings(request)
+    content = pending_uploads.read(settings, user.id, key, digest)
     if content is None:
         flash(request, _("The previewed file is no longer here. Upload it again."), "error")
         return Redirect("/imports")
@@ -316,10 +280,14 @@ def confirm(
         # the database changed since the preview (a loan or indicator was removed): show why
         return Template(
             "imports/preview.html",
-            context={"result": result.to_dict(get_language(), with_changes=True), "digest": ""},
+            context={
+                "result": result.to_dict(get_language(), with_changes=True),
+                "digest": "",
+                "upload_key": "",
+            },
             status_code=HTTP_422_UNPROCESSABLE_ENTITY,
         )
-    drop_pending(user, digest)
+    pending_uploads.drop(settings, user.id, key)
     if result.duplicate_of is not None:
         flash(
             request,
@@ -363,10 +331,30 @@ def submission_page(db: Session, user: CurrentUser, submission_id: RowId) -> Tem
         "unchanged": submission.unchanged,
         "borrower": borrower.name if borrower else None,
     }
+    notes, more = stored_notes(submission.errors or [], get_language())
     return Template(
         "imports/detail.html",
-        context={"submission": meta, "rows": submission_rows(db, submission_id)},
+        context={
+            "submission": meta,
+            "rows": submission_rows(db, submission_id),
+            "notes": notes,
+            "more_notes": more,
+        },
     )
+
+
+def stored_notes(
+    stored: list[dict[str, Any]], lang: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The warnings kept with a submission (skipped rows), in ``lang``, and the "… and N more" line."""
+    key = "message_sv" if lang == "sv" else "message_en"
+    notes = [
+        {"row": entry.get("row"), "column": entry.get("column"), "message": entry.get(key, "")}
+        for entry in stored
+        if entry.get("code") != "more-issues"
+    ]
+    more = next((entry.get(key) for entry in stored if entry.get("code") == "more-issues"), None)
+    return notes, more
 
 
 @get(
@@ -375,11 +363,10 @@ def submission_page(db: Session, user: CurrentUser, submission_id: RowId) -> Tem
 def submission_file(db: Session, user: CurrentUser, submission_id: RowId) -> Response[bytes]:
     """The original bytes of a submission, exactly as uploaded."""
     submission = _visible_submission(db, user, submission_id)
-    name = submission.filename.replace('"', "")
     return Response(
         content=submission.content,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers=attachment_headers(submission.filename),
     )
 
 
@@ -393,9 +380,7 @@ def _template_response(db: Session, user: CurrentUser, reference: str, fmt: str)
     return Response(
         content=content,
         media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{template_filename(reference, fmt, lang)}"'
-        },
+        headers=attachment_headers(template_filename(reference, fmt, lang)),
     )
 
 

@@ -37,6 +37,7 @@ from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 from lanportfolj.web.access import CurrentUser, allow
 from lanportfolj.web.auth import flash
+from lanportfolj.web.downloads import attachment_headers
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
 from lanportfolj.web.page_cache import KeptOnce, PageCache
@@ -69,7 +70,7 @@ def _date_or_404(raw: str) -> date:
 
 
 def _download(content: bytes, fmt: str, filename: str, *, attachment: bool) -> Response[bytes]:
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if attachment else {}
+    headers = attachment_headers(filename) if attachment else {}
     return Response(content=content, media_type=reports.FORMATS[fmt], headers=headers)
 
 
