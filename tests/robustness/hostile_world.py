@@ -561,13 +561,58 @@ def _import_form(name: str) -> Row:
             files={"file": ("values.csv", body, "text/csv")},
         )
         assert preview.status_code == 200, preview.text[:300]
-        digest = re.search(r'name="sha256" value="([^"]*)"', preview.text)
-        data = {"sha256": digest.group(1) if digest else "", "filename": "values.csv"}
+        data = {"filename": "values.csv"}
+        for hidden in ("sha256", "upload"):
+            found = re.search(rf'name="{hidden}" value="([^"]*)"', preview.text)
+            if found:
+                data[hidden] = found.group(1)
         data[name] = value
         response = world.form("borrower", "/imports/confirm", data)
         return form_outcome(client, response, name)
 
-    return Row("borrower", store, grammar=name == "sha256")
+    return Row("borrower", store, grammar=name in ("sha256", "upload"))
+
+
+NEW_PASSWORD = "ett nytt långt lösenord 1"
+
+
+def _own_password_form(name: str) -> Row:
+    """The investor changes their own password; a payload that becomes the password is changed back."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        current = users.DEMO_PASSWORD
+        data = {"current": current, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, name: value}
+        if name == "password":
+            data["confirm"] = value
+        response = world.form("investor", "/account/password", data)
+        client = world.clients["investor"]
+        outcome = form_outcome(client, response, name)
+        changed_to = data["password"] if outcome.stored else ""
+        if changed_to:
+            # a changed password ends the sessions: sign in with it, and put the demo password back
+            client.cookies.clear()
+            sign_in(client, world.emails["investor"], changed_to)
+            back = {"current": changed_to, "password": current, "confirm": current}
+            world.form("investor", "/account/password", back)
+            client.cookies.clear()
+            sign_in(client, world.emails["investor"])
+        return outcome
+
+    return Row("investor", store, grammar=name != "password", note="never shown anywhere")
+
+
+def _reset_password_form() -> Row:
+    """An admin resets the investor's password; a payload that becomes the password is reset back."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        path = f"/admin/users/{world.user_ids['investor']}/password"
+        response = world.form("admin", path, {"password": value})
+        outcome = form_outcome(world.clients["admin"], response, "password")
+        if outcome.stored:
+            world.form("admin", path, {"password": users.DEMO_PASSWORD})
+        return outcome
+
+    return Row("admin", store, note="never shown anywhere")
 
 
 def _kolada_form(path: str, name: str) -> Row:
@@ -736,6 +781,12 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     ("form", "POST /imports", "file"): _import_form("file"),
     ("form", "POST /imports/confirm", "sha256"): _import_form("sha256"),
     ("form", "POST /imports/confirm", "filename"): _import_form("filename"),
+    ("form", "POST /imports/confirm", "upload"): _import_form("upload"),
+    **{
+        ("form", "POST /account/password", n): _own_password_form(n)
+        for n in ("current", "password", "confirm")
+    },
+    ("form", "POST /admin/users/{id}/password", "password"): _reset_password_form(),
     ("form", "POST /loans/{reference}/kolada", "compare"): _kolada_form(
         "/loans/{reference}/kolada", "compare"
     ),
