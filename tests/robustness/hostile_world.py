@@ -242,7 +242,13 @@ def api_outcome(
     name the field (one of ``names``)."""
     status = response.status_code
     if status < 300:
-        kept = holds(response.json(), value) if value is not None else None
+        body = response.json()
+        # a draft keeps what can be used and lists the rest: a field error naming the field is a refusal
+        errors = body.pop("field_errors", []) if isinstance(body, dict) else []
+        named = [e for e in errors if any(str(e.get("field", "")).startswith(n) for n in names)]
+        if named:
+            return Outcome(False, True, status, str(named[0]))
+        kept = holds(body, value) if value is not None else None
         return Outcome(True, False, status, "", kept)
     text = response.text
     named = any(name in text for name in names)
@@ -373,6 +379,13 @@ def _api_staff(path: str, make: Callable[[str], dict[str, Any]], name: str, free
 
 
 def _kolada_query(name: str) -> Row:
+    if name in ("accept", "lang"):
+        note = "keys of figures to replace: unknown ones match nothing" if name == "accept" else ""
+        return Row("borrower", _kolada_param(name), note=note or "an unknown language falls back")
+    return Row("borrower", _kolada_param(name), grammar=True, note="reflected, never stored")
+
+
+def _kolada_param(name: str) -> Callable[[Actors, str], Outcome]:
     def store(world: Actors, value: str) -> Outcome:
         params = {"years": "2020-2025", "compare": "similar", name: value}
         response = world.api(
@@ -380,7 +393,7 @@ def _kolada_query(name: str) -> Row:
         )
         return api_outcome(response, (name,))
 
-    return Row("borrower", store, grammar=True, note="reflected, never stored")
+    return store
 
 
 def import_csv(rows: list[dict[str, str]]) -> bytes:
