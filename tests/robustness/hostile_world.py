@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -176,6 +177,13 @@ CASE_TEXTS = (
 SAFE_CODE = "hostile_suite_own"
 
 
+_CODES = itertools.count(1)
+
+
+def fresh_code() -> str:
+    return f"hostile_own_{next(_CODES)}"
+
+
 def own_indicator(code: str = SAFE_CODE, **over: Any) -> dict[str, Any]:
     return {
         "code": code,
@@ -302,11 +310,18 @@ class Row:
     """Set for a form field the pages show only in a state the inventory's world lacks (why, then)."""
 
 
+def reset_draft(world: Actors) -> None:
+    """The shared draft back to safe values: what the previous payload left must not be read back."""
+    reset = world.api("borrower", "PATCH", f"/api/loans/{world.draft}", json=case_body())
+    assert reset.status_code == 200, reset.text[:300]
+
+
 def _api_case(method: str, name: str, make: Callable[[str], dict[str, Any]]) -> Row:
     def store(world: Actors, value: str) -> Outcome:
         if method == "POST":
             response = world.api("borrower", "POST", "/api/loans", json=case_body(**make(value)))
         else:
+            reset_draft(world)
             response = world.api("borrower", "PATCH", f"/api/loans/{world.draft}", json=make(value))
         return api_outcome(response, (name, name.split(".")[0]), value)
 
@@ -329,7 +344,9 @@ def _api_indicator(method: str, name: str) -> Row:
     def make(value: str) -> dict[str, Any]:
         if name == "code":
             return {"indicators": [own_indicator(value)], "goals": [goal(value)]}
-        return {"indicators": [own_indicator(**{name: value})], "goals": [goal()]}
+        # a code of its own each time: what an earlier payload left on an own indicator is not read back
+        code = fresh_code()
+        return {"indicators": [own_indicator(code, **{name: value})], "goals": [goal(code)]}
 
     row = _api_case(method, f"indicators.0.{name}", make)
     free = name in ("name", "unit", "data_source")
@@ -459,15 +476,18 @@ def _case_form(action: str, name: str) -> Row:
 
     def store(world: Actors, value: str) -> Outcome:
         path = "/applications/new" if action == "new" else f"/applications/{world.draft}/edit"
+        if action != "new":
+            reset_draft(world)
         data: dict[str, Any] = {k: v for k, v in SAFE_CASE.items() if not isinstance(v, list)}
         data["sdgs"] = "3.4"
         data["outcome_base_rate"] = "5 %"
+        code = fresh_code()
         data.update(
             {
-                "indicators-0-code": SAFE_CODE,
+                "indicators-0-code": code,
                 **{f"indicators-0-{k}": str(v) for k, v in own_indicator().items() if k != "code"},
                 "goals-0-text": "Fler familjer får hembesök",
-                "goals-0-indicators": SAFE_CODE,
+                "goals-0-indicators": code,
                 "goals-0-target_value": "40",
                 "goals-0-target_year": "2029",
             }
