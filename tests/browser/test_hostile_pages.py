@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -132,6 +133,7 @@ def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
     problems: list[str] = []
     seen_payload = 0
     opened_from_disk = False
+    started = time.monotonic()
     for role in ROLES:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         foreign: list[str] = []
@@ -204,6 +206,11 @@ def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
         problems += [f"{role}: request to another host: {u}" for u in sorted(set(foreign))]
         problems += [f"{role}: a script opened a dialog: {m!r}" for m in dialogs]
         context.close()
+    # the figure for the report (run with -s): the browsing alone, without building the world
+    print(
+        f"\nChromium: {len(ROLES)} roles x {len(pages)} pages + {len(downloads)} downloads "
+        f"in {time.monotonic() - started:.1f} s"
+    )
     assert seen_payload, "no page showed the stored payloads: the test would not see them"
     assert not problems, "\n".join(problems)
 
