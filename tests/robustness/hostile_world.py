@@ -1074,9 +1074,13 @@ def _activate_into_pool(engine: Engine, references: list[str]) -> None:
             db.add(BondPoolEntry(bond_id=bond.id, loan_id=loan.id or 0))
 
 
-def _import_values(world: Actors, references: list[str]) -> list[int]:
+SAFE_CELLS = {"group": "Jämförelseskola", "comment": "Kommentar"}
+
+
+def _import_values(world: Actors, references: list[str], refused: list[str]) -> list[int]:
     """The borrower reports values with hostile comments and comparison groups (one file per loan,
-    named with a payload), for the own pooled loan and every hostile loan."""
+    named with a payload), for the own pooled loan and every hostile loan; a cell the grammar refuses
+    is given safe text and listed in ``refused``."""
     ids: list[int] = []
     names = [PAYLOADS["img"], "värden€", PAYLOADS["crlf"], PAYLOADS["formula"]]
     for n, reference in enumerate([world.own_loan, *references]):
@@ -1098,13 +1102,35 @@ def _import_values(world: Actors, references: list[str]) -> list[int]:
                     }
                 )
         filename = f"{names[n % len(names)]}.csv"
-        response = world.api(
-            "borrower",
-            "POST",
-            "/api/imports",
-            files={"file": (filename, import_csv(rows), "text/csv")},
-        )
-        assert response.status_code < 500, (reference, response.status_code, response.text[:500])
+        for _attempt in range(3):
+            response = world.api(
+                "borrower",
+                "POST",
+                "/api/imports",
+                files={"file": (filename, import_csv(rows), "text/csv")},
+            )
+            assert response.status_code < 500, (
+                reference,
+                response.status_code,
+                response.text[:500],
+            )
+            if response.status_code != 422:
+                break
+            # cells the grammar refuses (a comparison group's name) get safe text; the rest stays hostile
+            answer = response.json()
+            issues = answer.get("errors") or answer.get("issues") or []
+            dropped: set[int] = set()
+            for issue in issues:
+                row, column = issue.get("row"), issue.get("column")
+                if not (isinstance(row, int) and 2 <= row < len(rows) + 2):
+                    continue
+                if column in SAFE_CELLS:
+                    rows[row - 2][column] = f"{SAFE_CELLS[column]} {row}"
+                    refused.append(f"{reference} row {row} {column}")
+                else:
+                    # a value the loan's indicator does not take (a year before its baseline): not text
+                    dropped.add(row - 2)
+            rows = [r for i, r in enumerate(rows) if i not in dropped]
         if response.status_code == 200:
             submission = response.json().get("submission_id") or response.json().get("id")
             if isinstance(submission, int):
@@ -1125,11 +1151,13 @@ def build_hostile_world(engine: Engine, new_client: Callable[[], httpx.Client]) 
         _review(actors, drafts[key], PAYLOADS[key])
     active = [drafts[k] for k in ("script", "link", "refresh", "csrf")]
     _activate_into_pool(engine, active)
-    submissions = _import_values(actors, active)
+    refused["import"] = []
+    submissions = _import_values(actors, active, refused["import"])
     with session_scope(engine) as db:
         from lanportfolj.models import Submission
 
         submissions = list(db.exec(select(Submission.id).order_by(col(Submission.id))).all())
+    assert submissions, "no import of hostile comments was accepted"
     # an admin's token named by a payload; the analyst publishes the report with a hostile FX source
     for key in ("script", "link"):
         actors.form(
