@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
+from litestar import MediaType, Response, get, post
 from litestar.testing import TestClient
 from tests.robustness.hostile_world import (
     FIELDS,
@@ -39,6 +41,7 @@ from lanportfolj.config import Settings
 from lanportfolj.db import make_engine
 from lanportfolj.paths import demo_dir
 from lanportfolj.services import users
+from lanportfolj.web import access
 from lanportfolj.web.app import create_app
 
 pytestmark = pytest.mark.integration
@@ -259,3 +262,34 @@ def test_every_download_is_inert_for_every_role(app_and_clients, hostile: Hostil
     assert fetched, "no download answered 200"
     assert not problems, "\n".join(problems)
     assert seen, "no download carried the stored payloads: the test would not see them"
+
+
+class SurpriseBody(msgspec.Struct):
+    """A body with a field no row of FIELDS knows."""
+
+    nickname: str
+
+
+def test_a_new_field_without_a_row_is_found_and_named(settings: Settings) -> None:
+    """The inventory's own check: a page with a new form input and an API call with a new body field
+    (added the way a developer would) are both reported as fields without a row."""
+
+    @get("/test-only/new-form", opt=access.allow(access.PUBLIC), sync_to_thread=False)
+    def new_form() -> Response[str]:
+        html = '<form method="post" action="/applications/new"><input name="nickname"></form>'
+        return Response(html, media_type=MediaType.HTML)
+
+    @post("/api/test-only/surprise", opt=access.allow(access.PUBLIC), sync_to_thread=False)
+    def surprise(data: SurpriseBody) -> str:
+        return data.nickname
+
+    app = create_app(settings, extra_routes=[new_form, surprise])
+    assert "/test-only/new-form" in concrete_urls(get_routes(app), {})[0]
+    with TestClient(app) as client:
+        html = client.get("/test-only/new-form").text
+        spec = client.get("/schema/openapi.json").json()
+    missing = (form_fields(html, {}) | openapi_fields(spec)) - set(FIELDS)
+    assert missing == {
+        ("form", "POST /applications/new", "nickname"),
+        ("api", "POST /api/test-only/surprise", "body.nickname"),
+    }
