@@ -124,7 +124,7 @@ RECORD_ERRORS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         'reference = ""',
         [
             ("loan #1", "reference", "is required"),
-            ("bond SE0000000001", "pool", "'SH-2023-001' is not a loan in this file"),
+            ("bond SE0000000002", "pool", "'SH-2023-001' is not a loan in this file"),
         ],
     ),
     (
@@ -379,32 +379,33 @@ RECORD_ERRORS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         ],
     ),
     (
-        'isin = "SE0000000001"',
+        'isin = "SE0000000002"',
         'isin = "0000000000SE"',
         [
             (
                 "bond 0000000000SE",
                 "isin",
-                "'0000000000SE' is not an ISIN (12 characters, country code first)",
+                "'0000000000SE' is not an ISIN: 12 characters, two capital letters (the country),"
+                " nine capital letters or digits and a check digit, e.g. SE0021150208.",
             )
         ],
     ),
-    ('name = "Test social bond"', 'name = ""', [("bond SE0000000001", "name", "is required")]),
+    ('name = "Test social bond"', 'name = ""', [("bond SE0000000002", "name", "is required")]),
     (
         'nominal_amount = "3000000000"\n',
         "",
-        [("bond SE0000000001", "nominal_amount", "is required")],
+        [("bond SE0000000002", "nominal_amount", "is required")],
     ),
-    ("issue_date = 2025-04-08\n", "", [("bond SE0000000001", "issue_date", "is required")]),
+    ("issue_date = 2025-04-08\n", "", [("bond SE0000000002", "issue_date", "is required")]),
     (
         "maturity_date = 2028-09-01",
         "maturity_date = 2025-04-08",
-        [("bond SE0000000001", "maturity_date", "must be after the issue date")],
+        [("bond SE0000000002", "maturity_date", "must be after the issue date")],
     ),
     (
         'coupon_pct = "2.625"',
         'coupon_pct = "2.625"\nrating = "AAA"',
-        [("bond SE0000000001", "rating", "unknown field")],
+        [("bond SE0000000002", "rating", "unknown field")],
     ),
     (
         'file = "measurements/2023-2024.csv"',

@@ -416,7 +416,11 @@ def _kolada_param(name: str) -> Callable[[Actors, str], Outcome]:
 def import_csv(rows: list[dict[str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(
-        out, fieldnames=["loan", "indicator", "year", "value", "estimated", "comment", "group"]
+        out,
+        fieldnames=[
+            *("loan", "indicator", "year", "value", "estimated", "comment", "group"),
+            *("n", "std_error"),
+        ],
     )
     writer.writeheader()
     for row in rows:
@@ -779,7 +783,17 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     # --- the yearly import file's columns ---
     **{
         ("import", "POST /api/imports", f"column.{c}"): _import_column(c, c in ("comment", "group"))
-        for c in ("loan", "indicator", "year", "value", "estimated", "comment", "group")
+        for c in (
+            "loan",
+            "indicator",
+            "year",
+            "value",
+            "estimated",
+            "comment",
+            "group",
+            "n",
+            "std_error",
+        )
     },
     # --- the pages' forms ---
     **{

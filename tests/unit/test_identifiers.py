@@ -281,3 +281,20 @@ def test_the_library_checker_uses_the_code_grammar(code: str, ok: bool) -> None:
     if not ok:
         assert [(p.rule, p.field) for p in problems] == [("bad-code", "code")]
         assert "2–64" in problems[0].message_sv and "2–64" in problems[0].message
+
+
+@pytest.mark.parametrize("value", ["11.1", "1.a", "17.19", "3", "16.2", "5.c"])
+def test_sdg_targets_as_the_un_numbers_them_are_accepted(value: str) -> None:
+    assert ids.sdg_target_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["18.1", "0.1", "11.", "11.01", "1.A", "11.1.1", "<b>11.1</b>", "", "x" * 10_000]
+)
+def test_anything_else_is_not_an_sdg_target_and_the_message_says_so(value: str) -> None:
+    problem = ids.sdg_target_problem(value)
+    assert problem is not None and problem.field == "sdgs"
+    assert "FN:s globala mål" in problem.message_sv and "Sustainable Development Goals" in (
+        problem.message_en
+    )
+    assert len(problem.message_en) < 300  # a huge value is quoted cut short

@@ -28,6 +28,7 @@ from lanportfolj.domain.categories import (
     PROGRAMME_TO_ICMA,
     label,
 )
+from lanportfolj.domain.identifiers import shown
 
 PASS = "pass"
 FAIL = "fail"
@@ -331,15 +332,15 @@ class Judgement:
     def __post_init__(self) -> None:
         if self.criterion_id not in JUDGEMENT_CRITERIA:
             raise JudgementError(
-                f"{self.criterion_id} avgörs inte genom bedömning; bara "
+                f"{shown(self.criterion_id)} avgörs inte genom bedömning; bara "
                 f"{', '.join(JUDGEMENT_CRITERIA)} gör det.",
-                f"{self.criterion_id} is not decided by judgement; only "
+                f"{shown(self.criterion_id)} is not decided by judgement; only "
                 f"{', '.join(JUDGEMENT_CRITERIA)} are.",
             )
         if self.result not in (PASS, FAIL):
             raise JudgementError(
-                f"En bedömning är 'pass' eller 'fail', inte '{self.result}'.",
-                f"A judgement is 'pass' or 'fail', not '{self.result}'.",
+                f"En bedömning är 'pass' eller 'fail', inte '{shown(self.result)}'.",
+                f"A judgement is 'pass' or 'fail', not '{shown(self.result)}'.",
             )
         if not self.rationale.strip():
             raise JudgementError(

@@ -199,6 +199,26 @@ def isin_check_digit(first_eleven: str) -> int:
     return (10 - total % 10) % 10
 
 
+#: A UN Sustainable Development Goal (1–17), or one of its targets: ``11.1``, ``1.a``, ``17.19``.
+SDG_TARGET_PATTERN = r"^(1[0-7]|[1-9])(\.([1-9][0-9]?|[a-z]))?$"
+_SDG_TARGET = re.compile(SDG_TARGET_PATTERN)
+
+
+def sdg_target_problem(value: str, field: str = "sdgs") -> Problem | None:
+    """An SDG goal or target as the UN numbers it: the goal 1–17, then ``.`` and a number or a letter."""
+    if _SDG_TARGET.fullmatch(value or ""):
+        return None
+    return Problem(
+        field,
+        value,
+        "bad-sdg-target",
+        f"{field}: '{shown(value)}' är inget av FN:s globala mål eller delmål; skriv målet (1–17) "
+        "och delmålet, t.ex. 11.1 eller 1.a.",
+        f"{field}: '{shown(value)}' is not one of the UN's Sustainable Development Goals or targets; "
+        "write the goal (1–17) and the target, e.g. 11.1 or 1.a.",
+    )
+
+
 def isin_problem(value: str, field: str = "isin") -> Problem | None:
     """An ISIN: two letters (the country), nine letters or digits, a Luhn check digit."""
     if not _ISIN.fullmatch(value or ""):

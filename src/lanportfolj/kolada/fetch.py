@@ -32,7 +32,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
-from lanportfolj.domain.identifiers import Problem, year_span_problem
+from lanportfolj.domain.identifiers import Problem, shown, year_span_problem
 from lanportfolj.ingest.inert import inert_text
 from lanportfolj.kolada.client import (
     SOURCE_LINE,
@@ -114,7 +114,9 @@ class CompareChoice:
         # the codes become part of Kolada's URL path: only ids such as 0126 or G33998 may pass
         bad = [c for c in codes if not c.isascii() or not c.isalnum()]
         if bad:
-            raise ValueError(f"municipality codes look like 0126, not {bad[0]!r}")
+            raise ValueError(
+                f"compare: 'similar' or municipality codes such as 0126, not {shown(bad[0])!r}"
+            )
         return cls(codes=codes)
 
     def text(self) -> str:

@@ -113,11 +113,15 @@ _REFERENCE = re.compile(r"^SH-(\d{4})-(\d{3,6})$")
 class ApplicationError(ValueError):
     """A request about an application that cannot be carried out; the reason in Swedish and English."""
 
-    def __init__(self, message_sv: str, message_en: str, *, code: str = "invalid") -> None:
+    def __init__(
+        self, message_sv: str, message_en: str, *, code: str = "invalid", field: str | None = None
+    ) -> None:
         super().__init__(message_en)
         self.message_sv = message_sv
         self.message_en = message_en
         self.code = code
+        #: the request field the reason is about (the API names it), when there is one
+        self.field = field
 
     def message(self, lang: str) -> str:
         """The reason in ``lang`` (``sv`` or ``en``)."""
@@ -337,7 +341,12 @@ def _parse_value(name: str, raw: Any, errors: list[FieldError]) -> tuple[bool, A
             return False, None
         return True, list(dict.fromkeys(values))
     if name == "sdgs":
-        return True, list(dict.fromkeys(_strings(raw)))
+        values = list(dict.fromkeys(v.strip() for v in _strings(raw)))
+        problems = [p for p in (ids.sdg_target_problem(v, name) for v in values) if p]
+        if problems:
+            errors.append(_err(name, problems[0].message_sv, problems[0].message_en))
+            return False, None
+        return True, values
     if name == "planned_sample_per_arm":
         if _blank(raw):
             return True, None
@@ -1107,7 +1116,10 @@ def record_judgement(
             criterion_id=criterion_id, result=result, rationale=rationale, by=actor
         )
     except eligibility.JudgementError as exc:
-        raise ApplicationError(exc.message_sv, exc.message_en, code="invalid_judgement") from None
+        field = "criterion" if criterion_id not in eligibility.JUDGEMENT_CRITERIA else "result"
+        raise ApplicationError(
+            exc.message_sv, exc.message_en, code="invalid_judgement", field=field
+        ) from None
     row = Judgement(
         loan_id=loan.id or 0,
         criterion_id=criterion_id,
@@ -1167,15 +1179,18 @@ def record_decision(
     _limit_text("rationale", rationale)
     if kind not in DECISION_KINDS:
         raise ApplicationError(
-            f"Beslutet gäller kommittén (committee) eller kreditprövningen (credit), inte '{kind}'.",
-            f"A decision is the committee's or the credit decision, not '{kind}'.",
+            f"Beslutet gäller kommittén (committee) eller kreditprövningen (credit), inte "
+            f"'{ids.shown(kind)}'.",
+            f"A decision is the committee's or the credit decision, not '{ids.shown(kind)}'.",
             code="invalid_decision",
+            field="kind",
         )
     if outcome not in DECISION_OUTCOMES:
         raise ApplicationError(
-            f"Ett beslut är 'approved' eller 'rejected', inte '{outcome}'.",
-            f"A decision is 'approved' or 'rejected', not '{outcome}'.",
+            f"Ett beslut är 'approved' eller 'rejected', inte '{ids.shown(outcome)}'.",
+            f"A decision is 'approved' or 'rejected', not '{ids.shown(outcome)}'.",
             code="invalid_decision",
+            field="outcome",
         )
     if not rationale.strip():
         raise ApplicationError(
@@ -1247,7 +1262,10 @@ def transition(
     before = loan.status
     if to not in TRANSITIONS:
         raise ApplicationError(
-            f"Okänd status '{to}'.", f"Unknown status '{to}'.", code="unknown_status"
+            f"Okänd status '{ids.shown(to)}'.",
+            f"Unknown status '{ids.shown(to)}'.",
+            code="unknown_status",
+            field="to",
         )
     if to not in TRANSITIONS.get(before, ()):
         allowed = TRANSITIONS.get(before, ())

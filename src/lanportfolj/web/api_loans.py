@@ -317,7 +317,12 @@ def _refused(exc: apps.ApplicationError) -> HTTPException:
     return HTTPException(
         status_code=status,
         detail=exc.message(get_language()),
-        extra={"code": exc.code, "message_sv": exc.message_sv, "message_en": exc.message_en},
+        extra={
+            "code": exc.code,
+            **({"field": exc.field} if exc.field else {}),
+            "message_sv": exc.message_sv,
+            "message_en": exc.message_en,
+        },
     )
 
 

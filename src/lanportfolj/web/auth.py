@@ -398,13 +398,22 @@ def _adding_cookie(send: Send, header: str) -> Send:
 # --- flash messages ---------------------------------------------------------------------------------
 
 FLASH_KEY = "_flash"
+#: A flash message's longest text, and how many wait at once. Messages echo what was sent (a refused
+#: criterion, a status), and the flash travels in a cookie: a 100 kB value once made it dozens of
+#: chunks, which Litestar joins in name order (``-10`` before ``-2``), so every later request of that
+#: user failed until the cookie expired. Capped, the cookie stays a few kB.
+FLASH_MAX_CHARS = 500
+FLASH_MAX_MESSAGES = 3
 
 
 def flash(request: Request[Any, Any, Any], message: str, category: str = "info") -> None:
-    """A message shown once on the next page (already translated; ``category`` is info or error)."""
+    """A message shown once on the next page (already translated; ``category`` is info or error),
+    shortened to :data:`FLASH_MAX_CHARS`; only the last :data:`FLASH_MAX_MESSAGES` are kept."""
+    if len(message) > FLASH_MAX_CHARS:
+        message = message[: FLASH_MAX_CHARS - 1] + "…"
     messages = list(request.session.get(FLASH_KEY, [])) if request.session else []
     messages.append({"message": message, "category": category})
-    request.session[FLASH_KEY] = messages
+    request.session[FLASH_KEY] = messages[-FLASH_MAX_MESSAGES:]
 
 
 def pop_flashes(request: Request[Any, Any, Any] | None) -> list[dict[str, str]]:

@@ -68,7 +68,10 @@ def _respond(
 
 
 def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    extra = exc.extra if isinstance(exc, ValidationException) else None
+    # a refusal's own structured reason (its code, the field it is about, both languages) reaches the
+    # client; nothing extra ever does for a server error
+    refusal = exc.status_code < 500 and isinstance(exc.extra, dict)
+    extra = exc.extra if isinstance(exc, ValidationException) or refusal else None
     detail = exc.detail if exc.status_code < 500 else ""
     detail = FRIENDLIER.get(detail, detail)
     if detail in (TITLES.get(exc.status_code), HTTPStatus(exc.status_code).phrase):

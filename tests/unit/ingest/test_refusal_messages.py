@@ -59,12 +59,13 @@ def test_a_workbook_with_no_rows_is_an_empty_file_named_by_its_file(analyst: Ing
     ]
 
 
-def test_a_zip_bomb_says_how_large_it_would_unpack(analyst: IngestContext) -> None:
+def test_a_zip_bomb_says_how_large_it_may_unpack(analyst: IngestContext) -> None:
     name = "bad_zip-bomb.xlsx"
     [issue] = parse_file(name, (FIXTURES / name).read_bytes(), analyst).issues
-    assert (issue.code, issue.file, issue.message_en) == (
+    assert (issue.code, issue.file, issue.message_sv, issue.message_en) == (
         "zip-bomb",
         name,
-        "The XLSX file unpacks to 64.0 MB (ratio 1028); that does not look like an ordinary "
-        "spreadsheet and it is not read.",
+        f"XLSX-filen {name} packas upp till mer än 50 MB; högst 50 MB tillåts. Filen läses inte.",
+        f"The XLSX file {name} unpacks to more than 50 MB; at most 50 MB is allowed. "
+        "The file is not read.",
     )

@@ -64,6 +64,8 @@ def test_a_value_reported_as_estimated_is_prefilled_with_the_word_for_yes(
         "ja",
         None,
         None,
+        None,  # n: the count behind the value, when the borrower has one
+        None,  # std_error
         LONG_NAME,
         "%",
         61.5,
@@ -131,8 +133,10 @@ def test_columns_are_wide_enough_and_the_protection_still_lets_the_borrower_sort
         5: 12 + pad,
         6: 24 + pad,
         7: 24 + pad,
-        8: 40 + pad,
-        **{column: 14 + pad for column in range(9, 16)},
+        8: 24 + pad,
+        9: 24 + pad,
+        10: 40 + pad,
+        **{column: 14 + pad for column in range(11, 18)},
     }
     protection = workbook["Data"].protection
     # in the file, False means "allowed despite the protection"
@@ -155,7 +159,7 @@ def test_the_prefilled_estimated_word_can_be_changed_and_empty_context_cells_are
     workbook: openpyxl.Workbook,
 ) -> None:
     sheet = workbook["Data"]
-    estimated, no_previous_year, no_previous_value = sheet["E2"], sheet["N2"], sheet["O2"]
+    estimated, no_previous_year, no_previous_value = sheet["E2"], sheet["P2"], sheet["Q2"]
     assert (estimated.value, estimated.fill.fgColor.rgb, estimated.protection.locked) == (
         "ja",
         "FFFFF9DB",
