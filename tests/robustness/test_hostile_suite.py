@@ -44,7 +44,9 @@ from lanportfolj.services import users
 from lanportfolj.web import access
 from lanportfolj.web.app import create_app
 
-pytestmark = pytest.mark.integration
+# about two minutes of hundreds of hostile requests: run once, on SQLite, in the slow step (what it guards is
+# what pages and files make of stored text, not the database)
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def hostile_settings(demo_settings: Settings) -> Settings:
