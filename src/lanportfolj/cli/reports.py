@@ -123,7 +123,8 @@ def _write(
             out.mkdir(parents=True, exist_ok=True)
             for fmt in wanted:
                 path = out / f"{bond.isin}-{when.isoformat()}.{fmt}"
-                path.write_bytes(reports.render(data, fmt=fmt, lang=lang))
+                # a file opened from disk: plotly.js inlined, no site links
+                path.write_bytes(reports.render(data, fmt=fmt, lang=lang, plotly_js="inline"))
                 written.append(path)
                 steps.step(f"wrote {fmt}")
         except ReportError as exc:
