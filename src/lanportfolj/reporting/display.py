@@ -130,4 +130,3 @@ def million_unit(currency: str, lang: str) -> str:
     if lang == "sv":
         return "mnkr" if currency == "SEK" else f"mn{NBSP}{currency}"
     return f"{currency}{NBSP}m"
-

@@ -119,11 +119,11 @@ UI: Final[dict[str, dict[str, str]]] = {
         "sv": "Senaste rapporterade år per indikator. Hela projekten = projektens samlade värde; "
         "tillskrivet obligationen = långivarens andel av varje projekt gånger obligationens andel "
         "av poolen. Kvoter visas som poolat värde (Σ täljare ÷ Σ nämnare); icke-additiva "
-        "indikatorer visas bara per projekt.",
+        "indikatorer visas bara per projekt. * = uppskattat värde.",
         "en": "Latest reported year per indicator. Whole projects = the projects' combined value; "
         "attributed to the bond = the lender's share of each project times the bond's share of "
         "the pool. Ratios are shown as the pooled value (Σ numerator ÷ Σ denominator); "
-        "non-additive indicators are shown per project only.",
+        "non-additive indicators are shown per project only. * = estimated value.",
     },
     "col_indicator": {"sv": "Indikator", "en": "Indicator"},
     "col_year": {"sv": "År", "en": "Year"},
@@ -135,7 +135,10 @@ UI: Final[dict[str, dict[str, str]]] = {
         "sv": "Visa värden per lån ({rows} rader) och diagram per lån",
         "en": "Show the values per loan ({rows} rows) and the charts per loan",
     },
-    "loans_details": {"sv": "Visa lånen i poolen ({rows})", "en": "Show the loans in the pool ({rows})"},
+    "loans_details": {
+        "sv": "Visa lånen i poolen ({rows})",
+        "en": "Show the loans in the pool ({rows})",
+    },
     "values_details": {"sv": "Visa värden per år", "en": "Show the values by year"},
     "charts_details": {
         "sv": "Visa diagram för övriga indikatorer ({rows})",
@@ -294,6 +297,8 @@ def format_cell(
         return display.count(value, lang)
     if kind == "list":
         return ", ".join(str(item) for item in value)
+    if kind == "date":
+        return str(value)[:10]
     key = column.key
     if key == "programme_category":
         return label(PROGRAMME_CATEGORIES, value, lang)
@@ -315,9 +320,8 @@ def _header(column: Column, lang: str, currency: str) -> str:
     if column.kind == "money":
         text = column.label(lang, currency)
         unit = display.million_unit(currency, lang)
-        return text.replace(f"({currency})", f"({unit})").replace("(SEK)", "(mnkr)" if lang == "sv" else "(SEK m)")
-    if column.kind == "percent":
-        return column.label(lang, currency)
+        sek = display.million_unit("SEK", lang)
+        return text.replace(f"({currency})", f"({unit})").replace("(SEK)", f"({sek})")
     return column.label(lang, currency)
 
 
@@ -355,7 +359,11 @@ def _table(
             [
                 (
                     format_cell(
-                        row.get(c.key), c, lang, unit=units.get(row.get("indicator") or ""), names=names
+                        row.get(c.key),
+                        c,
+                        lang,
+                        unit=units.get(row.get("indicator") or ""),
+                        names=names,
                     ),
                     n,
                 )
@@ -415,7 +423,6 @@ def _figures_table(
         (UI["col_whole"][lang], True),
         (UI["col_bond"][lang], True),
     ]
-    rows: list[list[tuple[str, bool]]] = []
     groups: list[tuple[str, list[list[tuple[str, bool]]]]] = []
     current = None
     for figure in figures:
@@ -440,7 +447,7 @@ def _figures_table(
                 (bond, True),
             ]
         )
-    return {"id": ident, "title": title, "headers": headers, "groups": groups, "rows": rows}
+    return {"id": ident, "title": title, "headers": headers, "groups": groups}
 
 
 def _publication(data: dict[str, Any]) -> dict[str, Any]:
@@ -667,7 +674,7 @@ def render_html(
     title = ui["report"]
     if status == "revised":
         title = f"{ui['revised_title']}: {title}"
-    status_text = ui[f"status_{status}"] if f"status_{status}" in ui else status
+    status_text = ui.get(f"status_{status}", status)
     if publication.get("published_at"):
         status_text += ", " + ui["published_on"].format(at=publication["published_at"][:10])
     if publication["version"] > 1:
@@ -690,8 +697,13 @@ def render_html(
         *([(ui["review_scope"], header["review_scope"])] if header.get("review_scope") else []),
     ]
     if currency != "SEK":
-        facts.append((ui["fx"], f"1 {data['fx']['currency']} = {data['fx']['sek_per_unit']} SEK "
-                      f"({data['fx']['as_of']}, {data['fx']['source']})"))
+        facts.append(
+            (
+                ui["fx"],
+                f"1 {data['fx']['currency']} = {data['fx']['sek_per_unit']} SEK "
+                f"({data['fx']['as_of']}, {data['fx']['source']})",
+            )
+        )
     previous = publication.get("previous")
     if publication.get("revises"):
         revises = publication["revises"]
@@ -705,9 +717,7 @@ def render_html(
     else:
         changes_intro = ""
     links = page_links(data) if with_links else {}
-    downloads = [
-        (DOWNLOADS[fmt], links[fmt]) for fmt in DOWNLOADS if fmt in links
-    ]
+    downloads = [(DOWNLOADS[fmt], links[fmt]) for fmt in DOWNLOADS if fmt in links]
     toc = [
         ("summary", ui["summary"]),
         ("allocation", ui["allocation"]),

@@ -32,9 +32,7 @@ def upgrade() -> None:
                 sa.Column(name, sa.String(length=length), nullable=False, server_default="")
             )
     with op.batch_alter_table("report", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("version", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
         batch_op.drop_constraint("uq_report_bond_date", type_="unique")
         batch_op.create_unique_constraint(
             "uq_report_bond_date_version", ["bond_id", "reporting_date", "version"]
