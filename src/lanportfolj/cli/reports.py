@@ -161,7 +161,7 @@ def _publish(
             ):
                 fail("Not published.")
             with _progress(2, quiet=False) as steps:
-                report = reports.publish_report(
+                report, frozen = reports.publish_report_with_data(
                     session=session,
                     bond=bond,
                     report_date=when,
@@ -177,9 +177,10 @@ def _publish(
         f"published {bond.isin} {when.isoformat()} sha256 {report.sha256}", highlight=False
     )
     # the web page is rendered now, once for every worker, so its first reader does not wait for it
-    # (seconds at national scale); a failure here only means that first request renders instead
+    # (seconds at national scale), from the report's own dict rather than by parsing its frozen JSON
+    # back; a failure here only means that first request renders instead
     with _progress(1, quiet=False) as steps:
         steps.step("rendering the report page")
-        from lanportfolj.web.reports import prerender  # the web stack, only when publishing
+        from lanportfolj.web.reports import prerender_from  # the web stack, only when publishing
 
-        prerender(engine, settings, report.id)
+        prerender_from(settings, report.sha256 or "", frozen)
