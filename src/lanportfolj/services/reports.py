@@ -31,9 +31,9 @@ from typing import Any, Final
 import msgspec
 import polars as pl
 from sqlalchemy import BigInteger, Integer, String, cast, func, or_, text, type_coerce
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import defer, object_session
 from sqlmodel import Session, col, select
 
