@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from lanportfolj.cli import app
 from lanportfolj.cli.common import EXIT_USAGE, console, err_console, fail, migrated_engine, state
 from lanportfolj.db import session_scope
-from lanportfolj.models import SocialBond
-from lanportfolj.services import reports
+from lanportfolj.models import Report, SocialBond
+from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 
 
@@ -106,9 +107,11 @@ def _write(
         bond = _bond(session, isin, msg_lang)
         try:
             when = reports.parse_report_date(raw_date)
-            data = reports.load_published(session, bond, when)
-            status = "published"
-            if data is None:
+            published = reports.published_report(session, bond, when)
+            if published is not None:
+                written = _write_published(settings, published, bond.isin, when, wanted, out, lang)
+                status = "published"
+            else:
                 status = "draft"
                 fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
                 data = reports.draft_report(
@@ -119,18 +122,58 @@ def _write(
                     lang=msg_lang,
                     lookback_months=settings.lookback_months,
                 )
-            steps.step("computed")
-            out.mkdir(parents=True, exist_ok=True)
-            for fmt in wanted:
-                path = out / f"{bond.isin}-{when.isoformat()}.{fmt}"
-                path.write_bytes(reports.render(data, fmt=fmt, lang=lang))
-                written.append(path)
-                steps.step(f"wrote {fmt}")
+                steps.step("computed")
+                out.mkdir(parents=True, exist_ok=True)
+                for fmt in wanted:
+                    path = out / f"{bond.isin}-{when.isoformat()}.{fmt}"
+                    path.write_bytes(reports.render(data, fmt=fmt, lang=lang))
+                    written.append(path)
+                    steps.step(f"wrote {fmt}")
         except ReportError as exc:
             fail(exc.message(msg_lang))
     err_console.print(f"{bond.isin} {when.isoformat()}: {status}", highlight=False)
     for path in written:
         console.print(str(path), highlight=False, soft_wrap=True)
+
+
+def _write_published(
+    settings: Any,
+    report: Report,
+    isin: str,
+    when: date,
+    wanted: list[str],
+    out: Path,
+    lang: str | None,
+) -> list[Path]:
+    """Write a published report's files: the JSON is its frozen bytes as they are (checked against
+    the SHA-256); the HTML and XLSX are the renderings the web serves (``services.rendered_reports``:
+    made once, from the frozen JSON parsed at most once here, and kept for every process)."""
+    payload = reports.frozen_bytes(report)
+    assert report.sha256 is not None  # frozen_bytes checked it
+    parsed: dict[str, Any] = {}
+
+    def data() -> dict[str, Any]:
+        if not parsed:
+            parsed.update(reports.parse_frozen(payload))
+        return parsed
+
+    report_lang = lang or reports.frozen_lang(payload)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in wanted:
+        path = out / f"{isin}-{when.isoformat()}.{fmt}"
+        if fmt == "json":
+            content = payload
+        else:
+            try:
+                content = rendered_reports.rendered_from(
+                    settings, report.sha256, fmt, report_lang, data
+                )
+            except OSError:  # the renderings' folder cannot be written: render here only
+                content = reports.render(data(), fmt=fmt, lang=report_lang)
+        path.write_bytes(content)
+        written.append(path)
+    return written
 
 
 def _publish(

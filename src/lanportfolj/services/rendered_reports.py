@@ -74,14 +74,15 @@ def rendered(
 
 
 def rendered_from(
-    settings: Settings, sha256: str, fmt: str, lang: str, data: dict[str, Any]
+    settings: Settings, sha256: str, fmt: str, lang: str, data: Callable[[], dict[str, Any]]
 ) -> bytes:
-    """``rendered``, made (when its file is missing) from ``data``, the published report's dict as it
-    reads back from its frozen JSON (``reporting.model.as_frozen``, what ``publish_report_with_data``
-    returns): the same bytes, without parsing the frozen JSON."""
+    """``rendered``, made (when its file is missing) from ``data()``, the published report's dict as
+    it reads back from its frozen JSON: parsed once by the caller for several renderings, or
+    ``reporting.model.as_frozen``'s (what ``publish_report_with_data`` returns), which gives the
+    same bytes without parsing the frozen JSON at all."""
     return _kept(
         _path(settings, _checked(sha256), fmt, lang),
-        lambda: reports.render(data, fmt=fmt, lang=lang),
+        lambda: reports.render(data(), fmt=fmt, lang=lang),
     )
 
 

@@ -68,6 +68,8 @@ __all__ = [
     "ReportError",
     "build_inputs",
     "draft_report",
+    "frozen_bytes",
+    "frozen_lang",
     "get_bond",
     "load_published",
     "make_fx",
@@ -1094,6 +1096,20 @@ def load_published(session: Session, bond: SocialBond, report_date: date) -> dic
     if report is None:
         return None
     return parse_frozen(frozen_bytes(report))
+
+
+class _Methodology(msgspec.Struct):
+    lang: str
+
+
+class _LangOnly(msgspec.Struct):
+    methodology: _Methodology
+
+
+def frozen_lang(payload: bytes) -> str:
+    """The language a frozen report was published in (``methodology.lang``), read without making
+    Python objects of the rest of its JSON."""
+    return _lang(msgspec.json.decode(payload, type=_LangOnly).methodology.lang)
 
 
 def parse_frozen(payload: bytes) -> dict[str, Any]:

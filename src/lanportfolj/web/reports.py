@@ -142,7 +142,7 @@ def _made(
             settings, sha256, fmt, lang, "file", lambda: _standalone(frozen(), lang)
         )
     elif data is not None:
-        content = rendered_reports.rendered_from(settings, sha256, fmt, lang, data)
+        content = rendered_reports.rendered_from(settings, sha256, fmt, lang, lambda: data)
     else:
         content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
     if fmt != "html":
