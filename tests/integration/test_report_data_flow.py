@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from lanportfolj.cli import app
 from lanportfolj.db import session_scope
 from lanportfolj.models import SocialBond
+from lanportfolj.reporting.model import as_frozen
 from lanportfolj.reporting.script_json import DRAW_ON_DEMAND, FIGURE_CALL, script_hash
 from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.evaluation import comparison_chart_html
@@ -62,6 +63,25 @@ def test_the_page_a_publish_renders_is_the_page_of_its_frozen_json(demo_engine) 
         # the demo has comparison charts, whose line order comes from a dict's keys: the frozen
         # JSON sorts them, the dict a report is computed as does not
         assert "chart-comparison-" in page
+
+
+def test_a_page_from_as_frozen_is_the_page_of_the_json_whatever_order_the_dict_was_built_in(
+    demo_engine,
+) -> None:
+    with Session(demo_engine) as db:
+        data = reports.draft_report(session=db, bond=_bond(db), report_date=DAY)
+    # a comparison unit whose name sorts before the intervention's ("Angered" < "Intervention"):
+    # the computed dict has the intervention first, the frozen JSON (sorted keys) the unit first
+    for lang in ("sv", "en"):
+        for loan in data["impact"]["comparison"][lang]:
+            for item in loan["indicators"]:
+                values = item["series"]["values"]
+                item["series"]["values"] = dict(reversed(list(values.items())))
+    frozen = json.loads(reports.render(data, fmt="json"))
+    for lang in ("sv", "en"):
+        from_json = reports.render(frozen, fmt="html", lang=lang)
+        assert reports.render(as_frozen(data), fmt="html", lang=lang) == from_json
+        assert reports.render(data, fmt="html", lang=lang) != from_json  # the order does matter
 
 
 def test_the_frozen_json_is_stored_and_read_as_the_same_bytes(demo_engine) -> None:
