@@ -306,7 +306,10 @@ class KoladaClient:
                 status = response.status_code
                 if status == 200:
                     return response.text
-                detail = (f"Kolada svarade med fel {status}", f"Kolada answered with error {status}")
+                detail = (
+                    f"Kolada svarade med fel {status}",
+                    f"Kolada answered with error {status}",
+                )
                 if status != 429 and status < 500:
                     raise KoladaError(
                         issue(
