@@ -96,7 +96,7 @@ def value_warnings(
     for record in frame.filter(pl.col("ambiguous") | pl.col("far")).iter_rows(named=True):
         code = record["indicator_code"]
         name_sv, name_en = names.get(code, (code, code))
-        value = Decimal(record["value_text"])
+        value = Decimal(record["value_text"]).normalize()
         prev = None if record["prev_value"] is None else Decimal(record["prev_value"])
         common = {
             "row": record[_ROW],
