@@ -69,6 +69,10 @@ class Change:
             "old_version": self.old_version,
             "comment": self.comment,
             "old_comment": self.old_comment,
+            # a restatement of the comment alone: the value stays as it was
+            "comment_only": self.kind == "restate"
+            and self.old_value == self.value
+            and self.comment != self.old_comment,
         }
 
 
@@ -155,6 +159,8 @@ class ImportResult:
     duplicate_of: int | None = None
     #: What each accepted row does, as a frame; :attr:`changes` turns it into objects on demand.
     plan: Plan | None = field(default=None, repr=False, compare=False)
+    #: Nothing was stored because a warning asks for confirmation and none was given.
+    unconfirmed: bool = False
     #: Indicator code → (Swedish, English) name, for the preview and the CLI.
     indicator_names: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
@@ -197,6 +203,10 @@ class ImportResult:
             else None,
         }
         data["needs_confirmation"] = self.needs_confirmation
+        data["unconfirmed"] = self.unconfirmed
+        data["warnings"] = [
+            issue.to_dict(lang) for issue in self.errors if issue.severity != "error"
+        ]
         if with_changes:
             data["changes"] = [
                 {**c.to_dict(), "indicator_name": self.indicator_name(c.indicator, lang)}
@@ -496,8 +506,12 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
     recorded_at: Any = None,
     history: bool = False,
+    confirmed: bool = True,
 ) -> ImportResult:
     """Check ``data`` and, unless rejected or a dry run, store it in ``session``.
+
+    ``confirmed=False`` (the web page before its box is ticked) stores nothing when a warning asks for
+    confirmation (a value far off last year's): the result is then a dry run with ``unconfirmed`` set.
 
     The caller owns the transaction (``session_scope``): everything this adds commits or rolls back together.
     A rejected file writes nothing. A file whose rows are all already stored writes nothing either.
@@ -580,6 +594,10 @@ def import_file(
     result.inserted = plan.count("insert")
     result.restated = plan.count("restate")
     result.unchanged = plan.count("unchanged")
+    if not dry_run and not confirmed and result.needs_confirmation:
+        result.dry_run = True
+        result.unconfirmed = True
+        return result
     if dry_run or result.nothing_changed:
         return result
 
