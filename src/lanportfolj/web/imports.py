@@ -447,7 +447,7 @@ def api_import(
     user: CurrentUser,
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
-    """Import a CSV or XLSX file (multipart field ``file``; ``dry_run=true`` only checks).
+    """Import a CSV, XLSX, XLS or ODS file (multipart field ``file``; ``dry_run=true`` only checks).
 
     200 with the summary (``accepted``, ``rows``, ``inserted``, ``restated``, ``unchanged``, ``changes``)
     when accepted; 422 with every problem in ``errors`` (row, column, code, value, message) when not.
