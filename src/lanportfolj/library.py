@@ -183,9 +183,9 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "latest-not-additive": (
         "Värden i enheten '{value}' (ett medelvärde, pris eller index) kan inte läggas ihop "
-        "mellan projekt; använd aggregation = \"none\" (visas per projekt).",
+        'mellan projekt; använd aggregation = "none" (visas per projekt).',
         "Values in unit '{value}' (an average, a price or an index) cannot be added across "
-        "projects; use aggregation = \"none\" (shown per project).",
+        'projects; use aggregation = "none" (shown per project).',
     ),
     "context-not-poolable": (
         "context = true är till för en befolkning som används som nämnare: ett antal med "
@@ -195,7 +195,6 @@ RULES: dict[str, tuple[str, str]] = {
         "or latest. Here aggregation is '{value}' and the unit {other}, which cannot be added; "
         "remove context.",
     ),
-
     "sum-not-additive": (
         "Värden i enheten '{value}' får inte summeras över år; använd latest, ratio eller none.",
         "Values in unit '{value}' must not be summed over years; use latest, ratio or none.",
