@@ -170,9 +170,7 @@ def _visible_submission(db: Session, user: CurrentUser, submission_id: int) -> S
     return submission
 
 
-def submission_rows(
-    db: Session, submission_id: int, lang: str = "en"
-) -> list[dict[str, Any]]:
+def submission_rows(db: Session, submission_id: int, lang: str = "en") -> list[dict[str, Any]]:
     """The values a submission stored, each with the version it replaced (for restatements)."""
     stmt = (
         select(
