@@ -16,6 +16,8 @@ answers it with a 503.
 from __future__ import annotations
 
 import os
+import re
+from datetime import date
 from pathlib import Path
 from typing import Final
 
@@ -97,11 +99,28 @@ def _escape(text: str) -> str:
     )
 
 
-def html_to_pdf(html: str, *, title: str = "") -> bytes:
-    """The HTML document ``html`` printed to PDF bytes (A4 landscape, page numbers in the footer).
+_PDF_DATE: Final = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")
+
+
+def dated(pdf: bytes, day: date) -> bytes:
+    """``pdf`` with its creation and modification dates set to ``day`` (midnight): Chromium stamps
+    the time of printing, which would make every rendering of the same report different bytes.
+    The date keeps its length, so the file's cross-reference offsets stay right."""
+    stamp = day.strftime("%Y%m%d").encode() + b"000000"
+    return _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (D:" + stamp, pdf)
+
+
+def html_to_pdf(html: str, *, title: str = "", day: date | None = None) -> bytes:
+    """The HTML document ``html`` printed to PDF bytes (A4 landscape, page numbers in the footer),
+    dated ``day`` when given (see :func:`dated`).
 
     Raises :class:`PdfUnavailable` when Chromium cannot be started.
     """
+    content = _print(html, title)
+    return dated(content, day) if day is not None else content
+
+
+def _print(html: str, title: str) -> bytes:
     executable = chromium_path()
     if not Path(executable).exists():
         raise PdfUnavailable(f"{executable} does not exist")

@@ -1150,6 +1150,6 @@ def render(
         )
         if fmt == "pdf":
             title = f"{data['bond']['name']} – {data['bond']['isin']} – {data['report_date']}"
-            return html_to_pdf(page, title=title)
+            return html_to_pdf(page, title=title, day=date.fromisoformat(data["report_date"]))
         return page.encode("utf-8")
     raise ReportError("bad_format", f"Okänt format: {fmt}", f"Unknown format: {fmt}")
