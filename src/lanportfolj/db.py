@@ -171,6 +171,26 @@ def bulk_insert_columns(
     return count
 
 
+def advance_id_sequences(session: Session, models: Iterable[Any]) -> None:
+    """After inserting rows with explicit ids: move each table's id sequence past its largest id.
+
+    PostgreSQL's serial columns take the next id from a sequence that explicit ids do not advance, so the
+    next ordinary insert (an import's submission after ``demo synth``) would collide with a row already
+    there. SQLite picks ``max(id) + 1`` itself: nothing to do.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    for model in models:
+        table = model.__table__.name
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
+            f"FROM {quote(table)}",
+            (quote(table),),
+        )
+
+
 def _insert_statement(session: Session, model: Any, names: list[str]) -> tuple[str, list[Any]]:
     """The INSERT for ``names`` in the driver's parameter style, and each column's bind processor."""
     table = model.__table__
