@@ -41,7 +41,12 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    # cached pages learn of this engine's commits without a query (issue 15)
+    from lanportfolj.shared_generation import watch
+
+    watch(engine, recheck=settings.page_cache_recheck_seconds)
+    return engine
 
 
 @contextmanager
