@@ -437,7 +437,7 @@ def read_portfolio(
 
         own: dict[str, IndicatorDef] = {}
         for j, raw_ind in enumerate(ln.get("own_indicator", []), start=1):
-            ind, problems = parse_indicator(raw_ind, file=str(toml_path))
+            ind, problems = parse_indicator(raw_ind, file=str(toml_path), own=True)
             for p in problems:
                 chk.add(f"{rec} own_indicator #{j}", p.field or "", p.message)
             if ind is not None:

@@ -322,6 +322,7 @@ def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
             col(IndicatorDefinition.aggregation),
             col(IndicatorDefinition.numerator),
             col(IndicatorDefinition.denominator),
+            col(IndicatorDefinition.context),
         )
         .where(
             or_(
@@ -344,6 +345,7 @@ def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
             "aggregation",
             "numerator",
             "denominator",
+            "context",
         ],
         orient="row",
     )
