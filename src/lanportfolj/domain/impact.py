@@ -81,7 +81,8 @@ class Impact:
     #: the yearly values by series number: sid, year, value, numerator, denominator, estimated,
     #: restated, attributed (sorted by sid and year)
     yearly: pl.DataFrame
-    #: loan × indicator: baseline, latest, target, change, on track, attributed latest value
+    #: loan × indicator: baseline, latest, target, expected at approval (ex ante), change, on track,
+    #: attributed latest value
     per_loan: pl.DataFrame
     #: programme category × indicator × year, for sum, latest and ratio indicators
     by_category: pl.DataFrame
@@ -343,6 +344,11 @@ def assess_impact(
             pl.col("target_value").cast(VALUE),
             pl.col("target_year").cast(pl.Int64),
             pl.col("data_source").cast(pl.String),
+            (
+                pl.col("expected_value").cast(VALUE)
+                if "expected_value" in loan_indicators.columns
+                else pl.lit(None, VALUE).alias("expected_value")
+            ),
         )
         .join(
             definitions.select(
@@ -764,6 +770,7 @@ def _per_loan(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
         "latest_value",
         "target_value",
         "target_year",
+        "expected_value",
         "change_abs",
         "change_pct",
         "on_track",
