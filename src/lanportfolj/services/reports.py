@@ -329,6 +329,7 @@ def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
             col(IndicatorDefinition.aggregation),
             col(IndicatorDefinition.numerator),
             col(IndicatorDefinition.denominator),
+            col(IndicatorDefinition.context),
         )
         .where(
             or_(
@@ -351,6 +352,7 @@ def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
             "aggregation",
             "numerator",
             "denominator",
+            "context",
         ],
         orient="row",
     )
@@ -426,6 +428,7 @@ def _loan_indicators_ids(session: Session, bond_id: int) -> pl.DataFrame:
             _as_text(session, col(LoanIndicator.target_value)),
             col(LoanIndicator.target_year),
             col(LoanIndicator.data_source),
+            _as_text(session, col(LoanIndicator.expected_value)),
         )
         .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
@@ -444,9 +447,10 @@ def _loan_indicators_ids(session: Session, bond_id: int) -> pl.DataFrame:
             "target_value": pl.String,
             "target_year": pl.Int64,
             "data_source": pl.String,
+            "expected_value": pl.String,
         },
     )
-    return _exact(frame, ["baseline_value", "target_value"], VALUE)
+    return _exact(frame, ["baseline_value", "target_value", "expected_value"], VALUE)
 
 
 def _loan_indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
