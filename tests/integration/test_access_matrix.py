@@ -54,7 +54,7 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
     # --- the shell (issue 3) ---
     ("GET", "/health"): Rule({ANY: 200}),
     ("GET", "/"): Rule({ANY: 200}),
-    ("GET", "/static/{file_path:path}"): Rule({ANY: 200}, {"css": "/static/app.css"}),
+    ("GET", "/static/{name:str}"): Rule({ANY: 200}, {"css": "/static/app.css"}),
     ("GET", "/schema"): Rule({ANY: 200}, {"openapi": "/schema/openapi.json"}),
     ("GET", "/loans/{reference:str}"): Rule(
         {

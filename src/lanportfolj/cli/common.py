@@ -113,4 +113,12 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         table.add_column(column)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+    else:
+        # piped or captured output has no screen to fit: cutting a date to "2027-03-…" would lose it, so
+        # the table gets the width it needs (Console.print never widens beyond the console's own width)
+        from rich.measure import Measurement
+
+        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        Console(width=max(console.width, needed), no_color=console.no_color).print(table)

@@ -244,7 +244,15 @@ def _demo_kolada_line(done: list[DemoKoladaResult]) -> str:
 
 
 @demo_app.command("load")
-def demo_load(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+def demo_load(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json"),
+    site: str = typer.Option(
+        "http://127.0.0.1:8000",
+        "--site",
+        help="Where the server will answer, for the sign-in line (make run passes its HOST and PORT).",
+    ),
+) -> None:
     """Load the demo portfolio (data/demo) and the Botkyrka loans' Kolada figures (data/demo/kolada).
 
     Safe to run again: it changes nothing the second time.
@@ -269,7 +277,7 @@ def demo_load(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"))
         raise typer.Exit(EXIT_REJECTED)
     from lanportfolj.cli.users import create_demo_users
 
-    create_demo_users(ctx, quiet=as_json)
+    create_demo_users(ctx, quiet=as_json, site=site)
 
 
 @portfolio_app.command("load")
