@@ -1209,7 +1209,7 @@ def build_hostile_world(engine: Engine, new_client: Callable[[], httpx.Client]) 
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 SKIPPED_GETS = ("/static/", "/schema", "/health", "/api/")
-DOWNLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".html", "/file")
+DOWNLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".html", ".pdf", "/file")
 
 
 def get_routes(app: Any) -> list[str]:
@@ -1263,7 +1263,8 @@ def world_params(world: HostileWorld) -> dict[str, list[str]]:
 
 def draft_downloads(isin: str) -> list[str]:
     return [
-        f"/reports/{isin}/draft?date={REPORT_DATE}&format={f}" for f in ("html", "xlsx", "json")
+        f"/reports/{isin}/draft?date={REPORT_DATE}&format={f}"
+        for f in ("html", "xlsx", "json", "register-csv")
     ]
 
 

@@ -69,7 +69,9 @@ def rendered(
     rendered once into it from ``frozen()``, the report's frozen JSON (checked against the hash)."""
     return _kept(
         _path(settings, _checked(sha256), fmt, lang),
-        lambda: reports.render(reports.parse_frozen(frozen()), fmt=fmt, lang=lang),
+        lambda: reports.render(
+            reports.parse_frozen(frozen()), fmt=fmt, lang=lang, status=reports.PUBLISHED
+        ),
     )
 
 
@@ -82,7 +84,7 @@ def rendered_from(
     same bytes without parsing the frozen JSON at all."""
     return _kept(
         _path(settings, _checked(sha256), fmt, lang),
-        lambda: reports.render(data(), fmt=fmt, lang=lang),
+        lambda: reports.render(data(), fmt=fmt, lang=lang, status=reports.PUBLISHED),
     )
 
 
