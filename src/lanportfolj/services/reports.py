@@ -1162,8 +1162,8 @@ def frozen_lang(payload: bytes) -> str:
 
 
 def parse_frozen(payload: bytes) -> dict[str, Any]:
-    """A frozen report's JSON bytes as the report dict: what ``json.loads`` gives, in a third of its
-    time (msgspec's decoder: 175 MB at national scale took 9 s with ``json``)."""
+    """A frozen report's JSON bytes as the report dict: what ``json.loads`` gives, sooner (msgspec's
+    decoder: 4.7 s instead of 6.6 s for the 175 MB of the 10 000-loan report, on a loaded machine)."""
     data: dict[str, Any] = msgspec.json.decode(payload)
     return data
 
