@@ -119,6 +119,10 @@ def test_a_far_off_value_is_stored_only_once_the_borrower_confirms_it(world, nam
     stored = _confirm(client, unticked.text, name, values_checked="yes")
     assert stored.status_code in (302, 303), stored.text
     assert _submissions(engine) == before + 1
+    detail = client.get(stored.headers["location"] + "?lang=sv")
+    assert "Andel boende som känner sig trygga" in detail.text  # names, not codes
+    # the warnings kept with the submission name the column as the template's header does
+    assert "<td>värde</td>" in detail.text
     # 91,5 % from a percent cell is 91.5; the comment-only edit is a new version with the comment
     assert _current(engine, "perceived_safety_share", 2025)[0] == Decimal("91.5")
     value, comment, version = _current(engine, "dwellings_renovated", 2025)
