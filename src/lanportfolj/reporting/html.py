@@ -24,6 +24,7 @@ from plotly.offline import get_plotlyjs
 
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
 from lanportfolj.reporting import charts, display, headlines, script_json, style_hashes
+from lanportfolj.reporting import names as vocabulary
 from lanportfolj.reporting.columns import (
     ALLOCATION_BY_CATEGORY,
     ALLOCATION_BY_ICMA,
@@ -36,6 +37,7 @@ from lanportfolj.reporting.columns import (
     values_by_year,
 )
 from lanportfolj.reporting.model import FrameRows, frame_rows, value_series, value_series_rows
+from lanportfolj.reporting.register import REGISTER, REGISTER_INDICATORS
 
 _NUMERIC_KINDS: Final = ("money", "value", "percent", "share", "int", "year")
 
@@ -229,18 +231,13 @@ GLOSSARY: Final[tuple[tuple[dict[str, str], dict[str, str]], ...]] = (
     ),
 )
 
+UNIT_COUNT: Final = {"sv": "antal", "en": "count"}
+
 AGGREGATIONS: Final[dict[str, dict[str, str]]] = {
     "sum": {"sv": "summa", "en": "sum"},
     "latest": {"sv": "senaste", "en": "latest"},
     "ratio": {"sv": "kvot", "en": "ratio"},
     "none": {"sv": "ej additiv", "en": "non-additive"},
-}
-
-STATUSES: Final[dict[str, dict[str, str]]] = {
-    "active": {"sv": "aktivt", "en": "active"},
-    "approved": {"sv": "beviljat", "en": "approved"},
-    "completed": {"sv": "avslutat", "en": "completed"},
-    "repaid": {"sv": "återbetalt", "en": "repaid"},
 }
 
 #: Download labels by format, in the order they are listed (report-files adds ``pdf`` and ``csv``).
@@ -300,16 +297,12 @@ def format_cell(
     if kind == "date":
         return str(value)[:10]
     key = column.key
-    if key == "programme_category":
-        return label(PROGRAMME_CATEGORIES, value, lang)
-    if key == "icma_category":
-        return label(ICMA_CATEGORIES, value, lang)
-    if key == "funding":
-        return UI[value][lang] if value in UI else str(value)
-    if key == "aggregation":
-        return AGGREGATIONS.get(value, {}).get(lang, str(value))
-    if key == "status":
-        return STATUSES.get(value, {}).get(lang, str(value))
+    if key in vocabulary.BY_COLUMN:
+        # categories, status, funding, aggregation, scope: by name (reporting.names)
+        return vocabulary.name(vocabulary.BY_COLUMN[key], value, lang) or "–"
+    if key == "unit":
+        # the unit as a reader writes it (kr/m², per 1 000); a count is "antal" / "count"
+        return display.unit_text(value, lang) or UNIT_COUNT[lang]
     if key == "indicator" and names is not None:
         return names.get(value, str(value))
     return str(value)
@@ -463,13 +456,23 @@ def _publication(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def page_links(data: dict[str, Any]) -> dict[str, str]:
-    """The web page's links: back to the list, and the downloads of this report (or this draft)."""
+    """The web page's links: back to the list, and the downloads of this report (or this draft):
+    PDF, XLSX, JSON, the register as CSV and the HTML file (``web.reports`` serves each)."""
     isin, day = data["bond"]["isin"], data["report_date"]
     if _publication(data)["status"] == "draft":
         base = f"/reports/{isin}/draft?date={day}&format="
-        return {"back": "/reports", **{fmt: base + fmt for fmt in ("xlsx", "json", "html")}}
-    base = f"/reports/{isin}/{day}/report."
-    return {"back": "/reports", **{fmt: base + fmt for fmt in ("xlsx", "json", "html")}}
+        formats = {"pdf": "pdf", "xlsx": "xlsx", "json": "json", "csv": "register-csv"}
+        links = {key: base + fmt for key, fmt in formats.items()}
+        return {"back": "/reports", **links, "html": base + "html"}
+    base = f"/reports/{isin}/{day}/"
+    return {
+        "back": "/reports",
+        "pdf": base + "report.pdf",
+        "xlsx": base + "report.xlsx",
+        "json": base + "report.json",
+        "csv": base + "register.csv",
+        "html": base + "report.html",
+    }
 
 
 def _trajectories(
@@ -524,11 +527,14 @@ def _first_charted(
 
 
 def _plotly_script(plotly_js: str) -> Markup:
-    """The one ``<script>`` that loads plotly.js."""
+    """The one ``<script>`` that loads plotly.js, and the one that makes the figures draw when they
+    come into view (``script_json.DRAW_ON_DEMAND``: hundreds of charts at national scale)."""
+    on_demand = Markup(f"<script>{script_json.DRAW_ON_DEMAND}</script>")
     if plotly_js == "inline":
-        return Markup(f'<script type="text/javascript">{get_plotlyjs()}</script>')
+        return Markup(f'<script type="text/javascript">{get_plotlyjs()}</script>\n') + on_demand
     if plotly_js.startswith("url:"):
-        return Markup('<script src="{}"></script>').format(plotly_js.removeprefix("url:"))
+        library = Markup('<script src="{}"></script>\n').format(plotly_js.removeprefix("url:"))
+        return library + on_demand
     raise ValueError(f"plotly_js must be 'inline' or 'url:<path>', not {plotly_js!r}")
 
 
@@ -717,11 +723,16 @@ def render_html(
     else:
         changes_intro = ""
     links = page_links(data) if with_links else {}
-    downloads = [(DOWNLOADS[fmt], links[fmt]) for fmt in DOWNLOADS if fmt in links]
+    downloads = [
+        (f"CSV ({ui['register'].lower()})" if fmt == "csv" else DOWNLOADS[fmt], links[fmt])
+        for fmt in DOWNLOADS
+        if fmt in links
+    ]
     toc = [
         ("summary", ui["summary"]),
         ("allocation", ui["allocation"]),
         ("impact", ui["impact"]),
+        ("register", ui["register"]),
         ("methodology", ui["methodology"]),
         ("restatements", ui["changes"]),
         ("glossary", ui["glossary"]),
@@ -784,6 +795,13 @@ def render_html(
         "restatements_table": restatements_table,
         "changes_intro": changes_intro,
         "revision_changes": publication["changes"],
+        # the ICMA project register (reporting.register), shown by report/_register.html
+        "register": {
+            "projects": _table(REGISTER, data, lang, max_table_rows, units=units, names=names),
+            "indicators": _table(
+                REGISTER_INDICATORS, data, lang, max_table_rows, units=units, names=names
+            ),
+        },
         "methodology": [
             (section["key"], section["title"][lang], section["text"][lang])
             for section in data["methodology"]["sections"]
