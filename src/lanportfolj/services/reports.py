@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Final
 
 import polars as pl
@@ -37,6 +38,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from lanportfolj.domain.allocation import FX_MAX_SCALE
+from lanportfolj.domain.programme import round_half_even
 from lanportfolj.models import (
     Assessment,
     BondPoolEntry,
@@ -56,6 +58,7 @@ from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
 from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, report_to_dict
 from lanportfolj.services import audit
+from lanportfolj.services.fx import rate_on
 from lanportfolj.services.evaluation import (
     comparison_by_language,
     comparison_chart_html,
@@ -134,18 +137,33 @@ def make_fx(
     rate: Decimal | str | None = None,
     source: str | None = None,
     as_of: date | None = None,
+    session: Session | None = None,
 ) -> FxRate:
-    """The FX rate a report of ``bond`` uses: 1 for a SEK bond, otherwise ``rate`` (SEK per unit).
+    """The FX rate a report of ``bond`` uses: 1 for a SEK bond, otherwise ``rate`` (SEK per unit) when
+    given (it overrides the table), else the stored rate of the report date or the latest before it
+    (``session`` given; ``as_of`` is then the rate's own date and the report states it).
 
     Raises ``ReportError`` when a non-SEK bond has no rate, the rate is not a positive number with at
     most six decimals, or a SEK bond is given a rate other than 1.
     """
     if rate is None or str(rate).strip() == "":
         if bond.currency != "SEK":
+            stored = rate_on(session, bond.currency, report_date) if session is not None else None
+            if stored is not None:
+                return FxRate(
+                    bond.currency,
+                    stored.rate.sek_per_unit,
+                    stored.rate.day,
+                    source or stored.rate.source,
+                )
             raise ReportError(
                 "fx_required",
-                f"Obligationen är i {bond.currency}: ange valutakursen (SEK per {bond.currency}).",
-                f"The bond is in {bond.currency}: give the FX rate (SEK per {bond.currency}).",
+                f"Obligationen är i {bond.currency} och ingen kurs för {bond.currency} per "
+                f"{report_date.isoformat()} eller tidigare finns lagrad: ange valutakursen (SEK per "
+                f"{bond.currency}) eller läs in kurser med `lanportfolj fx load`.",
+                f"The bond is in {bond.currency} and no {bond.currency} rate on or before "
+                f"{report_date.isoformat()} is stored: give the FX rate (SEK per {bond.currency}) "
+                "or load rates with `lanportfolj fx load`.",
             )
         return FxRate("SEK", Decimal(1), as_of or report_date, source or "SEK")
     try:
@@ -644,14 +662,22 @@ def _other_bonds_nominal_sek(
     for isin, currency, nominal in rows:
         if currency == "SEK":
             total += nominal
-        elif currency == fx.currency:
-            total += (nominal * fx.sek_per_unit).quantize(Decimal("0.01"))
+            continue
+        if currency == fx.currency:
+            rate = fx.sek_per_unit
         else:
-            raise ReportError(
-                "fx_other_bond",
-                f"Obligationen {isin} delar poolen men är i {currency}; ingen kurs finns.",
-                f"Bond {isin} shares the pool but is in {currency}; there is no rate for it.",
-            )
+            stored = rate_on(session, currency, report_date)
+            if stored is None:
+                raise ReportError(
+                    "fx_other_bond",
+                    f"Obligationen {isin} delar poolen men är i {currency}; ingen kurs för "
+                    f"{currency} per {report_date.isoformat()} eller tidigare finns lagrad "
+                    "(`lanportfolj fx load`).",
+                    f"Bond {isin} shares the pool but is in {currency}; no {currency} rate on or "
+                    f"before {report_date.isoformat()} is stored (`lanportfolj fx load`).",
+                )
+            rate = stored.rate.sek_per_unit
+        total += round_half_even(Fraction(nominal) * Fraction(rate), 2)
     return total
 
 
@@ -692,7 +718,7 @@ def _inputs(
     """``build_inputs`` and the (loan, indicator, year) of the values that came from Kolada."""
     assert bond.id is not None
     lang = _lang(lang)
-    fx = fx or make_fx(bond, report_date=report_date)
+    fx = fx or make_fx(bond, report_date=report_date, session=session)
     if fx.currency != bond.currency:
         raise ReportError(
             "fx_currency",
