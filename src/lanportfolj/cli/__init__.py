@@ -34,9 +34,11 @@ def main(
 # each module adds its commands to ``app`` (or its sub-apps) on import
 from lanportfolj.cli import assess as _assess  # noqa: E402,F401
 from lanportfolj.cli import evaluation as _evaluation  # noqa: E402,F401
+from lanportfolj.cli import fx as _fx  # noqa: E402,F401
 from lanportfolj.cli import imports as _imports  # noqa: E402,F401
 from lanportfolj.cli import kolada as _kolada  # noqa: E402,F401
 from lanportfolj.cli import portfolio as _portfolio  # noqa: E402,F401
+from lanportfolj.cli import programme as _programme  # noqa: E402,F401
 from lanportfolj.cli import reports as _reports  # noqa: E402,F401
 from lanportfolj.cli import synth as _synth  # noqa: E402,F401
 from lanportfolj.cli import users as _users  # noqa: E402,F401

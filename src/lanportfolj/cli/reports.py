@@ -152,8 +152,8 @@ def _publish(
         try:
             when = reports.parse_report_date(raw_date)
             fx = reports.make_fx(
-                    bond, report_date=when, rate=fx_rate, source=fx_source, session=session
-                )
+                bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+            )
             if reports.published_report(session, bond, when) is not None:
                 raise ReportError(
                     "already_published",

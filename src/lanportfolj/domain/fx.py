@@ -158,7 +158,9 @@ def read_rate_file(data: bytes) -> RateFile:
     while rows and not any(cell.strip() for cell in rows[0]):
         rows.pop(0)
     if not rows:
-        return RateFile("unknown", (), 0, (RateProblem(1, "", "the file is empty", "filen är tom"),))
+        return RateFile(
+            "unknown", (), 0, (RateProblem(1, "", "the file is empty", "filen är tom"),)
+        )
     header = rows[0]
     series_at = _index(header, _SERIES_NAMES)
     if series_at is not None:
@@ -261,9 +263,7 @@ def _riksbank(rows: list[list[str]], series_at: int) -> RateFile:
     unit_at = _index(header, _UNIT_NAMES)
     problems: list[RateProblem] = []
     if date_at is None or value_at is None:
-        missing = [
-            name for name, at in (("Period", date_at), ("Value", value_at)) if at is None
-        ]
+        missing = [name for name, at in (("Period", date_at), ("Value", value_at)) if at is None]
         problems.append(
             RateProblem(
                 1,

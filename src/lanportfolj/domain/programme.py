@@ -23,7 +23,7 @@ import calendar
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final
@@ -175,7 +175,9 @@ def programme_at(bonds: Iterable[ProgrammeBond], pool_sek: Decimal, as_of: date)
                 share=None if share is None else round_half_even(share, SHARE_SCALE),
                 allocated=allocated,
                 allocated_sek=allocated_sek,
-                unallocated=max(Decimal("0.00"), nominal - allocated) if in_programme else Decimal("0.00"),
+                unallocated=max(Decimal("0.00"), nominal - allocated)
+                if in_programme
+                else Decimal("0.00"),
                 unallocated_sek=max(Decimal("0.00"), sek[bond.isin] - allocated_sek)
                 if in_programme
                 else Decimal("0.00"),
@@ -212,7 +214,9 @@ def month_ends(start: date, end: date) -> list[date]:
     return out
 
 
-def test_point(day: date, kind: str, bonds_outstanding_sek: Decimal, pool_sek: Decimal) -> TestPoint:
+def test_point(
+    day: date, kind: str, bonds_outstanding_sek: Decimal, pool_sek: Decimal
+) -> TestPoint:
     pool = pool_sek.quantize(CENT)
     return TestPoint(
         day=day,
@@ -237,5 +241,70 @@ def history_dates(
     return sorted(days.items())
 
 
-def day_before(day: date) -> date:
-    return day - timedelta(days=1)
+#: loan statuses in the pool (approved or disbursed, not repaid): as ``domain.allocation``
+POOL_STATUSES: Final = ("approved", "active")
+#: the life events that take a loan (or part of it) out of the pool
+LEAVING_EVENTS: Final = ("matured", "repaid", "prepaid", "written_down")
+
+
+@dataclass(frozen=True)
+class Tranche:
+    day: date
+    amount: Decimal
+    #: "financing" | "refinancing" | None (derived from the bond's issue date)
+    funding: str | None = None
+
+
+@dataclass(frozen=True)
+class LifeEvent:
+    kind: str
+    day: date
+    #: the amount that left the pool (the whole outstanding amount when the loan left)
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PoolLoan:
+    """A pool loan with what dates its amounts: tranches (else its one disbursement) and events."""
+
+    reference: str
+    borrower: str
+    status: str
+    disbursement_date: date | None
+    disbursed_amount: Decimal
+    outstanding_amount: Decimal
+    maturity_date: date | None
+    tranches: tuple[Tranche, ...] = ()
+    events: tuple[LifeEvent, ...] = ()
+
+
+def disbursed_by(loan: PoolLoan, day: date) -> Decimal:
+    """What the loan had disbursed by ``day``: its tranches up to then, else its one disbursement."""
+    if loan.tranches:
+        return sum((t.amount for t in loan.tranches if t.day <= day), Decimal("0.00"))
+    if loan.disbursement_date is not None and loan.disbursement_date <= day:
+        return loan.disbursed_amount
+    return Decimal("0.00")
+
+
+def outstanding_at(loan: PoolLoan, day: date) -> Decimal:
+    """The loan's outstanding SEK in the pool on ``day``.
+
+    The stored outstanding amount is today's, after every recorded event; on an earlier day the
+    amounts that left later are added back, never more than was disbursed by then. A loan that is no
+    longer approved or active (repaid, say) counts only before the event that took it out; without
+    such an event it is not in the pool at all.
+    """
+    later = [e for e in loan.events if e.kind in LEAVING_EVENTS and e.day > day]
+    if loan.status not in POOL_STATUSES and not later:
+        return Decimal("0.00")
+    back = sum((e.amount for e in later), Decimal("0.00"))
+    return max(Decimal("0.00"), min(disbursed_by(loan, day), loan.outstanding_amount + back))
+
+
+def left_pool(loan: PoolLoan) -> LifeEvent | None:
+    """The event that took the whole loan out of the pool (the last one), or None."""
+    leaving = sorted((e for e in loan.events if e.kind in LEAVING_EVENTS), key=lambda e: e.day)
+    if leaving and (loan.status not in POOL_STATUSES or loan.outstanding_amount <= 0):
+        return leaving[-1]
+    return None

@@ -40,7 +40,9 @@ class LoadResult:
         return not self.problems
 
 
-def _store(session: Session, rows: list[RateRow], source: str, actor: str, result: LoadResult) -> None:
+def _store(
+    session: Session, rows: list[RateRow], source: str, actor: str, result: LoadResult
+) -> None:
     currencies = sorted({r.currency for r in rows})
     existing = {
         (r.currency, r.rate_date): r
@@ -97,7 +99,9 @@ def _store(session: Session, rows: list[RateRow], source: str, actor: str, resul
 def load_rates(session: Session, *, data: bytes, source: str, actor: str) -> LoadResult:
     """Store the rates of a Riksbank series file or a plain ``date;currency;rate`` file."""
     parsed = read_rate_file(data)
-    result = LoadResult(layout=parsed.layout, skipped=parsed.skipped, problems=list(parsed.problems))
+    result = LoadResult(
+        layout=parsed.layout, skipped=parsed.skipped, problems=list(parsed.problems)
+    )
     if not parsed.problems and not parsed.rates:
         result.problems.append(
             RateProblem(1, "", "the file holds no rates", "filen innehåller inga kurser")

@@ -58,12 +58,12 @@ from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
 from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, report_to_dict
 from lanportfolj.services import audit
-from lanportfolj.services.fx import rate_on
 from lanportfolj.services.evaluation import (
     comparison_by_language,
     comparison_chart_html,
     evaluation_summary,
 )
+from lanportfolj.services.fx import rate_on
 
 __all__ = [
     "FORMATS",
@@ -269,6 +269,11 @@ def _eligible_ids(session: Session, bond_id: int) -> set[int]:
         for loan_id in approved
         if latest.get((loan_id, "credit")) == "approved" and not refused.get(loan_id, False)
     }
+
+
+def eligible_pool_ids(session: Session, bond_id: int) -> set[int]:
+    """The ids of the bond's pool loans the programme approves (see ``_eligible_ids``)."""
+    return _eligible_ids(session, bond_id)
 
 
 def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
