@@ -488,7 +488,7 @@ def _measurements(
     loan_indicators: pl.DataFrame | None = None,
 ) -> _Values:
     """The current intervention values up to ``report_year``, flagged restated when their current
-    version was recorded after ``cutoff`` (the previous publication; any restatement for the first).
+    version was written to the database after ``cutoff`` (the previous publication; any restatement for the first).
 
     The values (a million rows at national scale) are read as few cells as possible (on SQLite one
     row per loan indicator), ids, years and exact text, and joined to the loan indicators
@@ -568,7 +568,8 @@ def _measurements(
                 col(Measurement.value),
                 col(Measurement.version),
                 col(Measurement.is_current),
-                col(Measurement.recorded_at),
+                # issue 17: when the version was written, never the file's claimed time
+                col(Measurement.written_at),
                 col(Measurement.recorded_by),
                 col(Measurement.source),
             ).where(
