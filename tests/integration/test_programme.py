@@ -12,10 +12,12 @@ USD (19 523 809.52 SEK). Programme allocated 99 999 999.98 SEK; headroom 100 m â
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from programme_world import DAY, PLAIN_USD, RIKSBANK_EUR, fixture_a, fixture_d
 from sqlmodel import Session
@@ -26,6 +28,7 @@ from lanportfolj.db import make_engine
 from lanportfolj.services import reports
 from lanportfolj.services.fx import load_rates, rate_on
 from lanportfolj.services.programme import programme_view, view_dict
+from report_schema_check import load_schema, validate
 
 pytestmark = pytest.mark.integration
 
@@ -186,3 +189,38 @@ def test_fx_load_and_programme_show_from_the_cli(settings, tmp_path) -> None:
     assert "2857142.85" in text
     bad = runner.invoke(app, [*url, "programme", "show", "--date", "31/12/2025"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+def test_the_report_holds_the_programme_section_and_older_reports_still_render(
+    session: Session,
+) -> None:
+    fixture_a(session)
+    _rates(session)
+    session.commit()
+    eur = reports.get_bond(session, "XS0000000017")
+    assert eur is not None
+    data = reports.draft_report(session=session, bond=eur, report_date=DAY)
+    section = data["programme"]
+    assert section["available"] is True and section["allocated_sek"] == "99999999.98"
+    assert [b["isin"] for b in section["bonds"] if b["this_bond"]] == ["XS0000000017"]
+    assert [m["code"] for m in section["messages"]] == ["bonds_exceed_pool"]
+    document = json.loads(reports.render(data, fmt="json"))
+    schema = load_schema()
+    assert validate(document, schema, schema, "$") == []
+    page = reports.render(data, fmt="html", lang="en").decode()
+    assert 'id="programme"' in page and "2,857,142.85" in page and "-5,000,000.00" in page
+    swedish = reports.render(data, fmt="html", lang="sv").decode()
+    assert "Obligationsprogrammet" in swedish and "2\u00a0857\u00a0142,85" in swedish
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(data, fmt="xlsx", lang="en")))
+    sheet = book["Programme"]
+    header = [c.value for c in sheet[1]]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, max_row=4, values_only=True)}
+    allocated = header.index("Allocated")
+    assert rows["XS0000000017"][allocated] == 2857142.85
+    # a report frozen before issue 17 has no programme section: it renders as it did
+    older = {k: v for k, v in document.items() if k != "programme"}
+    assert validate(older, schema, schema, "$") == []
+    old_page = reports.render(older, fmt="html", lang="en").decode()
+    assert 'id="programme"' not in old_page and "Allocation" in old_page
+    old_book = openpyxl.load_workbook(io.BytesIO(reports.render(older, fmt="xlsx", lang="en")))
+    assert "Programme" not in old_book.sheetnames

@@ -52,6 +52,7 @@ from lanportfolj.models import (
     SocialBond,
     utcnow,
 )
+from lanportfolj.reporting import programme_section
 from lanportfolj.reporting.excel import render_xlsx
 from lanportfolj.reporting.html import build_environment, render_html
 from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
@@ -885,6 +886,18 @@ def _report_extras(
     data["impact"]["comparison"] = comparison_by_language(session, refs, langs=LANGS)
     # issue 19: a short evaluation per loan (estimate, interval, method, source)
     data["impact"]["evaluation"] = evaluation_summary(data["impact"]["comparison"])
+    # issue 17: every bond on the pool, the dated bonds ≤ pool test, loans that left the pool
+    data["programme"] = _programme_section(session, bond, date.fromisoformat(data["report_date"]))
+
+
+def _programme_section(session: Session, bond: SocialBond, report_date: date) -> dict[str, Any]:
+    from lanportfolj.services.programme import programme_view, view_dict  # (it imports this module)
+
+    try:
+        view = programme_view(session, report_date)
+    except ReportError as exc:
+        return programme_section.unavailable(exc.message_sv, exc.message_en)
+    return programme_section.section(view_dict(view), bond.isin)
 
 
 def draft_report(
@@ -1110,7 +1123,8 @@ def render(
 ) -> bytes:
     """``data`` as ``html``, ``xlsx`` or ``json`` bytes; the same dict always gives the same bytes.
 
-    The HTML adds the comparison groups' sections before the methodology.
+    The HTML adds the programme, evaluation and comparison groups' sections before the methodology
+    (a report frozen before one of them existed renders without it).
     """
     lang = _lang(lang or data["methodology"]["lang"])
     if fmt == "json":
@@ -1122,7 +1136,9 @@ def render(
             data,
             plotly_js=plotly_js,
             lang=lang,
-            sections=_evaluation_html(data, lang) + _comparison_html(data, lang),
+            sections=programme_section.section_html(data, lang)
+            + _evaluation_html(data, lang)
+            + _comparison_html(data, lang),
         )
         return page.encode("utf-8")
     raise ReportError("bad_format", f"Okänt format: {fmt}", f"Unknown format: {fmt}")
