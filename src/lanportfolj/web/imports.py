@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.domain.filenames import safe_filename
+from lanportfolj.ingest.issues import column_label
 from lanportfolj.models import (
     Borrower,
     IndicatorDefinition,
@@ -95,6 +96,7 @@ def _run(
     data: bytes,
     dry_run: bool,
     source: str,
+    confirmed: bool = True,
 ) -> ImportResult:
     """One import or dry run, committed when stored and rolled back otherwise."""
     try:
@@ -108,8 +110,9 @@ def _run(
             borrower_id=borrower_scope(user),
             dry_run=dry_run,
             source=source,
+            confirmed=confirmed,
         )
-        if dry_run or not result.accepted:
+        if result.dry_run or not result.accepted:
             db.rollback()
         else:
             db.commit()
@@ -167,10 +170,16 @@ def _visible_submission(db: Session, user: CurrentUser, submission_id: int) -> S
     return submission
 
 
-def submission_rows(db: Session, submission_id: int) -> list[dict[str, Any]]:
+def submission_rows(db: Session, submission_id: int, lang: str = "en") -> list[dict[str, Any]]:
     """The values a submission stored, each with the version it replaced (for restatements)."""
     stmt = (
-        select(Measurement, Loan.reference, IndicatorDefinition.code)
+        select(
+            Measurement,
+            Loan.reference,
+            IndicatorDefinition.code,
+            IndicatorDefinition.name_sv,
+            IndicatorDefinition.name_en,
+        )
         .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
         .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
@@ -178,7 +187,7 @@ def submission_rows(db: Session, submission_id: int) -> list[dict[str, Any]]:
         .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
     )
     out: list[dict[str, Any]] = []
-    for m, reference, code in db.exec(stmt).all():
+    for m, reference, code, name_sv, name_en in db.exec(stmt).all():
         old = None
         if m.version > 1:
             old = db.exec(
@@ -193,6 +202,8 @@ def submission_rows(db: Session, submission_id: int) -> list[dict[str, Any]]:
             {
                 "loan": reference,
                 "indicator": code,
+                # what the borrower reads: the name in the page's language (the code without one)
+                "indicator_name": (name_sv if lang == "sv" else name_en) or code,
                 "year": m.year,
                 "group": m.group_name,
                 "value": m.value,
@@ -275,7 +286,29 @@ def confirm(
     if content is None:
         flash(request, _("The previewed file is no longer here. Upload it again."), "error")
         return Redirect("/imports")
-    result = _run(db, request, user, filename=filename, data=content, dry_run=False, source="web")
+    checked = str(data.get("values_checked", "")) == "yes"
+    result = _run(
+        db,
+        request,
+        user,
+        filename=filename,
+        data=content,
+        dry_run=False,
+        source="web",
+        confirmed=checked,
+    )
+    if result.unconfirmed:
+        # a value far off last year's: stored only once the box under the warnings is ticked
+        flash(request, _("Check the values marked below and tick the box to store them."), "error")
+        return Template(
+            "imports/preview.html",
+            context={
+                "result": result.to_dict(get_language(), with_changes=True),
+                "digest": digest,
+                "upload_key": key,
+            },
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     if not result.accepted:
         # the database changed since the preview (a loan or indicator was removed): show why
         return Template(
@@ -336,7 +369,7 @@ def submission_page(db: Session, user: CurrentUser, submission_id: RowId) -> Tem
         "imports/detail.html",
         context={
             "submission": meta,
-            "rows": submission_rows(db, submission_id),
+            "rows": submission_rows(db, submission_id, get_language()),
             "notes": notes,
             "more_notes": more,
         },
@@ -349,7 +382,11 @@ def stored_notes(
     """The warnings kept with a submission (skipped rows), in ``lang``, and the "… and N more" line."""
     key = "message_sv" if lang == "sv" else "message_en"
     notes = [
-        {"row": entry.get("row"), "column": entry.get("column"), "message": entry.get(key, "")}
+        {
+            "row": entry.get("row"),
+            "column": column_label(entry.get("column"), lang),
+            "message": entry.get(key, ""),
+        }
         for entry in stored
         if entry.get("code") != "more-issues"
     ]
@@ -423,7 +460,7 @@ def api_import(
     user: CurrentUser,
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
-    """Import a CSV or XLSX file (multipart field ``file``; ``dry_run=true`` only checks).
+    """Import a CSV, XLSX, XLS or ODS file (multipart field ``file``; ``dry_run=true`` only checks).
 
     200 with the summary (``accepted``, ``rows``, ``inserted``, ``restated``, ``unchanged``, ``changes``)
     when accepted; 422 with every problem in ``errors`` (row, column, code, value, message) when not.

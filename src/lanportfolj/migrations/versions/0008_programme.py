@@ -1,7 +1,7 @@
 """the bond programme: dated FX rates, disbursement tranches, loan life events, measurement.written_at
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-03 06:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lanportfolj.dbtypes
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
