@@ -437,6 +437,47 @@ def _series_json(values: pl.DataFrame, texts: pl.DataFrame | None = None) -> Ite
     yield b"]"
 
 
+def _skeleton_json(data: dict[str, Any], token: str) -> tuple[str, list[FrameRows]]:
+    """The JSON text of ``data`` with each table (``FrameRows``) replaced by the placeholder string
+    ``"\\x00<token><n>\\x00"``, and the tables in that order: everything but the tables, which is small."""
+    tables: list[FrameRows] = []
+
+    def skeleton(node: Any) -> Any:
+        # the tables sit in dicts only; lists of a frozen dict are left as they are
+        if isinstance(node, FrameRows):
+            tables.append(node)
+            return f"\x00{token}{len(tables) - 1}\x00"
+        if isinstance(node, dict):
+            return {key: skeleton(value) for key, value in node.items()}
+        return node
+
+    return _json_dumps(skeleton(data)), tables
+
+
+def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from its frozen JSON, ``json.loads(render_json(data))``, except that
+    its tables stay the same ``FrameRows`` (read as dicts, they are the same rows).
+
+    Everything else goes through the JSON once, so its keys come in sorted order and its values are
+    what JSON gives back (strings, numbers, lists): a page rendered from this dict is byte for byte
+    the page rendered from the frozen report, without parsing the hundreds of megabytes of its tables
+    (``report publish`` renders the published page from it).
+    """
+    token = uuid.uuid4().hex
+    text, tables = _skeleton_json(data, token)
+    marker = f"\x00{token}"
+
+    def restore(node: Any) -> Any:
+        if isinstance(node, str) and node.startswith(marker) and node.endswith("\x00"):
+            return tables[int(node[len(marker) : -1])]
+        if isinstance(node, dict):
+            return {key: restore(value) for key, value in node.items()}
+        return node
+
+    restored: dict[str, Any] = restore(json.loads(text))
+    return restored
+
+
 def report_json(data: dict[str, Any]) -> list[bytes]:
     """The UTF-8 pieces of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
     separators=(",", ":"))`` for a report dict whose tables may be ``FrameRows`` (see
@@ -450,19 +491,8 @@ def report_json_pieces(data: dict[str, Any]) -> Iterator[bytes]:
     one chunk's text at a time. Joined, the pieces are exactly the bytes ``json.dumps`` gives for
     the same dict read as lists.
     """
-    tables: list[FrameRows] = []
     token = uuid.uuid4().hex
-
-    def skeleton(node: Any) -> Any:
-        # the tables sit in dicts only; lists of a frozen dict are left as they are
-        if isinstance(node, FrameRows):
-            tables.append(node)
-            return f"\x00{token}{len(tables) - 1}\x00"
-        if isinstance(node, dict):
-            return {key: skeleton(value) for key, value in node.items()}
-        return node
-
-    text = _json_dumps(skeleton(data))
+    text, tables = _skeleton_json(data, token)
     # the placeholders come out of json as "\u0000<token><n>\u0000": split there, splice the tables
     pieces = re.split(f'"\\\\u0000{token}(\\d+)\\\\u0000"', text)
     del text
