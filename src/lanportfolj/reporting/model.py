@@ -572,6 +572,11 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
     """The methodology section: the rules the figures were computed by, in both languages."""
     fx = model.fx
     bond = model.bond
+    # issue 17: a stored rate of an earlier day is stated as such
+    before_sv = before_en = ""
+    if fx.currency != "SEK" and fx.as_of < model.report_date:
+        before_sv = f", senaste kursen före rapportdagen {_text(model.report_date)}"
+        before_en = f", the latest rate before the report date {_text(model.report_date)}"
     values = model.impact.yearly
     estimated = int(values["estimated"].sum()) if values.height else 0
     restated = int(values["restated"].sum()) if values.height else 0
@@ -585,8 +590,9 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
                 "andel) avrundas en gång, till 4 decimaler. Summerbara indikatorer (sum, latest) "
                 "redovisas både för hela projektet och tillskrivet; det tillskrivna värdet räknas "
                 "alltid fram och lagras aldrig. Obligationens andel av poolen är obligationens "
-                "nominella belopp delat med utbetalda stödberättigade lån, också den exakt; delar "
-                "flera obligationer poolen är andelarna tillsammans högst 100 %. Per miljon "
+                "nominella belopp i SEK delat med utestående stödberättigade lån i SEK, också den "
+                "exakt; delar flera obligationer poolen är andelarna tillsammans högst 100 %, och "
+                "allokerat belopp är andelen × poolen avrundat nedåt. Per miljon "
                 f"investerat = tillskrivet värde delat med utestående belopp ({bond.currency}, i "
                 "miljoner) för de lån som rapporterar indikatorn och har en projektkostnad. Stockar "
                 "och kumulativa tal (latest) tar varje projekts senaste värde och summeras aldrig "
@@ -600,9 +606,10 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
                 "project's total cost, capped at 1, kept as an exact fraction: the attributed value "
                 "(value × share) is rounded once, to 4 decimals. Summable indicators (sum, latest) "
                 "are reported for the full project and attributed; the attributed value is always "
-                "derived, never stored. The bond's share of the pool is its nominal amount divided "
-                "by the eligible loans disbursed, exact as well; when several bonds share the pool "
-                "their shares together are capped at 100 %. Per million invested = attributed value "
+                "derived, never stored. The bond's share of the pool is its nominal amount in SEK "
+                "divided by the eligible loans outstanding in SEK, exact as well; when several bonds "
+                "share the pool their shares together are capped at 100 %, and the allocated amount "
+                "is the share × the pool, rounded down. Per million invested = attributed value "
                 f"divided by the outstanding amount ({bond.currency}, in millions) of the loans "
                 "reporting the indicator that have a project cost. Stocks and cumulative counts "
                 "(latest) take each project's latest value and are never summed over years; ratios "
@@ -635,10 +642,10 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
             "key": "fx",
             "title": {"sv": "Valutakurs", "en": "Exchange rate"},
             "text": {
-                "sv": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK per {_text(fx.as_of)} "
+                "sv": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK per {_text(fx.as_of)}{before_sv} "
                 f"({fx.source}). Varje låns belopp räknas om för sig och avrundas till hela ören "
                 "(bankers avrundning); summorna är summor av de omräknade beloppen.",
-                "en": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK as of {_text(fx.as_of)} "
+                "en": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK as of {_text(fx.as_of)}{before_en} "
                 f"({fx.source}). Each loan's amount is converted on its own and rounded to the "
                 "cent (half to even); totals are sums of the converted amounts.",
             },
