@@ -119,6 +119,7 @@ def test_downloads_open_and_the_workbook_equals_the_json(app_and_engine) -> None
         "restatements",
         "publication",
         "register",
+        "programme",
     }
     assert data["publication"]["status"] == "published" and data["publication"]["version"] == 1
 

@@ -122,7 +122,9 @@ def _write(
                 status = "published"
             else:
                 status = "draft"
-                fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+                fx = reports.make_fx(
+                    bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+                )
                 data = reports.draft_report(
                     session=session,
                     bond=bond,
@@ -216,7 +218,9 @@ def _publish(
         bond = _bond(session, isin, lang)
         try:
             when = reports.parse_report_date(raw_date)
-            fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+            fx = reports.make_fx(
+                bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+            )
             published = reports.published_report(session, bond, when)
             if published is not None and not revise:
                 raise ReportError(

@@ -48,7 +48,7 @@ def publish(engine: Engine, settings: Settings) -> Report | None:
             session=session,
             bond=bond,
             report_date=REPORT_DATE,
-            fx=reports.make_fx(bond, report_date=REPORT_DATE, rate=None, source=None),
+            fx=reports.make_fx(bond, report_date=REPORT_DATE, session=session),
             actor=PUBLISHED_BY,
             lang="sv",
             lookback_months=settings.lookback_months,

@@ -326,12 +326,12 @@ def test_html_in_swedish_uses_swedish_labels_and_numbers(data: dict[str, Any]) -
     assert "Sammanfattning" in html and "Metod" in html
     # amounts in millions with the locale's separators (reporting.display)
     assert "<dd>3,0\u00a0mn\u00a0EUR</dd>" in html  # allocated, in EUR
-    assert "Hembesök: 1\u00a0335,5\u00a0visits, varav 1\u00a0003,7\u00a0visits" in html
+    assert "Hembesök: 1\u00a0335,5\u00a0visits, varav 1\u00a0021,4\u00a0visits" in html
     assert "Boende och boendemiljöer" in html
     english = render_html(data, lang="en", plotly_js="url:/static/plotly.min.js")
     assert "<dd>EUR\u00a03.0m</dd>" in english and "Housing and residential environments" in english
     assert (
-        "Home visits: 1,335.5\u00a0visits, of which 1,003.7\u00a0visits attributed to the bond"
+        "Home visits: 1,335.5\u00a0visits, of which 1,021.4\u00a0visits attributed to the bond"
         in english
     )
 
