@@ -176,6 +176,14 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         {"anonymous": 302, "borrower": 403, ANY: 404},
         {"unpublished": "/reports/SE0000000002/2025-12-31/report.xlsx"},
     ),
+    ("GET", "/reports/{isin:str}/{report_date:str}/report.pdf"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000002/2025-12-31/report.pdf"},
+    ),
+    ("GET", "/reports/{isin:str}/{report_date:str}/register.csv"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000002/2025-12-31/register.csv"},
+    ),
     ("GET", "/reports/{isin:str}/{report_date:str}/report.json"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
         {"unpublished": "/reports/SE0000000002/2025-12-31/report.json"},
