@@ -94,6 +94,22 @@ def report_command(
     _write(ctx, first, report_date, wanted, out, fx_rate, fx_source, lang)
 
 
+def _frozen_file(
+    session: Any, bond: Any, when: Any, data: dict[str, Any], fmt: str, lang: str | None
+) -> bytes:
+    """A published report's file that is frozen once made (the PDF): the one kept, else made now
+    and kept (the web serves the same bytes)."""
+    report = reports.published_report(session, bond, when)
+    assert report is not None and report.id is not None
+    lang = lang or data["methodology"]["lang"]
+    stored = reports.frozen_file(session, report.id, fmt, lang)
+    if stored is None:
+        content = reports.render(data, fmt=fmt, lang=lang, status="published")
+        stored = reports.freeze_file(session, report.id, fmt, lang, content)
+    err_console.print(f"{fmt} {lang} sha256 {stored.sha256}", highlight=False)
+    return stored.content
+
+
 def _write(
     ctx: typer.Context,
     isin: str,
@@ -129,7 +145,10 @@ def _write(
             out.mkdir(parents=True, exist_ok=True)
             for fmt in wanted:
                 path = out / f"{bond.isin}-{when.isoformat()}.{reports.suffix(fmt)}"
-                path.write_bytes(reports.render(data, fmt=fmt, lang=lang, status=status))
+                if status == "published" and fmt in reports.FROZEN_FILES:
+                    path.write_bytes(_frozen_file(session, bond, when, data, fmt, lang))
+                else:
+                    path.write_bytes(reports.render(data, fmt=fmt, lang=lang, status=status))
                 written.append(path)
                 steps.step(f"wrote {fmt}")
         except ReportError as exc:
