@@ -442,6 +442,47 @@ def _series_json(values: pl.DataFrame, texts: pl.DataFrame | None = None) -> Ite
     yield b"]"
 
 
+def _skeleton_json(data: dict[str, Any], token: str) -> tuple[str, list[FrameRows]]:
+    """The JSON text of ``data`` with each table (``FrameRows``) replaced by the placeholder string
+    ``"\\x00<token><n>\\x00"``, and the tables in that order: everything but the tables, which is small."""
+    tables: list[FrameRows] = []
+
+    def skeleton(node: Any) -> Any:
+        # the tables sit in dicts only; lists of a frozen dict are left as they are
+        if isinstance(node, FrameRows):
+            tables.append(node)
+            return f"\x00{token}{len(tables) - 1}\x00"
+        if isinstance(node, dict):
+            return {key: skeleton(value) for key, value in node.items()}
+        return node
+
+    return _json_dumps(skeleton(data)), tables
+
+
+def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from its frozen JSON, ``json.loads(render_json(data))``, except that
+    its tables stay the same ``FrameRows`` (read as dicts, they are the same rows).
+
+    Everything else goes through the JSON once, so its keys come in sorted order and its values are
+    what JSON gives back (strings, numbers, lists): a page rendered from this dict is byte for byte
+    the page rendered from the frozen report, without parsing the hundreds of megabytes of its tables
+    (``report publish`` renders the published page from it).
+    """
+    token = uuid.uuid4().hex
+    text, tables = _skeleton_json(data, token)
+    marker = f"\x00{token}"
+
+    def restore(node: Any) -> Any:
+        if isinstance(node, str) and node.startswith(marker) and node.endswith("\x00"):
+            return tables[int(node[len(marker) : -1])]
+        if isinstance(node, dict):
+            return {key: restore(value) for key, value in node.items()}
+        return node
+
+    restored: dict[str, Any] = restore(json.loads(text))
+    return restored
+
+
 def report_json(data: dict[str, Any]) -> list[bytes]:
     """The UTF-8 pieces of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
     separators=(",", ":"))`` for a report dict whose tables may be ``FrameRows`` (see
@@ -455,19 +496,8 @@ def report_json_pieces(data: dict[str, Any]) -> Iterator[bytes]:
     one chunk's text at a time. Joined, the pieces are exactly the bytes ``json.dumps`` gives for
     the same dict read as lists.
     """
-    tables: list[FrameRows] = []
     token = uuid.uuid4().hex
-
-    def skeleton(node: Any) -> Any:
-        # the tables sit in dicts only; lists of a frozen dict are left as they are
-        if isinstance(node, FrameRows):
-            tables.append(node)
-            return f"\x00{token}{len(tables) - 1}\x00"
-        if isinstance(node, dict):
-            return {key: skeleton(value) for key, value in node.items()}
-        return node
-
-    text = _json_dumps(skeleton(data))
+    text, tables = _skeleton_json(data, token)
     # the placeholders come out of json as "\u0000<token><n>\u0000": split there, splice the tables
     pieces = re.split(f'"\\\\u0000{token}(\\d+)\\\\u0000"', text)
     del text
@@ -528,27 +558,54 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
             "title": {"sv": "Tillskrivning", "en": "Attribution"},
             "text": {
                 "sv": "Långivarens andel av ett projekt är utestående lån delat med projektets totala "
-                "kostnad, högst 1. Summerbara indikatorer redovisas både för hela projektet och "
-                "tillskrivet (värde × andel); det tillskrivna värdet räknas alltid fram och lagras "
-                "aldrig. Obligationens andel av poolen är obligationens nominella belopp delat med "
-                "utbetalda stödberättigade lån; delar flera obligationer poolen är andelarna "
-                "tillsammans högst 100 %. Per miljon investerat = tillskrivet värde delat med "
-                f"utestående belopp ({bond.currency}, i miljoner) för de lån som rapporterar "
-                "indikatorn. Stockar och kumulativa tal (latest) tar varje projekts senaste värde och "
-                "summeras aldrig över år; andelar (ratio) beräknas som summan av täljare delad med "
-                "summan av nämnare, aldrig som medelvärde av procenttal; index (none) redovisas "
-                "bara per projekt.",
+                "kostnad, högst 1, och hålls som ett exakt bråk: det tillskrivna värdet (värde × "
+                "andel) avrundas en gång, till 4 decimaler. Summerbara indikatorer (sum, latest) "
+                "redovisas både för hela projektet och tillskrivet; det tillskrivna värdet räknas "
+                "alltid fram och lagras aldrig. Obligationens andel av poolen är obligationens "
+                "nominella belopp delat med utbetalda stödberättigade lån, också den exakt; delar "
+                "flera obligationer poolen är andelarna tillsammans högst 100 %. Per miljon "
+                f"investerat = tillskrivet värde delat med utestående belopp ({bond.currency}, i "
+                "miljoner) för de lån som rapporterar indikatorn och har en projektkostnad. Stockar "
+                "och kumulativa tal (latest) tar varje projekts senaste värde och summeras aldrig "
+                "över år; kvoter (ratio) beräknas som summan av täljare delad med summan av "
+                "nämnare gånger kvotens skala (100 för procent, 1 000 eller 100 000), aldrig som "
+                "medelvärde av kvoter, och tillskrivs inte. Medelvärden, priser, index och "
+                "publicerade kommunala andelar (none) och befolkningar som bara är nämnare "
+                "(kontext) redovisas bara per projekt: de tillskrivs, summeras och ges per miljon "
+                "aldrig.",
                 "en": "The lender's share of a project is the outstanding loan divided by the "
-                "project's total cost, capped at 1. Summable indicators are reported for the full "
-                "project and attributed (value × share); the attributed value is always derived, "
-                "never stored. The bond's share of the pool is its nominal amount divided by the "
-                "eligible loans disbursed; when several bonds share the pool their shares together "
-                "are capped at 100 %. Per million invested = attributed value divided by the "
-                f"outstanding amount ({bond.currency}, in millions) of the loans reporting the "
-                "indicator. Stocks and cumulative counts (latest) take each project's latest value "
-                "and are never summed over years; ratios are pooled as the sum of numerators over "
-                "the sum of denominators, never an average of percentages; indexes (none) are shown "
-                "per project only.",
+                "project's total cost, capped at 1, kept as an exact fraction: the attributed value "
+                "(value × share) is rounded once, to 4 decimals. Summable indicators (sum, latest) "
+                "are reported for the full project and attributed; the attributed value is always "
+                "derived, never stored. The bond's share of the pool is its nominal amount divided "
+                "by the eligible loans disbursed, exact as well; when several bonds share the pool "
+                "their shares together are capped at 100 %. Per million invested = attributed value "
+                f"divided by the outstanding amount ({bond.currency}, in millions) of the loans "
+                "reporting the indicator that have a project cost. Stocks and cumulative counts "
+                "(latest) take each project's latest value and are never summed over years; ratios "
+                "are pooled as the sum of numerators over the sum of denominators times the ratio's "
+                "scale (100 for percent, 1,000 or 100,000), never an average of ratios, and are not "
+                "attributed. Averages, prices, indexes and published municipal shares (none) and "
+                "populations that serve only as denominators (context) are shown per project only: "
+                "never attributed, summed or given per million.",
+            },
+        },
+        {
+            "key": "coverage",
+            "title": {"sv": "Täckning och förväntade värden", "en": "Coverage and expected values"},
+            "text": {
+                "sv": "För varje indikator och år anger rapporten täckningen: hur stor del av poolens "
+                "utestående belopp som finns i projekt som rapporterade indikatorn det året. Resten "
+                "är projekt där indikatorn inte är tillämplig, projekt där värdet ännu inte är "
+                "förfallet (utbetalda efter året) och försenade värden. Förväntat vid beslut är det "
+                "värde för målåret som låntagaren angav och kommittén godkände; det fastställs vid "
+                "kommitténs beslut och ändras inte därefter.",
+                "en": "For each indicator and year the report gives its coverage: the share of the "
+                "pool's outstanding amount in projects that reported the indicator that year. The "
+                "rest is projects the indicator does not apply to, projects whose value is not yet "
+                "due (disbursed after that year) and overdue values. Expected at approval is the "
+                "value for the target year that the borrower stated and the committee approved; it "
+                "is fixed at the committee's decision and not changed after.",
             },
         },
         {

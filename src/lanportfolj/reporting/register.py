@@ -95,7 +95,8 @@ def _frame(node: Any) -> pl.DataFrame:
 def _column(frame: pl.DataFrame, key: str, dtype: Any = pl.String) -> pl.Expr:
     if key in frame.columns:
         return pl.col(key).cast(dtype)
-    return pl.lit(None, dtype).alias(key)
+    # as long as the frame (a bare literal would be one row, also for an empty pool)
+    return pl.repeat(None, pl.len(), dtype=dtype).alias(key)
 
 
 def _allocated(outstanding: list[str | None], allocated_total: str) -> list[str]:

@@ -22,18 +22,19 @@ the bond row (``SELECT … FOR UPDATE`` on PostgreSQL, the write lock on SQLite)
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+import msgspec
 import polars as pl
 from sqlalchemy import BigInteger, Integer, String, cast, func, or_, text, type_coerce
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, object_session
 from sqlmodel import Session, col, select
 
 from lanportfolj.domain.allocation import FX_MAX_SCALE
@@ -55,7 +56,7 @@ from lanportfolj.reporting.excel import render_xlsx
 from lanportfolj.reporting.html import build_environment, render_html
 from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
 from lanportfolj.reporting.json import render_json
-from lanportfolj.reporting.model import compute_report, report_to_dict
+from lanportfolj.reporting.model import as_frozen, compute_report, report_to_dict
 from lanportfolj.reporting.pdf import html_to_pdf
 from lanportfolj.reporting.register import ProjectFacts, build_register, register_csv
 from lanportfolj.services import audit
@@ -71,13 +72,17 @@ __all__ = [
     "build_inputs",
     "draft_report",
     "freeze_file",
+    "frozen_bytes",
     "frozen_file",
     "frozen_hashes",
+    "frozen_lang",
     "get_bond",
     "load_published",
     "make_fx",
+    "parse_frozen",
     "parse_report_date",
     "publish_report",
+    "publish_report_with_data",
     "published_report",
     "published_reports",
     "render",
@@ -953,8 +958,9 @@ def _store_frozen(session: Session, report: Report, payload: bytes) -> None:
 
     At national scale the payload is ~175 MB. As a Python ``str`` it would take twice that (the
     texts' "−" and "–" make it two bytes a character) plus the UTF-8 copy the SQLite driver keeps
-    of it, so on SQLite the bytes are bound as they are and SQLite reads them as its UTF-8 text
-    (``CAST(… AS TEXT)``). The ORM attribute is expired: it loads from the database when used.
+    of it, so the bytes are bound as they are and the database reads them as its UTF-8 text (SQLite
+    ``CAST(… AS TEXT)``, PostgreSQL ``convert_from(…, 'UTF8')``). The ORM attribute is expired: it
+    loads from the database when used.
     """
     assert report.id is not None
     if session.get_bind().dialect.name == "sqlite":
@@ -964,8 +970,13 @@ def _store_frozen(session: Session, report: Report, payload: bytes) -> None:
         )
         session.expire(report, ["frozen_data"])
     else:
-        report.frozen_data = payload.decode("utf-8")
-        session.flush()
+        # PostgreSQL: the bytes go as they are (bytea) and the server decodes them into the text
+        # column, so the payload never becomes a Python str (+500 MB and seconds at national scale)
+        session.execute(
+            text("UPDATE report SET frozen_data = convert_from(:payload, 'UTF8') WHERE id = :id"),
+            {"payload": payload, "id": report.id},
+        )
+        session.expire(report, ["frozen_data"])
 
 
 def publish_report(
@@ -983,6 +994,32 @@ def publish_report(
     The report dict is stored as canonical JSON bytes (``render_json``) with their SHA-256; the
     caller commits. Raises ``ReportError("already_published")`` when that date is published already,
     also when another publish of it wins a race.
+    """
+    report, _ = publish_report_with_data(
+        session=session,
+        bond=bond,
+        report_date=report_date,
+        fx=fx,
+        actor=actor,
+        lang=lang,
+        lookback_months=lookback_months,
+    )
+    return report
+
+
+def publish_report_with_data(
+    *,
+    session: Session,
+    bond: SocialBond,
+    report_date: date,
+    fx: FxRate | None,
+    actor: str,
+    lang: str = "en",
+    lookback_months: int = 24,
+) -> tuple[Report, dict[str, Any]]:
+    """``publish_report``, and the published report's dict as it reads back from its frozen JSON
+    (``reporting.model.as_frozen``: its tables still polars frames), to render its page from without
+    parsing the frozen JSON back (hundreds of MB and seconds at national scale).
     """
     assert bond.id is not None
     _lock_bond(session, bond)
@@ -1004,7 +1041,8 @@ def publish_report(
     fx_data = data["fx"]
     summary = data["allocation"]["summary"]
     restated = len(data["restatements"])
-    # the dict's frames (hundreds of MB at national scale) are not needed to store the text
+    # what the page renders from: the frozen dict without its tables' rows (they stay frames)
+    frozen = as_frozen(data)
     del data
     report = existing or Report(bond_id=bond.id, reporting_date=report_date)
     report.fx_rate = Decimal(fx_data["sek_per_unit"])
@@ -1037,7 +1075,7 @@ def publish_report(
             "restatements": restated,
         },
     )
-    return report
+    return report, frozen
 
 
 def published_reports(session: Session, bond: SocialBond) -> list[Report]:
@@ -1069,12 +1107,17 @@ def published_report(session: Session, bond: SocialBond, report_date: date) -> R
 
 
 def frozen_bytes(report: Report) -> bytes:
-    """The published report's frozen JSON bytes, after checking them against the stored SHA-256."""
-    if report.frozen_data is None or report.sha256 is None:
+    """The published report's frozen JSON bytes, after checking them against the stored SHA-256.
+
+    When the text is not loaded yet (``published_report`` defers it), the database hands over its
+    UTF-8 bytes (SQLite ``CAST(… AS BLOB)``, PostgreSQL ``convert_to``): never a Python ``str`` of
+    ~175 MB at national scale, which took twice that in memory and seconds to encode.
+    """
+    payload = _stored_bytes(report)
+    if payload is None or report.sha256 is None:
         raise ReportError(
             "not_frozen", "Rapporten är inte publicerad.", "The report is not published."
         )
-    payload = report.frozen_data.encode("utf-8")
     if hashlib.sha256(payload).hexdigest() != report.sha256:
         raise ReportError(
             "hash_mismatch",
@@ -1082,6 +1125,19 @@ def frozen_bytes(report: Report) -> bytes:
             "The published report's data does not match its SHA-256: it has been altered.",
         )
     return payload
+
+
+def _stored_bytes(report: Report) -> bytes | None:
+    """The report's ``frozen_data`` as UTF-8 bytes (None when it has none)."""
+    session = object_session(report)
+    if session is None or report.id is None or "frozen_data" not in sa_inspect(report).unloaded:
+        return None if report.frozen_data is None else report.frozen_data.encode("utf-8")
+    if session.get_bind().dialect.name == "sqlite":
+        query = "SELECT CAST(frozen_data AS BLOB) FROM report WHERE id = :id"
+    else:
+        query = "SELECT convert_to(frozen_data, 'UTF8') FROM report WHERE id = :id"
+    payload = session.execute(text(query), {"id": report.id}).scalar()
+    return None if payload is None else bytes(payload)
 
 
 #: the formats a published report freezes as made, beside its JSON (the others are rendered from it)
@@ -1154,7 +1210,27 @@ def load_published(session: Session, bond: SocialBond, report_date: date) -> dic
     report = published_report(session, bond, report_date)
     if report is None:
         return None
-    data: dict[str, Any] = json.loads(frozen_bytes(report))
+    return parse_frozen(frozen_bytes(report))
+
+
+class _Methodology(msgspec.Struct):
+    lang: str
+
+
+class _LangOnly(msgspec.Struct):
+    methodology: _Methodology
+
+
+def frozen_lang(payload: bytes) -> str:
+    """The language a frozen report was published in (``methodology.lang``), read without making
+    Python objects of the rest of its JSON."""
+    return _lang(msgspec.json.decode(payload, type=_LangOnly).methodology.lang)
+
+
+def parse_frozen(payload: bytes) -> dict[str, Any]:
+    """A frozen report's JSON bytes as the report dict: what ``json.loads`` gives, sooner (msgspec's
+    decoder: 4.7 s instead of 6.6 s for the 175 MB of the 10 000-loan report, on a loaded machine)."""
+    data: dict[str, Any] = msgspec.json.decode(payload)
     return data
 
 

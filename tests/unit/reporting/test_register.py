@@ -152,3 +152,15 @@ def test_register_json_written_by_polars_is_what_json_dumps_writes(data: dict[st
         "financed_share_value", "indicator", "reported_this_year", "reported_value",
         "reported_year", "scope", "target_value", "target_year",
     }  # fmt: skip
+
+
+def test_an_empty_pool_has_an_empty_register(data: dict[str, Any]) -> None:
+    frozen = json.loads(render_json(data))
+    frozen["allocation"]["loans"] = []
+    frozen["impact"]["per_loan"] = []
+    del frozen["register"]
+    assert register_entries(frozen) == []
+    header = register_csv(frozen, "en").decode("utf-8-sig").splitlines()
+    assert len(header) == 1 and header[0].startswith("Reference,Borrower")
+    blank = report_to_dict(compute_report(make_inputs(loans=make_inputs().loans.head(0))))
+    assert list(build_register(blank)) == []
