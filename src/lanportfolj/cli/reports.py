@@ -133,7 +133,9 @@ def _write(
                 status = "published"
             else:
                 status = "draft"
-                fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+                fx = reports.make_fx(
+                    bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+                )
                 data = reports.draft_report(
                     session=session,
                     bond=bond,
@@ -234,7 +236,9 @@ def _publish(
         bond = _bond(session, isin, lang)
         try:
             when = reports.parse_report_date(raw_date)
-            fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+            fx = reports.make_fx(
+                bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+            )
             if reports.published_report(session, bond, when) is not None:
                 raise ReportError(
                     "already_published",

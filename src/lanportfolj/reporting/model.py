@@ -37,6 +37,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
+import msgspec
 import polars as pl
 from polars.datatypes import DataTypeClass
 
@@ -459,6 +460,15 @@ def _skeleton_json(data: dict[str, Any], token: str) -> tuple[str, list[FrameRow
     return _json_dumps(skeleton(data)), tables
 
 
+def json_loads(text: str | bytes) -> Any:
+    """``json.loads(text)``, sooner: msgspec's decoder gives the same values; a text it refuses
+    (``NaN``, which ``json`` writes and reads but JSON has not) is read by ``json`` itself."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
 def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` as it reads back from its frozen JSON, ``json.loads(render_json(data))``, except that
     its tables stay the same ``FrameRows`` (read as dicts, they are the same rows).
@@ -466,8 +476,15 @@ def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
     Everything else goes through the JSON once, so its keys come in sorted order and its values are
     what JSON gives back (strings, numbers, lists): a page rendered from this dict is byte for byte
     the page rendered from the frozen report, without parsing the hundreds of megabytes of its tables
-    (``report publish`` renders the published page from it).
+    (``report publish`` renders the published page from it; ``frozen_json`` gives both at once).
     """
+    return frozen_json(data, with_bytes=False)[1]
+
+
+def frozen_json(data: dict[str, Any], *, with_bytes: bool = True) -> tuple[bytes, dict[str, Any]]:
+    """The report's JSON bytes (``render_json``'s, one trailing newline) and ``as_frozen(data)``,
+    from one serialisation of the non-table part (the register alone is ~100 000 dicts at
+    national scale)."""
     token = uuid.uuid4().hex
     text, tables = _skeleton_json(data, token)
     marker = f"\x00{token}"
@@ -479,8 +496,14 @@ def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
             return {key: restore(value) for key, value in node.items()}
         return node
 
-    restored: dict[str, Any] = restore(json.loads(text))
-    return restored
+    restored: dict[str, Any] = restore(json_loads(text))
+    if not with_bytes:
+        return b"", restored
+    out = io.BytesIO()
+    for piece in _spliced(text, tables, token):
+        out.write(piece)
+    out.write(b"\n")
+    return out.getvalue(), restored
 
 
 def report_json(data: dict[str, Any]) -> list[bytes]:
@@ -498,6 +521,11 @@ def report_json_pieces(data: dict[str, Any]) -> Iterator[bytes]:
     """
     token = uuid.uuid4().hex
     text, tables = _skeleton_json(data, token)
+    yield from _spliced(text, tables, token)
+
+
+def _spliced(text: str, tables: list[FrameRows], token: str) -> Iterator[bytes]:
+    """The skeleton's JSON ``text`` with each table's JSON in place of its placeholder, in pieces."""
     # the placeholders come out of json as "\u0000<token><n>\u0000": split there, splice the tables
     pieces = re.split(f'"\\\\u0000{token}(\\d+)\\\\u0000"', text)
     del text
@@ -549,6 +577,11 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
     """The methodology section: the rules the figures were computed by, in both languages."""
     fx = model.fx
     bond = model.bond
+    # issue 17: a stored rate of an earlier day is stated as such
+    before_sv = before_en = ""
+    if fx.currency != "SEK" and fx.as_of < model.report_date:
+        before_sv = f", senaste kursen före rapportdagen {_text(model.report_date)}"
+        before_en = f", the latest rate before the report date {_text(model.report_date)}"
     values = model.impact.yearly
     estimated = int(values["estimated"].sum()) if values.height else 0
     restated = int(values["restated"].sum()) if values.height else 0
@@ -562,8 +595,9 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
                 "andel) avrundas en gång, till 4 decimaler. Summerbara indikatorer (sum, latest) "
                 "redovisas både för hela projektet och tillskrivet; det tillskrivna värdet räknas "
                 "alltid fram och lagras aldrig. Obligationens andel av poolen är obligationens "
-                "nominella belopp delat med utbetalda stödberättigade lån, också den exakt; delar "
-                "flera obligationer poolen är andelarna tillsammans högst 100 %. Per miljon "
+                "nominella belopp i SEK delat med utestående stödberättigade lån i SEK, också den "
+                "exakt; delar flera obligationer poolen är andelarna tillsammans högst 100 %, och "
+                "allokerat belopp är andelen × poolen avrundat nedåt. Per miljon "
                 f"investerat = tillskrivet värde delat med utestående belopp ({bond.currency}, i "
                 "miljoner) för de lån som rapporterar indikatorn och har en projektkostnad. Stockar "
                 "och kumulativa tal (latest) tar varje projekts senaste värde och summeras aldrig "
@@ -577,9 +611,10 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
                 "project's total cost, capped at 1, kept as an exact fraction: the attributed value "
                 "(value × share) is rounded once, to 4 decimals. Summable indicators (sum, latest) "
                 "are reported for the full project and attributed; the attributed value is always "
-                "derived, never stored. The bond's share of the pool is its nominal amount divided "
-                "by the eligible loans disbursed, exact as well; when several bonds share the pool "
-                "their shares together are capped at 100 %. Per million invested = attributed value "
+                "derived, never stored. The bond's share of the pool is its nominal amount in SEK "
+                "divided by the eligible loans outstanding in SEK, exact as well; when several bonds "
+                "share the pool their shares together are capped at 100 %, and the allocated amount "
+                "is the share × the pool, rounded down. Per million invested = attributed value "
                 f"divided by the outstanding amount ({bond.currency}, in millions) of the loans "
                 "reporting the indicator that have a project cost. Stocks and cumulative counts "
                 "(latest) take each project's latest value and are never summed over years; ratios "
@@ -612,10 +647,10 @@ def _methodology(model: ReportModel, data_sources: list[str]) -> dict[str, Any]:
             "key": "fx",
             "title": {"sv": "Valutakurs", "en": "Exchange rate"},
             "text": {
-                "sv": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK per {_text(fx.as_of)} "
+                "sv": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK per {_text(fx.as_of)}{before_sv} "
                 f"({fx.source}). Varje låns belopp räknas om för sig och avrundas till hela ören "
                 "(bankers avrundning); summorna är summor av de omräknade beloppen.",
-                "en": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK as of {_text(fx.as_of)} "
+                "en": f"1 {fx.currency} = {_text(fx.sek_per_unit)} SEK as of {_text(fx.as_of)}{before_en} "
                 f"({fx.source}). Each loan's amount is converted on its own and rounded to the "
                 "cent (half to even); totals are sums of the converted amounts.",
             },

@@ -659,6 +659,8 @@ def import_file(
             "submission_id": submission.id,
             "recorded_by": uploaded_by,
             "recorded_at": when,
+            # issue 17: the time of writing, whatever the file claims; restatements go by this
+            "written_at": utcnow(),
             "history": history,
         },
     )

@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Final
 
 import msgspec
@@ -38,6 +39,7 @@ from sqlalchemy.orm import defer, object_session
 from sqlmodel import Session, col, select
 
 from lanportfolj.domain.allocation import FX_MAX_SCALE
+from lanportfolj.domain.programme import round_half_even
 from lanportfolj.models import (
     Assessment,
     BondPoolEntry,
@@ -52,11 +54,12 @@ from lanportfolj.models import (
     SocialBond,
     utcnow,
 )
+from lanportfolj.reporting import programme_section
 from lanportfolj.reporting.excel import render_xlsx
 from lanportfolj.reporting.html import build_environment, render_html
 from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
 from lanportfolj.reporting.json import render_json
-from lanportfolj.reporting.model import as_frozen, compute_report, report_to_dict
+from lanportfolj.reporting.model import compute_report, frozen_json, json_loads, report_to_dict
 from lanportfolj.reporting.pdf import html_to_pdf
 from lanportfolj.reporting.register import ProjectFacts, build_register, register_csv
 from lanportfolj.services import audit
@@ -65,6 +68,7 @@ from lanportfolj.services.evaluation import (
     comparison_chart_html,
     evaluation_summary,
 )
+from lanportfolj.services.fx import rate_on
 
 __all__ = [
     "FORMATS",
@@ -150,18 +154,33 @@ def make_fx(
     rate: Decimal | str | None = None,
     source: str | None = None,
     as_of: date | None = None,
+    session: Session | None = None,
 ) -> FxRate:
-    """The FX rate a report of ``bond`` uses: 1 for a SEK bond, otherwise ``rate`` (SEK per unit).
+    """The FX rate a report of ``bond`` uses: 1 for a SEK bond, otherwise ``rate`` (SEK per unit) when
+    given (it overrides the table), else the stored rate of the report date or the latest before it
+    (``session`` given; ``as_of`` is then the rate's own date and the report states it).
 
     Raises ``ReportError`` when a non-SEK bond has no rate, the rate is not a positive number with at
     most six decimals, or a SEK bond is given a rate other than 1.
     """
     if rate is None or str(rate).strip() == "":
         if bond.currency != "SEK":
+            stored = rate_on(session, bond.currency, report_date) if session is not None else None
+            if stored is not None:
+                return FxRate(
+                    bond.currency,
+                    stored.rate.sek_per_unit,
+                    stored.rate.day,
+                    source or stored.rate.source,
+                )
             raise ReportError(
                 "fx_required",
-                f"Obligationen är i {bond.currency}: ange valutakursen (SEK per {bond.currency}).",
-                f"The bond is in {bond.currency}: give the FX rate (SEK per {bond.currency}).",
+                f"Obligationen är i {bond.currency} och ingen kurs för {bond.currency} per "
+                f"{report_date.isoformat()} eller tidigare finns lagrad: ange valutakursen (SEK per "
+                f"{bond.currency}) eller läs in kurser med `lanportfolj fx load`.",
+                f"The bond is in {bond.currency} and no {bond.currency} rate on or before "
+                f"{report_date.isoformat()} is stored: give the FX rate (SEK per {bond.currency}) "
+                "or load rates with `lanportfolj fx load`.",
             )
         return FxRate("SEK", Decimal(1), as_of or report_date, source or "SEK")
     try:
@@ -267,6 +286,11 @@ def _eligible_ids(session: Session, bond_id: int) -> set[int]:
         for loan_id in approved
         if latest.get((loan_id, "credit")) == "approved" and not refused.get(loan_id, False)
     }
+
+
+def eligible_pool_ids(session: Session, bond_id: int) -> set[int]:
+    """The ids of the bond's pool loans the programme approves (see ``_eligible_ids``)."""
+    return _eligible_ids(session, bond_id)
 
 
 def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
@@ -485,7 +509,7 @@ def _measurements(
     loan_indicators: pl.DataFrame | None = None,
 ) -> _Values:
     """The current intervention values up to ``report_year``, flagged restated when their current
-    version was recorded after ``cutoff`` (the previous publication; any restatement for the first).
+    version was written to the database after ``cutoff`` (the previous publication; any restatement for the first).
 
     The values (a million rows at national scale) are read as few cells as possible (on SQLite one
     row per loan indicator), ids, years and exact text, and joined to the loan indicators
@@ -565,7 +589,8 @@ def _measurements(
                 col(Measurement.value),
                 col(Measurement.version),
                 col(Measurement.is_current),
-                col(Measurement.recorded_at),
+                # issue 17: when the version was written, never the file's claimed time
+                col(Measurement.written_at),
                 col(Measurement.recorded_by),
                 col(Measurement.source),
             ).where(
@@ -664,14 +689,22 @@ def _other_bonds_nominal_sek(
     for isin, currency, nominal in rows:
         if currency == "SEK":
             total += nominal
-        elif currency == fx.currency:
-            total += (nominal * fx.sek_per_unit).quantize(Decimal("0.01"))
+            continue
+        if currency == fx.currency:
+            rate = fx.sek_per_unit
         else:
-            raise ReportError(
-                "fx_other_bond",
-                f"Obligationen {isin} delar poolen men är i {currency}; ingen kurs finns.",
-                f"Bond {isin} shares the pool but is in {currency}; there is no rate for it.",
-            )
+            stored = rate_on(session, currency, report_date)
+            if stored is None:
+                raise ReportError(
+                    "fx_other_bond",
+                    f"Obligationen {isin} delar poolen men är i {currency}; ingen kurs för "
+                    f"{currency} per {report_date.isoformat()} eller tidigare finns lagrad "
+                    "(`lanportfolj fx load`).",
+                    f"Bond {isin} shares the pool but is in {currency}; no {currency} rate on or "
+                    f"before {report_date.isoformat()} is stored (`lanportfolj fx load`).",
+                )
+            rate = stored.rate.sek_per_unit
+        total += round_half_even(Fraction(nominal) * Fraction(rate), 2)
     return total
 
 
@@ -712,7 +745,7 @@ def _inputs(
     """``build_inputs`` and the (loan, indicator, year) of the values that came from Kolada."""
     assert bond.id is not None
     lang = _lang(lang)
-    fx = fx or make_fx(bond, report_date=report_date)
+    fx = fx or make_fx(bond, report_date=report_date, session=session)
     if fx.currency != bond.currency:
         raise ReportError(
             "fx_currency",
@@ -876,6 +909,8 @@ def _report_extras(
     # issue 16: whether the figures are illustrative, and the ICMA project register
     data["bond"]["illustrative"] = bool(bond.illustrative)
     data["register"] = build_register(data, _project_facts(session, bond.id))
+    # issue 17: every bond on the pool, the dated bonds ≤ pool test, loans that left the pool
+    data["programme"] = _programme_section(session, bond, date.fromisoformat(data["report_date"]))
 
 
 def _project_facts(session: Session, bond_id: int) -> dict[str, ProjectFacts]:
@@ -911,6 +946,16 @@ def _project_facts(session: Session, bond_id: int) -> dict[str, ProjectFacts]:
             illustrative=bool(illustrative),
         )
     return facts
+
+
+def _programme_section(session: Session, bond: SocialBond, report_date: date) -> dict[str, Any]:
+    from lanportfolj.services.programme import programme_view, view_dict  # (it imports this module)
+
+    try:
+        view = programme_view(session, report_date)
+    except ReportError as exc:
+        return programme_section.unavailable(exc.message_sv, exc.message_en)
+    return programme_section.section(view_dict(view), bond.isin)
 
 
 def draft_report(
@@ -1036,13 +1081,12 @@ def publish_report_with_data(
         lang=lang,
         lookback_months=lookback_months,
     )
-    payload = render_json(data)
+    # the JSON, and what the page renders from: the frozen dict with its tables still frames
+    payload, frozen = frozen_json(data)
     digest = hashlib.sha256(payload).hexdigest()
     fx_data = data["fx"]
     summary = data["allocation"]["summary"]
     restated = len(data["restatements"])
-    # what the page renders from: the frozen dict without its tables' rows (they stay frames)
-    frozen = as_frozen(data)
     del data
     report = existing or Report(bond_id=bond.id, reporting_date=report_date)
     report.fx_rate = Decimal(fx_data["sek_per_unit"])
@@ -1230,7 +1274,7 @@ def frozen_lang(payload: bytes) -> str:
 def parse_frozen(payload: bytes) -> dict[str, Any]:
     """A frozen report's JSON bytes as the report dict: what ``json.loads`` gives, sooner (msgspec's
     decoder: 4.7 s instead of 6.6 s for the 175 MB of the 10 000-loan report, on a loaded machine)."""
-    data: dict[str, Any] = msgspec.json.decode(payload)
+    data: dict[str, Any] = json_loads(payload)
     return data
 
 
@@ -1276,7 +1320,8 @@ def render(
     """``data`` as ``html``, ``xlsx``, ``json``, ``pdf`` or ``register-csv`` bytes; the same dict
     always gives the same bytes (the PDF: the same pages and text).
 
-    The HTML adds the comparison groups' sections before the methodology; the PDF is that HTML
+    The HTML adds the programme, evaluation and comparison groups' sections before the methodology
+    (a report frozen before one of them existed renders without it); the PDF is that HTML
     printed by Chromium (``reporting.pdf``; ``PdfUnavailable`` without it). ``status`` (draft,
     published, revised) is what the workbook's cover says, by default the report's own.
     """
@@ -1292,7 +1337,9 @@ def render(
             data,
             plotly_js="inline" if fmt == "pdf" else plotly_js,
             lang=lang,
-            sections=_evaluation_html(data, lang) + _comparison_html(data, lang),
+            sections=programme_section.section_html(data, lang)
+            + _evaluation_html(data, lang)
+            + _comparison_html(data, lang),
         )
         if fmt == "pdf":
             title = f"{data['bond']['name']} – {data['bond']['isin']} – {data['report_date']}"

@@ -426,8 +426,12 @@ async def report_json(
     return await _published_async(request, isin, report_date, "json", attachment=True)
 
 
-def _fx(bond: SocialBond, when: date, fx_rate: str | None, fx_source: str | None) -> Any:
-    return reports.make_fx(bond, report_date=when, rate=fx_rate or None, source=fx_source or None)
+def _fx(
+    db: Session, bond: SocialBond, when: date, fx_rate: str | None, fx_source: str | None
+) -> Any:
+    return reports.make_fx(
+        bond, report_date=when, rate=fx_rate or None, source=fx_source or None, session=db
+    )
 
 
 def _error_page(bond: SocialBond | None, message: str) -> Template:
@@ -457,7 +461,7 @@ def draft_page(
     lang = get_language()
     try:
         when = reports.parse_report_date(raw_date)
-        fx = _fx(bond, when, fx_rate, fx_source)
+        fx = _fx(db, bond, when, fx_rate, fx_source)
         data = reports.draft_report(
             session=db,
             bond=bond,
@@ -507,7 +511,7 @@ def publish(
     settings = _settings(request)
     try:
         when = reports.parse_report_date(form["date"])
-        fx = _fx(bond, when, form["fx_rate"], form["fx_source"])
+        fx = _fx(db, bond, when, form["fx_rate"], form["fx_source"])
         if reports.published_report(db, bond, when) is not None:
             flash(
                 request,

@@ -1,7 +1,7 @@
 """report files: a published report's PDF frozen as made, with its SHA-256
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-03 07:05:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
