@@ -187,6 +187,9 @@ def main() -> None:
         published = out / "published" / f"{isin}-{options.date}.json"
         digest = hashlib.sha256(published.read_bytes()).hexdigest()
         print(f"published JSON: {published.stat().st_size / 1e6:.1f} MB, sha256 {digest}")
+        draft = hashlib.sha256((out / "draft" / published.name).read_bytes()).hexdigest()
+        same = "the same bytes" if draft == digest else f"DIFFERENT: draft sha256 {draft}"
+        print(f"draft JSON of the same date: {same}")
         page = next((work / "rendered").glob("*-en-*.html"))
         print(f"published page (en): {page.stat().st_size / 1e6:.1f} MB")
         peak = max(row.rss_mib for row in rows)

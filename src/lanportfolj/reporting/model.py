@@ -37,6 +37,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
+import msgspec
 import polars as pl
 from polars.datatypes import DataTypeClass
 
@@ -454,6 +455,15 @@ def _skeleton_json(data: dict[str, Any], token: str) -> tuple[str, list[FrameRow
     return _json_dumps(skeleton(data)), tables
 
 
+def json_loads(text: str | bytes) -> Any:
+    """``json.loads(text)``, sooner: msgspec's decoder gives the same values; a text it refuses
+    (``NaN``, which ``json`` writes and reads but JSON has not) is read by ``json`` itself."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
 def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` as it reads back from its frozen JSON, ``json.loads(render_json(data))``, except that
     its tables stay the same ``FrameRows`` (read as dicts, they are the same rows).
@@ -461,8 +471,15 @@ def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
     Everything else goes through the JSON once, so its keys come in sorted order and its values are
     what JSON gives back (strings, numbers, lists): a page rendered from this dict is byte for byte
     the page rendered from the frozen report, without parsing the hundreds of megabytes of its tables
-    (``report publish`` renders the published page from it).
+    (``report publish`` renders the published page from it; ``frozen_json`` gives both at once).
     """
+    return frozen_json(data, with_bytes=False)[1]
+
+
+def frozen_json(data: dict[str, Any], *, with_bytes: bool = True) -> tuple[bytes, dict[str, Any]]:
+    """The report's JSON bytes (``render_json``'s, one trailing newline) and ``as_frozen(data)``,
+    from one serialisation of the non-table part (the register alone is ~100 000 dicts at
+    national scale)."""
     token = uuid.uuid4().hex
     text, tables = _skeleton_json(data, token)
     marker = f"\x00{token}"
@@ -474,8 +491,14 @@ def as_frozen(data: dict[str, Any]) -> dict[str, Any]:
             return {key: restore(value) for key, value in node.items()}
         return node
 
-    restored: dict[str, Any] = restore(json.loads(text))
-    return restored
+    restored: dict[str, Any] = restore(json_loads(text))
+    if not with_bytes:
+        return b"", restored
+    out = io.BytesIO()
+    for piece in _spliced(text, tables, token):
+        out.write(piece)
+    out.write(b"\n")
+    return out.getvalue(), restored
 
 
 def report_json(data: dict[str, Any]) -> list[bytes]:
@@ -493,6 +516,11 @@ def report_json_pieces(data: dict[str, Any]) -> Iterator[bytes]:
     """
     token = uuid.uuid4().hex
     text, tables = _skeleton_json(data, token)
+    yield from _spliced(text, tables, token)
+
+
+def _spliced(text: str, tables: list[FrameRows], token: str) -> Iterator[bytes]:
+    """The skeleton's JSON ``text`` with each table's JSON in place of its placeholder, in pieces."""
     # the placeholders come out of json as "\u0000<token><n>\u0000": split there, splice the tables
     pieces = re.split(f'"\\\\u0000{token}(\\d+)\\\\u0000"', text)
     del text
