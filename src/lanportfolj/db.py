@@ -41,7 +41,12 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    # cached pages learn of this engine's commits without a query (issue 15)
+    from lanportfolj.shared_generation import watch
+
+    watch(engine, recheck=settings.page_cache_recheck_seconds)
+    return engine
 
 
 @contextmanager
@@ -169,6 +174,26 @@ def bulk_insert_columns(
     params = list(zip(*prepared, strict=False))
     session.connection().exec_driver_sql(sql, params)
     return count
+
+
+def advance_id_sequences(session: Session, models: Iterable[Any]) -> None:
+    """After inserting rows with explicit ids: move each table's id sequence past its largest id.
+
+    PostgreSQL's serial columns take the next id from a sequence that explicit ids do not advance, so the
+    next ordinary insert (an import's submission after ``demo synth``) would collide with a row already
+    there. SQLite picks ``max(id) + 1`` itself: nothing to do.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    for model in models:
+        table = model.__table__.name
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
+            f"FROM {quote(table)}",
+            (quote(table),),
+        )
 
 
 def _insert_statement(session: Session, model: Any, names: list[str]) -> tuple[str, list[Any]]:

@@ -678,6 +678,18 @@ def _publish_form(name: str) -> Row:
     return Row("analyst", store, grammar=name != "fx_source")
 
 
+def _rate_form(name: str) -> Row:
+    """The programme page's form that adds one FX rate (issue 17); the source is free text."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        data = {"currency": "NOK", "rate_date": "2025-12-31", "sek_per_unit": "1.02", "source": "t"}
+        data[name] = value
+        response = world.form("analyst", "/programme/rates", data)
+        return form_outcome(world.clients["analyst"], response, name)
+
+    return Row("analyst", store, grammar=name != "source")
+
+
 def _get_form(role: str, path: str, name: str, base: dict[str, str] | None = None) -> Row:
     def store(world: Actors, value: str) -> Outcome:
         client = world.clients[role]
@@ -886,6 +898,11 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     **{
         ("form", "GET /analyst/applications", n): _get_form("analyst", "/analyst/applications", n)
         for n in ("status", "category", "borrower")
+    },
+    ("form", "GET /programme", "date"): _get_form("analyst", "/programme", "date"),
+    **{
+        ("form", "POST /programme/rates", n): _rate_form(n)
+        for n in ("currency", "rate_date", "sek_per_unit", "source")
     },
     ("form", "GET /reports/{isin}/draft", "date"): _get_form(
         "analyst", "/reports/{isin}/draft", "date", {"date": REPORT_DATE}
@@ -1209,7 +1226,7 @@ def build_hostile_world(engine: Engine, new_client: Callable[[], httpx.Client]) 
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 SKIPPED_GETS = ("/static/", "/schema", "/health", "/api/")
-DOWNLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".html", "/file")
+DOWNLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".html", ".pdf", "/file")
 
 
 def get_routes(app: Any) -> list[str]:
@@ -1263,7 +1280,8 @@ def world_params(world: HostileWorld) -> dict[str, list[str]]:
 
 def draft_downloads(isin: str) -> list[str]:
     return [
-        f"/reports/{isin}/draft?date={REPORT_DATE}&format={f}" for f in ("html", "xlsx", "json")
+        f"/reports/{isin}/draft?date={REPORT_DATE}&format={f}"
+        for f in ("html", "xlsx", "json", "register-csv")
     ]
 
 

@@ -8,10 +8,11 @@ Exit codes: 0 done, 1 rejected (unknown ISIN, bad date or rate, already publishe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -19,8 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from lanportfolj.cli import app
 from lanportfolj.cli.common import EXIT_USAGE, console, err_console, fail, migrated_engine, state
 from lanportfolj.db import session_scope
-from lanportfolj.models import SocialBond
-from lanportfolj.services import reports
+from lanportfolj.models import Report, SocialBond
+from lanportfolj.reporting.pdf import PdfUnavailable
+from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 
 
@@ -59,7 +61,9 @@ def report_command(
     first: str = typer.Argument(..., metavar="[publish] ISIN", help="The bond's ISIN."),
     second: str | None = typer.Argument(None, hidden=True),
     report_date: str = typer.Option(..., "--date", help="The reporting date, YYYY-MM-DD."),
-    formats: str = typer.Option("html,xlsx,json", "--format", help="Any of html,xlsx,json."),
+    formats: str = typer.Option(
+        "html,xlsx,json", "--format", help="Any of html,xlsx,json,pdf,register-csv."
+    ),
     out: Path = typer.Option(Path("."), "--out", "-o", help="The folder to write the files to."),
     fx_rate: str | None = typer.Option(
         None, "--fx-rate", help="SEK per unit of the bond's currency (needed for non-SEK bonds)."
@@ -84,8 +88,23 @@ def report_command(
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in reports.FORMATS]
     if not wanted or unknown:
-        fail("--format takes html, xlsx and/or json, separated by commas.", code=EXIT_USAGE)
+        fail(
+            "--format takes html, xlsx, json, pdf and/or register-csv, separated by commas.",
+            code=EXIT_USAGE,
+        )
     _write(ctx, first, report_date, wanted, out, fx_rate, fx_source, lang)
+
+
+def _frozen_file(
+    session: Any, report_id: int, fmt: str, lang: str, make: Callable[[], bytes]
+) -> bytes:
+    """A published report's file that is frozen once made (the PDF): the one kept, else made now
+    and kept (the web serves the same bytes); its SHA-256 goes to stderr."""
+    stored = reports.frozen_file(session, report_id, fmt, lang)
+    if stored is None:
+        stored = reports.freeze_file(session, report_id, fmt, lang, make())
+    err_console.print(f"{fmt} {lang} sha256 {stored.sha256}", highlight=False)
+    return stored.content
 
 
 def _write(
@@ -106,11 +125,17 @@ def _write(
         bond = _bond(session, isin, msg_lang)
         try:
             when = reports.parse_report_date(raw_date)
-            data = reports.load_published(session, bond, when)
-            status = "published"
-            if data is None:
+            published = reports.published_report(session, bond, when)
+            if published is not None:
+                written = _write_published(
+                    session, settings, published, bond.isin, when, wanted, out, lang
+                )
+                status = "published"
+            else:
                 status = "draft"
-                fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+                fx = reports.make_fx(
+                    bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+                )
                 data = reports.draft_report(
                     session=session,
                     bond=bond,
@@ -119,18 +144,80 @@ def _write(
                     lang=msg_lang,
                     lookback_months=settings.lookback_months,
                 )
-            steps.step("computed")
-            out.mkdir(parents=True, exist_ok=True)
-            for fmt in wanted:
-                path = out / f"{bond.isin}-{when.isoformat()}.{fmt}"
-                path.write_bytes(reports.render(data, fmt=fmt, lang=lang))
-                written.append(path)
-                steps.step(f"wrote {fmt}")
+                steps.step("computed")
+                out.mkdir(parents=True, exist_ok=True)
+                for fmt in wanted:
+                    path = out / f"{bond.isin}-{when.isoformat()}.{reports.suffix(fmt)}"
+                    path.write_bytes(reports.render(data, fmt=fmt, lang=lang, status=status))
+                    written.append(path)
+                    steps.step(f"wrote {fmt}")
         except ReportError as exc:
             fail(exc.message(msg_lang))
+        except PdfUnavailable as exc:
+            fail(exc.message_sv if msg_lang == "sv" else exc.message_en)
     err_console.print(f"{bond.isin} {when.isoformat()}: {status}", highlight=False)
     for path in written:
         console.print(str(path), highlight=False, soft_wrap=True)
+
+
+#: the formats whose renderings of a published report are kept for every process (what the web serves)
+KEPT: Final = ("html", "xlsx")
+
+
+def _write_published(
+    session: Any,
+    settings: Any,
+    report: Report,
+    isin: str,
+    when: date,
+    wanted: list[str],
+    out: Path,
+    lang: str | None,
+) -> list[Path]:
+    """Write a published report's files: the JSON is its frozen bytes as they are (checked against
+    the SHA-256); the HTML and XLSX are the renderings the web serves (``services.rendered_reports``:
+    made once, from the frozen JSON parsed at most once here, and kept for every process)."""
+    payload = reports.frozen_bytes(report)
+    assert report.sha256 is not None  # frozen_bytes checked it
+    parsed: dict[str, Any] = {}
+
+    def data() -> dict[str, Any]:
+        if not parsed:
+            parsed.update(reports.parse_frozen(payload))
+        return parsed
+
+    report_lang = lang or reports.frozen_lang(payload)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in wanted:
+        path = out / f"{isin}-{when.isoformat()}.{reports.suffix(fmt)}"
+        if fmt == "json":
+            content = payload
+        elif fmt in reports.FROZEN_FILES:
+            assert report.id is not None
+            content = _frozen_file(
+                session,
+                report.id,
+                fmt,
+                report_lang,
+                lambda fmt=fmt: reports.render(  # type: ignore[misc]
+                    data(), fmt=fmt, lang=report_lang, status=reports.PUBLISHED
+                ),
+            )
+        elif fmt in KEPT:
+            try:
+                content = rendered_reports.rendered_from(
+                    settings, report.sha256, fmt, report_lang, data
+                )
+            except OSError:  # the renderings' folder cannot be written: render here only
+                content = reports.render(
+                    data(), fmt=fmt, lang=report_lang, status=reports.PUBLISHED
+                )
+        else:
+            content = reports.render(data(), fmt=fmt, lang=report_lang, status=reports.PUBLISHED)
+        path.write_bytes(content)
+        written.append(path)
+    return written
 
 
 def _publish(
@@ -149,7 +236,9 @@ def _publish(
         bond = _bond(session, isin, lang)
         try:
             when = reports.parse_report_date(raw_date)
-            fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+            fx = reports.make_fx(
+                bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+            )
             if reports.published_report(session, bond, when) is not None:
                 raise ReportError(
                     "already_published",
@@ -161,7 +250,7 @@ def _publish(
             ):
                 fail("Not published.")
             with _progress(2, quiet=False) as steps:
-                report = reports.publish_report(
+                report, frozen = reports.publish_report_with_data(
                     session=session,
                     bond=bond,
                     report_date=when,
@@ -177,9 +266,10 @@ def _publish(
         f"published {bond.isin} {when.isoformat()} sha256 {report.sha256}", highlight=False
     )
     # the web page is rendered now, once for every worker, so its first reader does not wait for it
-    # (seconds at national scale); a failure here only means that first request renders instead
+    # (seconds at national scale), from the report's own dict rather than by parsing its frozen JSON
+    # back; a failure here only means that first request renders instead
     with _progress(1, quiet=False) as steps:
         steps.step("rendering the report page")
-        from lanportfolj.web.reports import prerender  # the web stack, only when publishing
+        from lanportfolj.web.reports import prerender_from  # the web stack, only when publishing
 
-        prerender(engine, settings, report.id)
+        prerender_from(settings, report.sha256 or "", frozen)

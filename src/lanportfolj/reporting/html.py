@@ -40,6 +40,7 @@ from lanportfolj.reporting.columns import (
     values_by_year,
 )
 from lanportfolj.reporting.model import FrameRows, frame_rows, value_series, value_series_rows
+from lanportfolj.reporting.register import REGISTER, REGISTER_INDICATORS
 
 _NUMERIC_KINDS: Final = ("money", "value", "percent", "share", "int", "year")
 
@@ -215,11 +216,14 @@ def _first_charted(
 
 
 def _plotly_script(plotly_js: str) -> Markup:
-    """The one ``<script>`` that loads plotly.js."""
+    """The one ``<script>`` that loads plotly.js, and the one that makes the figures draw when they
+    come into view (``script_json.DRAW_ON_DEMAND``: hundreds of charts at national scale)."""
+    on_demand = Markup(f"<script>{script_json.DRAW_ON_DEMAND}</script>")
     if plotly_js == "inline":
-        return Markup(f'<script type="text/javascript">{get_plotlyjs()}</script>')
+        return Markup(f'<script type="text/javascript">{get_plotlyjs()}</script>\n') + on_demand
     if plotly_js.startswith("url:"):
-        return Markup('<script src="{}"></script>').format(plotly_js.removeprefix("url:"))
+        library = Markup('<script src="{}"></script>\n').format(plotly_js.removeprefix("url:"))
+        return library + on_demand
     raise ValueError(f"plotly_js must be 'inline' or 'url:<path>', not {plotly_js!r}")
 
 
@@ -351,6 +355,11 @@ def render_html(
         ),
         "values_note": ui["values_elsewhere"].format(rows=value_rows),
         "restatements_table": _table(RESTATEMENTS, data, lang, max_table_rows),
+        # the ICMA project register (reporting.register), shown by report/_register.html
+        "register": {
+            "projects": _table(REGISTER, data, lang, max_table_rows),
+            "indicators": _table(REGISTER_INDICATORS, data, lang, max_table_rows),
+        },
         "methodology": [
             (section["key"], section["title"][lang], section["text"][lang])
             for section in data["methodology"]["sections"]

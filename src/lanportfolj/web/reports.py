@@ -2,16 +2,16 @@
 
 * ``GET /reports``: every bond with its published reports (and, for staff, a draft form);
 * ``GET /reports/{isin}/{date}``: the published report page, rendered from its frozen data only;
-  ``…/report.html``, ``…/report.xlsx`` and ``…/report.json`` are the downloads;
+  ``…/report.html``, ``…/report.xlsx``, ``…/report.pdf``, ``…/register.csv`` (the ICMA project
+  register) and ``…/report.json`` are the downloads;
 * ``GET /reports/{isin}/draft?date=``: the live draft (staff; investors get 404, they never see
-  drafts), with ``format=html|xlsx|json`` for the bare report or a download;
+  drafts), with ``format=html|xlsx|json|pdf|register-csv`` for the bare report or a download;
 * ``POST /reports/{isin}/publish``: first a confirmation page, then (``confirm=yes``) the publication.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.models import Report, SocialBond
+from lanportfolj.reporting.pdf import PdfUnavailable
 from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 from lanportfolj.web.access import CurrentUser, allow
@@ -69,6 +70,18 @@ def _date_or_404(raw: str) -> date:
         raise NotFoundException("There is no such report.") from None
 
 
+#: what the user reads when the server cannot print PDFs (the log has the reason)
+NO_PDF = (
+    "The PDF cannot be made on this server: headless Chromium is not installed. The other "
+    "downloads (XLSX, JSON, CSV) work; ask the administrator to install Debian's chromium."
+)
+
+
+def _no_pdf(exc: PdfUnavailable) -> ServiceUnavailableException:
+    log.warning("no PDF: %s", exc.detail)
+    return ServiceUnavailableException(detail=NO_PDF)
+
+
 def _download(content: bytes, fmt: str, filename: str, *, attachment: bool) -> Response[bytes]:
     headers = attachment_headers(filename) if attachment else {}
     return Response(content=content, media_type=reports.FORMATS[fmt], headers=headers)
@@ -87,10 +100,12 @@ def reports_page(db: Session, user: CurrentUser) -> Template:
         .order_by(col(Report.reporting_date).desc())
     ).all():
         published.setdefault(report.bond_id, []).append(report)
+    ids = [r.id for rs in published.values() for r in rs if r.id is not None]
     return Template(
         "reports/list.html",
         context={
             "bonds": [(bond, published.get(bond.id or 0, [])) for bond in bonds],
+            "frozen_files": reports.frozen_hashes(db, ids),
             "is_staff": user.is_staff,
             "today": date.today().isoformat(),
         },
@@ -125,10 +140,16 @@ def _rendering(
 
 
 def _made(
-    settings: Settings, sha256: str, fmt: str, lang: str, frozen: Callable[[], bytes]
+    settings: Settings,
+    sha256: str,
+    fmt: str,
+    lang: str,
+    frozen: Callable[[], bytes],
+    data: dict[str, Any] | None = None,
 ) -> _Kept:
     """The rendering and, for HTML, its CSP hashes and gzipped bytes: read from the files every
-    process shares, or made into them once."""
+    process shares, or made into them once (from ``data``, the report's dict as it reads back from
+    its frozen JSON, when given; else from the frozen JSON)."""
     # FILE: the downloaded report.html, a rendering of its own kept beside the page's ("file…")
     prefix = "file" if fmt == FILE else ""
     if fmt == FILE:
@@ -136,6 +157,8 @@ def _made(
         content = rendered_reports.derived(
             settings, sha256, fmt, lang, "file", lambda: _standalone(frozen(), lang)
         )
+    elif data is not None:
+        content = rendered_reports.rendered_from(settings, sha256, fmt, lang, lambda: data)
     else:
         content = rendered_reports.rendered(settings, sha256, fmt, lang, frozen)
     if fmt != "html":
@@ -166,7 +189,7 @@ FILE = "file"
 
 
 def _standalone(frozen: bytes, lang: str) -> bytes:
-    return reports.render(json.loads(frozen), fmt="html", lang=lang, plotly_js="inline")
+    return reports.render(reports.parse_frozen(frozen), fmt="html", lang=lang, plotly_js="inline")
 
 
 def prerender(
@@ -190,6 +213,26 @@ def prerender(
                 _made(settings, report.sha256, "html", lang, lambda: reports.frozen_bytes(report))
     except Exception:
         log.warning("pre-rendering report %s failed", report_id, exc_info=True)
+
+
+def prerender_from(
+    settings: Settings,
+    sha256: str,
+    data: dict[str, Any],
+    langs: tuple[str, ...] = ("sv", "en"),
+) -> None:
+    """``prerender`` from the just-published report's own dict (``publish_report_with_data``), so the
+    frozen JSON is never parsed back: the same files, seconds and hundreds of MB sooner at national
+    scale. A failure only means the first request makes what is missing instead."""
+    try:
+        for lang in langs:
+            _made(settings, sha256, "html", lang, _no_frozen, data)
+    except Exception:
+        log.warning("pre-rendering report %s failed", sha256, exc_info=True)
+
+
+def _no_frozen() -> bytes:
+    raise AssertionError("rendered from the report's dict, never from its frozen JSON")
 
 
 def _accepts_gzip(request: Request[Any, Any, Any]) -> bool:
@@ -233,16 +276,19 @@ async def _published_async(
     (every request after the first, until something is committed); otherwise from a thread."""
     when = _date_or_404(raw_date)
     engine = request.app.state.engine
-    if fmt != "json":
+    if fmt not in ("json", *reports.FROZEN_FILES):
         found, ref = _PUBLISHED.peek(engine, (isin, when))
         if found:
             bond_isin, _report_id, sha256 = _found(ref)
             cached, kept = _RENDERED.get((sha256, _kind(fmt, attachment), get_language()))
             if cached and kept is not None:
                 return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
-    return await anyio.to_thread.run_sync(
-        partial(_published, request, engine, isin, when, fmt, attachment=attachment)
-    )
+    try:
+        return await anyio.to_thread.run_sync(
+            partial(_published, request, engine, isin, when, fmt, attachment=attachment)
+        )
+    except PdfUnavailable as exc:
+        raise _no_pdf(exc) from None
 
 
 def _published(
@@ -268,10 +314,35 @@ def _published(
         if fmt == "json":
             filename = f"{bond_isin}-{when.isoformat()}.json"
             return _download(frozen(), fmt, filename, attachment=attachment)
+        if fmt in reports.FROZEN_FILES:
+            return _frozen_download(request, db, bond_isin, when, report_id, sha256, fmt, frozen)
         kept = _rendering(
             _settings(request), sha256, _kind(fmt, attachment), get_language(), frozen
         )
     return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
+
+
+def _frozen_download(
+    request: Request[Any, Any, Any],
+    db: Session,
+    bond_isin: str,
+    when: date,
+    report_id: int,
+    sha256: str,
+    fmt: str,
+    frozen: Callable[[], bytes],
+) -> Response[bytes]:
+    """A file the published report freezes once made (the PDF, per language): the one kept in the
+    database, else made now (once for all processes) and kept, so every later download, whatever
+    the code, is the same bytes; its SHA-256 is listed on the reports page."""
+    lang = get_language()
+    stored = reports.frozen_file(db, report_id, fmt, lang)
+    if stored is None:
+        kept = _rendering(_settings(request), sha256, fmt, lang, frozen)
+        stored = reports.freeze_file(db, report_id, fmt, lang, kept.content)
+        db.commit()
+    filename = f"{bond_isin}-{when.isoformat()}.{reports.suffix(fmt)}"
+    return _download(stored.content, fmt, filename, attachment=True)
 
 
 def _kind(fmt: str, attachment: bool) -> str:
@@ -288,7 +359,7 @@ def _respond(
     *,
     attachment: bool,
 ) -> Response[bytes]:
-    filename = f"{bond_isin}-{when.isoformat()}.{fmt}"
+    filename = f"{bond_isin}-{when.isoformat()}.{reports.suffix(fmt)}"
     if kept.gzipped is None:
         return _download(kept.content, fmt, filename, attachment=attachment)
     gzipped = _accepts_gzip(request)
@@ -330,6 +401,23 @@ async def report_xlsx(
     return await _published_async(request, isin, report_date, "xlsx", attachment=True)
 
 
+@get("/reports/{isin:str}/{report_date:str}/report.pdf", opt=READERS, include_in_schema=False)
+async def report_pdf(
+    request: Request[Any, Any, Any], isin: str, report_date: str
+) -> Response[bytes]:
+    """The published report as a PDF: its HTML printed by headless Chromium, made once per
+    published report and kept with its other renderings (503 when Chromium is missing)."""
+    return await _published_async(request, isin, report_date, "pdf", attachment=True)
+
+
+@get("/reports/{isin:str}/{report_date:str}/register.csv", opt=READERS, include_in_schema=False)
+async def register_csv(
+    request: Request[Any, Any, Any], isin: str, report_date: str
+) -> Response[bytes]:
+    """The published report's ICMA project register as CSV (one row per project and indicator)."""
+    return await _published_async(request, isin, report_date, "register-csv", attachment=True)
+
+
 @get("/reports/{isin:str}/{report_date:str}/report.json", opt=READERS, include_in_schema=False)
 async def report_json(
     request: Request[Any, Any, Any], isin: str, report_date: str
@@ -338,8 +426,12 @@ async def report_json(
     return await _published_async(request, isin, report_date, "json", attachment=True)
 
 
-def _fx(bond: SocialBond, when: date, fx_rate: str | None, fx_source: str | None) -> Any:
-    return reports.make_fx(bond, report_date=when, rate=fx_rate or None, source=fx_source or None)
+def _fx(
+    db: Session, bond: SocialBond, when: date, fx_rate: str | None, fx_source: str | None
+) -> Any:
+    return reports.make_fx(
+        bond, report_date=when, rate=fx_rate or None, source=fx_source or None, session=db
+    )
 
 
 def _error_page(bond: SocialBond | None, message: str) -> Template:
@@ -369,7 +461,7 @@ def draft_page(
     lang = get_language()
     try:
         when = reports.parse_report_date(raw_date)
-        fx = _fx(bond, when, fx_rate, fx_source)
+        fx = _fx(db, bond, when, fx_rate, fx_source)
         data = reports.draft_report(
             session=db,
             bond=bond,
@@ -381,8 +473,11 @@ def draft_page(
     except ReportError as exc:
         return _error_page(bond, exc.message(lang))
     if fmt in reports.FORMATS:
-        content = reports.render(data, fmt=fmt, lang=lang)
-        name = f"{bond.isin}-{when.isoformat()}-draft.{fmt}"
+        try:
+            content = reports.render(data, fmt=fmt, lang=lang)
+        except PdfUnavailable as exc:
+            raise _no_pdf(exc) from None
+        name = f"{bond.isin}-{when.isoformat()}-draft.{reports.suffix(fmt)}"
         return _download(content, fmt, name, attachment=fmt != "html")
     form = {"date": when.isoformat(), "fx_rate": fx_rate, "fx_source": fx_source}
     return Template(
@@ -416,7 +511,7 @@ def publish(
     settings = _settings(request)
     try:
         when = reports.parse_report_date(form["date"])
-        fx = _fx(bond, when, form["fx_rate"], form["fx_source"])
+        fx = _fx(db, bond, when, form["fx_rate"], form["fx_source"])
         if reports.published_report(db, bond, when) is not None:
             flash(
                 request,
@@ -443,7 +538,7 @@ def publish(
                     "error": None,
                 },
             )
-        report = reports.publish_report(
+        report, frozen = reports.publish_report_with_data(
             session=db,
             bond=bond,
             report_date=when,
@@ -461,8 +556,8 @@ def publish(
         return _error_page(bond, exc.message(lang))
     # its page is rendered now, in the background, rather than on the first reader's request
     threading.Thread(
-        target=prerender,
-        args=(request.app.state.engine, settings, report.id),
+        target=prerender_from,
+        args=(settings, report.sha256 or "", frozen),
         daemon=True,
     ).start()
     flash(request, _("Published. SHA-256: %(sha)s", sha=report.sha256 or ""))
@@ -476,5 +571,7 @@ ROUTES = [
     report_page,
     report_html,
     report_xlsx,
+    report_pdf,
+    register_csv,
     report_json,
 ]
