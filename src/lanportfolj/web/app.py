@@ -25,7 +25,17 @@ from lanportfolj.db import make_engine
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
 from lanportfolj.paths import templates_dir
 from lanportfolj.services.stored_identifiers import check_stored_identifiers
-from lanportfolj.web import access, admin, api_loans, applications, auth, errors, i18n, public
+from lanportfolj.web import (
+    access,
+    admin,
+    api_loans,
+    applications,
+    auth,
+    errors,
+    i18n,
+    numbers,
+    public,
+)
 from lanportfolj.web import account as account_web
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
@@ -74,6 +84,7 @@ def route_handlers() -> list[Any]:
 
 def _configure_templates(engine: JinjaTemplateEngine, *, reload: bool = True) -> None:
     i18n.configure_jinja(engine)
+    numbers.configure(engine.engine)
     env = engine.engine
     # outside development the templates are those deployed: no stat() of every template per page
     env.auto_reload = reload

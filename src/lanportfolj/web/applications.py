@@ -30,6 +30,7 @@ from lanportfolj.domain.categories import (
 )
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan
 from lanportfolj.services import applications as apps
+from lanportfolj.services.application_view import application_view
 from lanportfolj.services.loans import loan_detail
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
@@ -395,8 +396,12 @@ def _assessment_context(request: Request[Any, Any, Any], db: Session, loan: Loan
     stored = apps.latest_assessment(db, loan)
     terms = apps.discount_for(session=db, loan=loan, settings=settings, as_of=date.today())
     decisions = apps.latest_decisions(db, loan)
+    detail = loan_detail(db, loan.reference)
+    assert detail is not None
     return {
-        "loan": loan_detail(db, loan.reference),
+        "loan": detail,
+        "case_view": application_view(detail, lang),
+        "case_open": True,
         "assessment": result.to_dict(lang),
         "open_judgements": result.open_judgements,
         "judgement_criteria": eligibility.JUDGEMENT_CRITERIA,
@@ -419,6 +424,23 @@ def application_page(
     """The application as its borrower sees it: status, every criterion's reason, decisions, discount."""
     loan = _own_loan(db, user, reference)
     return Template("applications/show.html", context=_assessment_context(request, db, loan))
+
+
+@get(
+    "/applications/{reference:str}/summary",
+    opt=CASE_USERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def committee_summary(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, reference: str
+) -> Template:
+    """The printable committee summary: the whole application, every criterion, discount and decisions."""
+    loan = _own_loan(db, user, reference)
+    context = _assessment_context(request, db, loan)
+    return Template(
+        "applications/summary.html", context=context | {"today": date.today(), "printed_by": user}
+    )
 
 
 @post(
@@ -608,6 +630,7 @@ ROUTES = [
     edit_application,
     save_application,
     application_page,
+    committee_summary,
     submit_application,
     queue,
     assessment_page,

@@ -351,8 +351,12 @@ def _loan_context(db: Session, reference: str, lang: str, fetch: bool) -> dict[s
         item | {"chart_html": comparison_chart_html(item)}
         for item in comparison_section(db, loan_ref=reference, lang=lang)
     ]
+    from lanportfolj.services.application_view import application_view
+
     return {
         "loan": detail,
+        "case_view": application_view(detail, lang),
+        "case_open": False,
         "progress": progress,
         "comparison": comparison,
         "kolada": kolada,
