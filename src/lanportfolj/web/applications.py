@@ -30,6 +30,7 @@ from lanportfolj.domain.categories import (
 )
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan
 from lanportfolj.services import applications as apps
+from lanportfolj.services import form_drafts
 from lanportfolj.services.application_view import application_view
 from lanportfolj.services.loans import loan_detail
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
@@ -268,21 +269,40 @@ def create_application(
     except apps.RequestRefused as exc:
         db.rollback()
         return _refused_form(db, raw, exc, action="/applications/new", reference=None)
-    db.commit()
     if errors:
-        flash(
+        db.commit()
+        return _kept_form(
             request,
+            db,
+            user,
+            loan,
+            raw,
+            errors,
             _("The draft %(ref)s is saved; some values need attention.", ref=loan.reference),
         )
-        return _form_page(
-            db,
-            values=_typed(raw),
-            errors=errors,
-            action=f"/applications/{loan.reference}/edit",
-            reference=loan.reference,
-        )
+    db.commit()
     flash(request, _("The draft %(ref)s is saved.", ref=loan.reference))
     return Redirect(path=f"/applications/{loan.reference}")
+
+
+def _kept_form(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    loan: Loan,
+    raw: dict[str, Any],
+    errors: list[apps.FieldError],
+    message: str,
+) -> Redirect:
+    """After a save that left values unusable: keep what was typed with its problems and send the
+    browser to the edit page (POST-redirect-GET: reloading that page saves nothing again)."""
+    assert loan.id is not None
+    kept_id = form_drafts.keep(
+        db, loan_id=loan.id, user_id=user.id, typed=_typed(raw), errors=errors
+    )
+    db.commit()
+    flash(request, message)
+    return Redirect(path=f"/applications/{loan.reference}/edit?kept={kept_id}")
 
 
 def _refused_form(
@@ -319,17 +339,27 @@ def _typed(raw: dict[str, Any]) -> dict[str, Any]:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def edit_application(db: Session, user: CurrentUser, reference: str) -> Template | Redirect:
-    """The case form with the stored values (only while draft or submitted)."""
+def edit_application(
+    db: Session, user: CurrentUser, reference: str, kept: str = ""
+) -> Template | Redirect:
+    """The case form with the stored values (only while draft or submitted); after a save that left
+    values unusable (``?kept=``), what was typed with each problem next to its field."""
     loan = _own_loan(db, user, reference)
     detail = loan_detail(db, reference)
-    assert detail is not None
+    assert detail is not None and loan.id is not None
     if loan.status not in apps.EDITABLE_STATUSES:
         return Redirect(path=f"/applications/{reference}")
+    kept_id = row_id_or_none(kept)
+    found = (
+        form_drafts.kept(db, draft_id=kept_id, loan_id=loan.id, user_id=user.id)
+        if kept_id is not None
+        else None
+    )
+    values, errors = found if found else (form_from_loan(detail), [])
     return _form_page(
         db,
-        values=form_from_loan(detail),
-        errors=[],
+        values=values,
+        errors=errors,
         action=f"/applications/{reference}/edit",
         reference=reference,
     )
@@ -368,16 +398,14 @@ def save_application(
             reference=reference,
             status_code=409,
         )
-    db.commit()
     if errors:
-        flash(request, _("The draft is saved; some values need attention."))
-        return _form_page(
-            db,
-            values=_typed(raw),
-            errors=errors,
-            action=f"/applications/{reference}/edit",
-            reference=reference,
+        db.commit()
+        return _kept_form(
+            request, db, user, loan, raw, errors, _("The draft is saved; some values need attention.")
         )
+    assert loan.id is not None
+    form_drafts.clear(db, loan_id=loan.id)
+    db.commit()
     flash(request, _("The draft is saved."))
     return Redirect(path=f"/applications/{reference}")
 
@@ -462,6 +490,61 @@ def submit_application(
         db.rollback()
         flash(request, exc.message(get_language()), "error")
     return Redirect(path=f"/applications/{reference}")
+
+
+@post(
+    "/applications/{reference:str}/withdraw",
+    opt=CASE_USERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def withdraw_application(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    reference: str,
+    data: Annotated[dict[str, Any], FORM],
+) -> Redirect:
+    """Take a submitted application back to draft before the review starts (the reason is audited)."""
+    loan = _own_loan(db, user, reference)
+    reason = _field(data, "reason") or _("Withdrawn by the borrower to change it.")
+    try:
+        apps.transition(session=db, loan=loan, to="draft", actor=user.email, reason=reason)
+        db.commit()
+        flash(request, _("The application is back to draft; nothing is reviewed until you submit it."))
+    except apps.ApplicationError as exc:
+        db.rollback()
+        flash(request, exc.message(get_language()), "error")
+    return Redirect(path=f"/applications/{reference}")
+
+
+@post(
+    "/applications/{reference:str}/delete",
+    opt=CASE_USERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def delete_application(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    reference: str,
+    data: Annotated[dict[str, Any], FORM],
+) -> Redirect:
+    """Delete a draft, once its confirmation box is ticked; the start page says so."""
+    loan = _own_loan(db, user, reference)
+    if _field(data, "confirm") != "yes":
+        flash(request, _("Tick the box to confirm that the draft is to be deleted."), "error")
+        return Redirect(path=f"/applications/{reference}")
+    try:
+        apps.delete_draft(session=db, loan=loan, actor=user.email)
+        db.commit()
+    except apps.ApplicationError as exc:
+        db.rollback()
+        flash(request, exc.message(get_language()), "error")
+        return Redirect(path=f"/applications/{reference}")
+    flash(request, _("The draft %(ref)s is deleted.", ref=reference))
+    return Redirect(path="/")
 
 
 # --- the analyst's pages -----------------------------------------------------------------------------
@@ -632,6 +715,8 @@ ROUTES = [
     application_page,
     committee_summary,
     submit_application,
+    withdraw_application,
+    delete_application,
     queue,
     assessment_page,
     judge,

@@ -24,6 +24,7 @@ from lanportfolj.kolada.client import SOURCE_LINE, SOURCE_LINE_EN
 from lanportfolj.kolada.fetch import MEAN_UNIT
 from lanportfolj.kolada.fetch import SOURCE as KOLADA_SOURCE
 from lanportfolj.services.applications import discount_at_risk
+from lanportfolj.services.home import borrower_home, overdue_reports
 from lanportfolj.services.loans import count_loans, list_loans, loan_detail
 from lanportfolj.web.access import (
     PUBLIC,
@@ -252,7 +253,16 @@ def _index_context(
         )
         if user.role == "investor":
             loans = _public_rows(loans)
+    home: dict[str, Any] = {"reports": [], "applications": []}
+    overdue: list[dict[str, Any]] = []
+    deadline = request.app.state.settings.report_deadline
+    if user.role == "borrower" and user.borrower_id is not None:
+        home = borrower_home(db, user.borrower_id, today(), deadline)
+    if user.is_staff:
+        overdue = overdue_reports(db, at_risk, today(), deadline)
     return {
+        "home": home,
+        "overdue": overdue,
         "loans": loans,
         "pager": pager,
         "q": search,
