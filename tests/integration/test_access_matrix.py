@@ -439,6 +439,41 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         },
         form={},
     ),
+    # issue 18: the printable committee summary reads like the application page
+    ("GET", "/applications/{reference:str}/summary"): Rule(
+        {
+            "anonymous": 302,
+            "analyst": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "draft": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/applications/{own_loan}/summary",
+            "other": "/applications/{other_loan}/summary",
+            "draft": "/applications/{draft_loan}/summary",
+            "missing": "/applications/NO-SUCH-LOAN/summary",
+        },
+    ),
+    # withdrawing an active loan, or deleting without the confirmation box, comes back with the reason
+    **{
+        ("POST", f"/applications/{{reference:str}}/{action}"): Rule(
+            {
+                "anonymous": 401,
+                "analyst": {"own": 302, "other": 302, "missing": 404},
+                "admin": {"own": 302, "other": 302, "missing": 404},
+                "borrower": {"own": 302, "other": 404, "missing": 404},
+                "investor": 403,
+            },
+            {
+                "own": f"/applications/{{own_loan}}/{action}",
+                "other": f"/applications/{{other_loan}}/{action}",
+                "missing": f"/applications/NO-SUCH-LOAN/{action}",
+            },
+            form={},
+        )
+        for action in ("withdraw", "delete")
+    },
     ("GET", "/analyst/applications"): Rule(STAFF_ONLY_GET),
     ("GET", "/analyst/applications/{reference:str}"): Rule(
         {

@@ -653,8 +653,10 @@ def year_conflicts(loan: Loan, changes: CaseChanges) -> list[FieldError]:
                     "the baseline is the latest value known before the intervention.",
                 )
             )
-        before_baseline = ind.baseline_year is not None and ind.target_year is not None and (
-            ind.target_year < ind.baseline_year
+        before_baseline = (
+            ind.baseline_year is not None
+            and ind.target_year is not None
+            and (ind.target_year < ind.baseline_year)
         )  # already flagged by parse_indicator
         if ind.target_year is not None and ind.target_year < year and not before_baseline:
             errors.append(
@@ -1394,7 +1396,9 @@ def delete_draft(*, session: Session, loan: Loan, actor: str) -> None:
     assert loan.id is not None
     li_ids = list(session.exec(select(LoanIndicator.id).where(LoanIndicator.loan_id == loan.id)))
     history = [
-        session.exec(select(func.count()).select_from(Judgement).where(Judgement.loan_id == loan.id)),
+        session.exec(
+            select(func.count()).select_from(Judgement).where(Judgement.loan_id == loan.id)
+        ),
         session.exec(select(func.count()).select_from(Decision).where(Decision.loan_id == loan.id)),
         session.exec(
             select(func.count()).select_from(BondPoolEntry).where(BondPoolEntry.loan_id == loan.id)

@@ -401,7 +401,13 @@ def save_application(
     if errors:
         db.commit()
         return _kept_form(
-            request, db, user, loan, raw, errors, _("The draft is saved; some values need attention.")
+            request,
+            db,
+            user,
+            loan,
+            raw,
+            errors,
+            _("The draft is saved; some values need attention."),
         )
     assert loan.id is not None
     form_drafts.clear(db, loan_id=loan.id)
@@ -511,7 +517,9 @@ def withdraw_application(
     try:
         apps.transition(session=db, loan=loan, to="draft", actor=user.email, reason=reason)
         db.commit()
-        flash(request, _("The application is back to draft; nothing is reviewed until you submit it."))
+        flash(
+            request, _("The application is back to draft; nothing is reviewed until you submit it.")
+        )
     except apps.ApplicationError as exc:
         db.rollback()
         flash(request, exc.message(get_language()), "error")
