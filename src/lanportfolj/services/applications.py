@@ -1462,6 +1462,23 @@ def discount_for(*, session: Session, loan: Loan, settings: Settings, as_of: dat
     )
 
 
+def discount_if_approved(
+    *, session: Session, loan: Loan, settings: Settings, as_of: date
+) -> DiscountTerms:
+    """The discount panel's figures as they will be once both approvals are in: what the borrower
+    saves if the application is approved (the panel shows 0 until then)."""
+    amount = loan.outstanding_amount if loan.outstanding_amount > 0 else loan.amount
+    return discount_terms(
+        amount=amount,
+        discount_bp=settings.discount_bp,
+        margin_bp=loan.margin_bp,
+        committee_approved=True,
+        credit_approved=True,
+        as_of=as_of,
+        maturity=loan.maturity_date or as_of,
+    )
+
+
 def assessment_summary(
     *,
     session: Session,

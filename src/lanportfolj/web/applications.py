@@ -429,6 +429,11 @@ def _assessment_context(request: Request[Any, Any, Any], db: Session, loan: Loan
     result = apps.assess_loan(session=db, loan=loan)
     stored = apps.latest_assessment(db, loan)
     terms = apps.discount_for(session=db, loan=loan, settings=settings, as_of=date.today())
+    if_approved = (
+        None
+        if terms.applies or loan.status in ("rejected", "repaid")
+        else apps.discount_if_approved(session=db, loan=loan, settings=settings, as_of=date.today())
+    )
     decisions = apps.latest_decisions(db, loan)
     detail = loan_detail(db, loan.reference)
     assert detail is not None
@@ -441,6 +446,7 @@ def _assessment_context(request: Request[Any, Any, Any], db: Session, loan: Loan
         "judgement_criteria": eligibility.JUDGEMENT_CRITERIA,
         "stored": stored,
         "terms": terms,
+        "if_approved": if_approved,
         "terms_reason": terms.reason(lang),
         "latest_decisions": decisions,
         "next_steps": apps.TRANSITIONS.get(loan.status, ()),
