@@ -475,6 +475,11 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         for action in ("withdraw", "delete")
     },
     ("GET", "/analyst/applications"): Rule(STAFF_ONLY_GET),
+    # issue 18: the queue and the loan list as files (a borrower's list holds only their own loans)
+    ("GET", "/analyst/applications.csv"): Rule(STAFF_ONLY_GET),
+    ("GET", "/analyst/applications.xlsx"): Rule(STAFF_ONLY_GET),
+    ("GET", "/loans.csv"): Rule(REPORTERS_GET),
+    ("GET", "/loans.xlsx"): Rule(REPORTERS_GET),
     ("GET", "/analyst/applications/{reference:str}"): Rule(
         {
             "anonymous": 302,

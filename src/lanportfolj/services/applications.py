@@ -1561,6 +1561,10 @@ def discount_at_risk(session: Session, as_of: date, deadline: str = "04-30") -> 
     return flagged
 
 
+#: The queue's "open applications": still with the borrower or the lender, not yet a loan or refused.
+OPEN = "open"
+OPEN_STATUSES = ("draft", "submitted", "under_review", "approved")
+
 QUEUE_SORTS = (
     "reference",
     "borrower",
@@ -1583,10 +1587,16 @@ def application_queue(
     borrower_id: int | None = None,
     sort: str = "reference",
     descending: bool = False,
+    at_risk_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """The analyst's queue: one row per loan with its latest stored assessment and the at-risk flag."""
+    """The analyst's queue: one row per loan with its latest stored assessment and the at-risk flag.
+
+    ``status`` :data:`OPEN` means every application still being worked on (:data:`OPEN_STATUSES`);
+    ``at_risk_only`` keeps the active loans whose yearly report is overdue (their discount at risk)."""
     stmt = select(Loan, Borrower).join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
-    if status:
+    if status == OPEN:
+        stmt = stmt.where(col(Loan.status).in_(OPEN_STATUSES))
+    elif status:
         stmt = stmt.where(Loan.status == status)
     if category:
         stmt = stmt.where(Loan.programme_category == category)
@@ -1621,6 +1631,8 @@ def application_queue(
         }
         for loan, borrower in pairs
     ]
+    if at_risk_only:
+        rows = [r for r in rows if r["at_risk"]]
     key = sort if sort in QUEUE_SORTS else "reference"
 
     def sort_key(row: dict[str, Any]) -> tuple[bool, Any]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
@@ -30,11 +31,12 @@ from lanportfolj.domain.categories import (
 )
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan
 from lanportfolj.services import applications as apps
-from lanportfolj.services import form_drafts
+from lanportfolj.services import form_drafts, list_exports
 from lanportfolj.services.application_view import application_view
 from lanportfolj.services.loans import loan_detail
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
+from lanportfolj.web.downloads import attachment_headers
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
 from lanportfolj.web.params import row_id_or_none
@@ -564,42 +566,142 @@ def delete_application(
 # --- the analyst's pages -----------------------------------------------------------------------------
 
 
-@get("/analyst/applications", opt=STAFF, sync_to_thread=True, include_in_schema=False)
-def queue(
+def _queue_rows(
     request: Request[Any, Any, Any],
     db: Session,
-    status: str = "",
-    category: str = "",
-    borrower: str = "",
-    sort: str = "reference",
-    order: str = "asc",
-) -> Template:
-    """The application queue: filter by status, category and borrower; sort by any column."""
+    *,
+    status: str | None,
+    category: str,
+    borrower: str,
+    sort: str,
+    order: str,
+    at_risk: str,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The queue's rows for the filters as sent, and the filters as the page shows them. With no
+    ``status`` at all (a first visit) the queue opens on the open applications."""
     settings = _settings(request)
-    borrower_id = row_id_or_none(borrower)
+    chosen = apps.OPEN if status is None else status
     rows = apps.application_queue(
         session=db,
         as_of=date.today(),
         deadline=settings.report_deadline,
-        status=status or None,
+        status=chosen or None,
         category=category or None,
-        borrower_id=borrower_id,
+        borrower_id=row_id_or_none(borrower),
         sort=sort,
         descending=order == "desc",
+        at_risk_only=at_risk == "1",
+    )
+    filters = {
+        "status": chosen,
+        "category": category,
+        "borrower": borrower,
+        "at_risk": "1" if at_risk == "1" else "",
+    }
+    return rows, filters
+
+
+@get("/analyst/applications", opt=STAFF, sync_to_thread=True, include_in_schema=False)
+def queue(
+    request: Request[Any, Any, Any],
+    db: Session,
+    status: str | None = None,
+    category: str = "",
+    borrower: str = "",
+    sort: str = "reference",
+    order: str = "asc",
+    at_risk: str = "",
+) -> Template:
+    """The application queue: open applications first; filter by status, category, borrower and
+    discount at risk; sort by any column; totals under the table; the same rows as CSV or XLSX."""
+    rows, filters = _queue_rows(
+        request,
+        db,
+        status=status,
+        category=category,
+        borrower=borrower,
+        sort=sort,
+        order=order,
+        at_risk=at_risk,
     )
     borrowers = db.exec(select(Borrower).order_by(col(Borrower.name))).all()
+    query = urlencode(
+        {k: v for k, v in {**filters, "sort": sort, "order": order}.items() if v != ""}
+        | {"status": filters["status"]}
+    )
     return Template(
         "applications/queue.html",
         context={
             "rows": rows,
-            "filters": {"status": status, "category": category, "borrower": borrower},
+            "totals": list_exports.totals(rows),
+            "filters": filters,
+            "export_query": query,
             "sort": sort if sort in apps.QUEUE_SORTS else "reference",
             "order": "desc" if order == "desc" else "asc",
             "borrowers": borrowers,
             "at_risk_count": sum(1 for r in rows if r["at_risk"]),
+            "open_status": apps.OPEN,
             **_vocabularies(get_language()),
         },
     )
+
+
+def _export_response(rows: list[dict[str, Any]], name: str, fmt: str) -> Response[bytes]:
+    lang = get_language()
+    stamp = date.today().isoformat()
+    if fmt == "xlsx":
+        return Response(
+            list_exports.to_xlsx(rows, lang, sheet=name),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=attachment_headers(f"{name}-{stamp}.xlsx"),
+        )
+    return Response(
+        list_exports.to_csv(rows, lang),
+        media_type="text/csv; charset=utf-8",
+        headers=attachment_headers(f"{name}-{stamp}.csv"),
+    )
+
+
+def _queue_export(
+    request: Request[Any, Any, Any], db: Session, fmt: str, params: dict[str, Any]
+) -> Response[bytes]:
+    rows, _filters = _queue_rows(request, db, **params)
+    name = "ansokningar" if get_language() == "sv" else "applications"
+    return _export_response(rows, name, fmt)
+
+
+@get("/analyst/applications.csv", opt=STAFF, sync_to_thread=True, include_in_schema=False)
+def queue_csv(
+    request: Request[Any, Any, Any],
+    db: Session,
+    status: str | None = None,
+    category: str = "",
+    borrower: str = "",
+    sort: str = "reference",
+    order: str = "asc",
+    at_risk: str = "",
+) -> Response[bytes]:
+    """The queue's rows, filtered and sorted as on the page, as CSV with full amounts."""
+    params = {"status": status, "category": category, "borrower": borrower}
+    params |= {"sort": sort, "order": order, "at_risk": at_risk}
+    return _queue_export(request, db, "csv", params)
+
+
+@get("/analyst/applications.xlsx", opt=STAFF, sync_to_thread=True, include_in_schema=False)
+def queue_xlsx(
+    request: Request[Any, Any, Any],
+    db: Session,
+    status: str | None = None,
+    category: str = "",
+    borrower: str = "",
+    sort: str = "reference",
+    order: str = "asc",
+    at_risk: str = "",
+) -> Response[bytes]:
+    """The queue's rows, filtered and sorted as on the page, as a workbook with full amounts."""
+    params = {"status": status, "category": category, "borrower": borrower}
+    params |= {"sort": sort, "order": order, "at_risk": at_risk}
+    return _queue_export(request, db, "xlsx", params)
 
 
 @get(
@@ -732,6 +834,8 @@ ROUTES = [
     withdraw_application,
     delete_application,
     queue,
+    queue_csv,
+    queue_xlsx,
     assessment_page,
     judge,
     decide,
