@@ -20,9 +20,11 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/lanportfolj db upgrade
-	$(BIN)/lanportfolj demo load
-	# the demo runs over plain HTTP on loopback: development mode lets the session cookie work there
-	LANPORTFOLJ_DEVELOPMENT=true $(BIN)/lanportfolj serve --host $(HOST) --port $(PORT)
+	$(BIN)/lanportfolj demo load --site http://$(HOST):$(PORT)
+	# the demo runs over plain HTTP on loopback: development mode lets the session cookie work there; the
+	# loan pages' Kolada button answers from the demo's recorded data (data/demo/kolada), never the network
+	LANPORTFOLJ_DEVELOPMENT=true LANPORTFOLJ_KOLADA_FIXTURES="$(CURDIR)/data/demo/kolada" \
+	  $(BIN)/lanportfolj serve --host $(HOST) --port $(PORT)
 
 # the whole suite in two steps: everything but the robustness tests marked `slow`, then those on their own
 # (SLOW=only runs just them, SLOW=skip leaves them out); an `-m '...'` in PYTEST_ARGS is narrowed to

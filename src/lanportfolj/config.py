@@ -84,6 +84,19 @@ class Settings:
     """Comma-separated addresses (or CIDR networks) of reverse proxies whose ``X-Forwarded-For`` is
     believed. Empty: proxy headers are ignored and the connecting address is the client."""
 
+    database_pool_size: int = 0
+    """Connections each process keeps open to the database. 0: 20 on SQLite, 10 on PostgreSQL (with
+    ``serve --workers 2`` that is 20 of the server's ``max_connections``, plus the overflow)."""
+
+    database_max_overflow: int = -1
+    """Connections a process may open beyond the pool under a burst (closed again after use).
+    -1: 20 on SQLite, 10 on PostgreSQL."""
+
+    page_cache_recheck_seconds: float = 2.0
+    """PostgreSQL: how long cached pages trust the write counter shared by this machine's processes
+    (``lanportfolj.shared_generation``) before asking the database again, which catches writes made
+    elsewhere (``psql``, another machine). 0: ask the database on every request."""
+
     session_hours: int = 12
     """Hours a web session lasts from sign-in; after that the user signs in again."""
 

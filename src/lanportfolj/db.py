@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from itertools import repeat
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlmodel import Session
 
 from lanportfolj.config import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# alembic is imported only by the functions that migrate: every command checks the schema, and importing
+# alembic cost a listing like ``bonds list`` a third of its start-up (issue 15)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +41,12 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    # cached pages learn of this engine's commits without a query (issue 15)
+    from lanportfolj.shared_generation import watch
+
+    watch(engine, recheck=settings.page_cache_recheck_seconds)
+    return engine
 
 
 @contextmanager
@@ -52,6 +63,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def alembic_config(engine: Engine) -> Config:
     """Alembic configuration pointing at the migrations inside the package, bound to ``engine``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("lanportfolj") / "migrations"))
     cfg.attributes["engine"] = engine
@@ -60,20 +73,53 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (default: the newest)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+def migrations_dir() -> Path:
+    """The folder of the package's migration scripts."""
+    return Path(str(resources.files("lanportfolj") / "migrations" / "versions"))
+
+
+def _revision_names(value: ast.expr | None) -> tuple[str, ...]:
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return (value.value,)
+    if isinstance(value, ast.Tuple | ast.List):
+        return tuple(n for item in value.elts for n in _revision_names(item))
+    return ()
+
+
+def migration_heads(folder: Path | None = None) -> set[str]:
+    """The newest revision(s) of the migration scripts, read from their ``revision`` and
+    ``down_revision`` lines without importing alembic or the scripts (the same heads alembic finds)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in sorted((folder or migrations_dir()).glob("*.py")):
+        tree = ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
+        found: dict[str, tuple[str, ...]] = {}
+        for node in tree.body:
+            target, value = None, None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                found[target.id] = _revision_names(value)
+        if found.get("revision"):
+            revisions.update(found["revision"])
+            parents.update(found.get("down_revision", ()))
+    return revisions - parents
 
 
 def schema_is_current(engine: Engine) -> bool:
     """True when the database has been migrated to the newest revision."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return False
-        heads = set(MigrationContext.configure(conn).get_current_heads())
-    return heads == set(script.get_heads())
+        heads = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    return heads == migration_heads()
 
 
 def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> int:
@@ -128,6 +174,26 @@ def bulk_insert_columns(
     params = list(zip(*prepared, strict=False))
     session.connection().exec_driver_sql(sql, params)
     return count
+
+
+def advance_id_sequences(session: Session, models: Iterable[Any]) -> None:
+    """After inserting rows with explicit ids: move each table's id sequence past its largest id.
+
+    PostgreSQL's serial columns take the next id from a sequence that explicit ids do not advance, so the
+    next ordinary insert (an import's submission after ``demo synth``) would collide with a row already
+    there. SQLite picks ``max(id) + 1`` itself: nothing to do.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    for model in models:
+        table = model.__table__.name
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
+            f"FROM {quote(table)}",
+            (quote(table),),
+        )
 
 
 def _insert_statement(session: Session, model: Any, names: list[str]) -> tuple[str, list[Any]]:

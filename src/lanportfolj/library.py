@@ -67,6 +67,13 @@ UNITS: dict[str, UnitDef] = {
     "per_1000": UnitDef(
         "per 1 000", "per 1,000", additive=False, ratio_scale=Decimal(1000), floor=Decimal(0)
     ),
+    "per_100000": UnitDef(
+        "per 100 000",
+        "per 100,000",
+        additive=False,
+        ratio_scale=Decimal(100000),
+        floor=Decimal(0),
+    ),
     "SEK": UnitDef("kronor", "SEK", additive=True),
     "SEK/m2": UnitDef("kr/m²", "SEK/m²", additive=False),
     "m2": UnitDef("m²", "m²", additive=True),
@@ -92,10 +99,13 @@ _STR_FIELDS = (
     "definition_en",
     "data_source",
     "iris_code",
+    "aggregation_reason_sv",
+    "aggregation_reason_en",
 )
 _NUMBER_FIELDS = ("min_value", "max_value")
 _LIST_FIELDS = ("programme_categories", "sdg_targets")
-_KNOWN_FIELDS = frozenset((*_STR_FIELDS, *_NUMBER_FIELDS, *_LIST_FIELDS, "integer", "kolada"))
+_BOOL_FIELDS = ("integer", "context")
+_KNOWN_FIELDS = frozenset((*_STR_FIELDS, *_NUMBER_FIELDS, *_LIST_FIELDS, *_BOOL_FIELDS, "kolada"))
 REQUIRED_FIELDS: tuple[str, ...] = (
     "code",
     "name_sv",
@@ -109,7 +119,11 @@ REQUIRED_FIELDS: tuple[str, ...] = (
     "definition_sv",
     "definition_en",
     "data_source",
+    "aggregation_reason_sv",
+    "aggregation_reason_en",
 )
+#: Required in the library's files; a loan's own indicator (in a portfolio file) may leave them out.
+REASON_FIELDS: tuple[str, ...] = ("aggregation_reason_sv", "aggregation_reason_en")
 _KOLADA_FIELDS = frozenset(("kpi", "gender", "level"))
 
 #: Every rule the checker applies: a stable id and its message in Swedish and English.
@@ -164,8 +178,22 @@ RULES: dict[str, tuple[str, str]] = {
         "Unit '{value}' is unknown; allowed: {allowed}.",
     ),
     "ratio-unit": (
-        "En kvot ska ha enheten percent eller per_1000, inte '{value}'.",
-        "A ratio must have unit percent or per_1000, not '{value}'.",
+        "En kvot ska ha enheten percent, per_1000 eller per_100000, inte '{value}'.",
+        "A ratio must have unit percent, per_1000 or per_100000, not '{value}'.",
+    ),
+    "latest-not-additive": (
+        "Värden i enheten '{value}' (ett medelvärde, pris eller index) kan inte läggas ihop "
+        'mellan projekt; använd aggregation = "none" (visas per projekt).',
+        "Values in unit '{value}' (an average, a price or an index) cannot be added across "
+        'projects; use aggregation = "none" (shown per project).',
+    ),
+    "context-not-poolable": (
+        "context = true är till för en befolkning som används som nämnare: ett antal med "
+        "aggregation sum eller latest. Här är aggregation '{value}' och enheten {other}, som inte "
+        "kan läggas ihop; ta bort context.",
+        "context = true is for a population used as a denominator: a count with aggregation sum "
+        "or latest. Here aggregation is '{value}' and the unit {other}, which cannot be added; "
+        "remove context.",
     ),
     "sum-not-additive": (
         "Värden i enheten '{value}' får inte summeras över år; använd latest, ratio eller none.",
@@ -298,6 +326,12 @@ class IndicatorDef:
     iris_code: str | None
     kolada: KoladaMapping | None
     source_file: str
+    #: A figure describing the setting (a population used as a ratio's denominator): pooled in
+    #: ratios, but never attributed, totalled on its own or given per million.
+    context: bool = False
+    #: Why the indicator combines as its aggregation says (the library's review, both languages).
+    aggregation_reason_sv: str = ""
+    aggregation_reason_en: str = ""
 
     def name(self, lang: str) -> str:
         """The indicator's name in ``lang`` (``sv`` or ``en``; anything else gives English)."""
@@ -319,6 +353,12 @@ class IndicatorDef:
         """Whether values of different projects may be added (counts, money), i.e. totalled."""
         unit = UNITS.get(self.unit)
         return bool(unit and unit.additive) and self.aggregation in POOLABLE_AGGREGATIONS
+
+    @property
+    def attributable(self) -> bool:
+        """Whether the lender's share of the value may be attributed (and totalled, per million):
+        an additive value that is the project's own result, not a context figure."""
+        return self.additive and not self.context
 
     @property
     def ratio_scale(self) -> Decimal | None:
@@ -413,8 +453,9 @@ def _check_types(raw: Mapping[str, Any], *, file: str, code: str | None) -> list
     for name in _NUMBER_FIELDS:
         if name in raw and _decimal(raw[name]) is None:
             wrong(name, "number")
-    if "integer" in raw and not isinstance(raw["integer"], bool):
-        wrong("integer", "bool")
+    for name in _BOOL_FIELDS:
+        if name in raw and not isinstance(raw[name], bool):
+            wrong(name, "bool")
     for name in _LIST_FIELDS:
         value = raw.get(name)
         if name in raw and not (
@@ -445,7 +486,8 @@ def _check_values(raw: Mapping[str, Any], *, file: str, code: str | None) -> lis
     def add(rule: str, field: str | None, **params: Any) -> None:
         issues.append(_issue(rule, file=file, code=code, field=field, **params))
 
-    for name in ("name_sv", "name_en", "definition_sv", "definition_en", "data_source"):
+    texts = ("name_sv", "name_en", "definition_sv", "definition_en", "data_source", *REASON_FIELDS)
+    for name in texts:
         if name in raw and not raw[name].strip():
             add("empty-text", name)
     # the domain's grammar (2–64 characters, what every sink may rely on), and the library's own
@@ -473,6 +515,14 @@ def _check_values(raw: Mapping[str, Any], *, file: str, code: str | None) -> lis
         # A percentage or an average summed over years is the classic results-tracking bug.
         if aggregation == "sum" and not unit.additive:
             add("sum-not-additive", "aggregation", value=unit_name)
+        # Nor is an average rent, a price or an index "the latest total" of several projects.
+        if aggregation == "latest" and not unit.additive:
+            add("latest-not-additive", "aggregation", value=unit_name)
+        # A context figure (a population) is pooled only as a ratio's denominator.
+        if raw.get("context") is True and (
+            not unit.additive or aggregation not in POOLABLE_AGGREGATIONS
+        ):
+            add("context-not-poolable", "context", value=aggregation, other=unit_name)
 
     for part in ("numerator", "denominator"):
         if aggregation == "ratio" and not raw.get(part):
@@ -535,13 +585,15 @@ def _check_values(raw: Mapping[str, Any], *, file: str, code: str | None) -> lis
 
 
 def parse_indicator(
-    raw: Mapping[str, Any], *, file: str
+    raw: Mapping[str, Any], *, file: str, own: bool = False
 ) -> tuple[IndicatorDef | None, list[LibraryIssue]]:
     """Check one indicator table and build its definition.
 
     Returns ``(definition, [])`` when the entry is sound, else ``(None, issues)`` with every problem
     of the entry itself. References to other indicators (a ratio's numerator and denominator) are
     checked by :func:`check_references`, since they need the whole set of known indicators.
+    ``own`` marks a loan's own indicator (a portfolio file), which may leave out the library's
+    justification fields (``aggregation_reason_sv`` / ``_en``).
     """
     code = raw.get("code") if isinstance(raw.get("code"), str) else None
     issues = [
@@ -552,7 +604,7 @@ def parse_indicator(
     issues += [
         _issue("missing-field", file=file, code=code, field=name)
         for name in REQUIRED_FIELDS
-        if name not in raw
+        if name not in raw and not (own and name in REASON_FIELDS)
     ]
     type_issues = _check_types(raw, file=file, code=code)
     issues += type_issues
@@ -590,6 +642,9 @@ def parse_indicator(
             iris_code=raw.get("iris_code"),
             kolada=KoladaMapping(**kolada_raw) if kolada_raw is not None else None,
             source_file=file,
+            context=raw.get("context", False),
+            aggregation_reason_sv=raw.get("aggregation_reason_sv", "").strip(),
+            aggregation_reason_en=raw.get("aggregation_reason_en", "").strip(),
         ),
         [],
     )
@@ -796,4 +851,7 @@ def indicator_to_dict(ind: IndicatorDef) -> dict[str, Any]:
         if ind.kolada is None
         else {"kpi": ind.kolada.kpi, "gender": ind.kolada.gender, "level": ind.kolada.level},
         "source_file": ind.source_file,
+        "context": ind.context,
+        "aggregation_reason_sv": ind.aggregation_reason_sv,
+        "aggregation_reason_en": ind.aggregation_reason_en,
     }

@@ -85,6 +85,10 @@ class IndicatorDefinition(SQLModel, table=True):
     kolada_kpi: str | None = Field(default=None, max_length=10)
     kolada_gender: str | None = Field(default=None, max_length=1)
     kolada_level: str | None = Field(default=None, max_length=20)
+    #: a population used as a ratio's denominator: pooled in ratios, never attributed (issue 16)
+    context: bool = False
+    aggregation_reason_sv: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    aggregation_reason_en: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
 
 
 class Loan(SQLModel, table=True):
@@ -157,6 +161,10 @@ class LoanIndicator(SQLModel, table=True):
     target_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
     target_year: int | None = None
     data_source: str = Field(default="", max_length=300)
+    #: the value expected (ex ante) for the target year, as recorded when the committee approved;
+    #: frozen from then on (``expected_frozen_at``)
+    expected_value: Decimal | None = Field(default=None, sa_type=VALUE)  # type: ignore[call-overload]
+    expected_frozen_at: datetime | None = _ts(nullable=True)
 
 
 class GoalIndicator(SQLModel, table=True):

@@ -54,7 +54,7 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
     # --- the shell (issue 3) ---
     ("GET", "/health"): Rule({ANY: 200}),
     ("GET", "/"): Rule({ANY: 200}),
-    ("GET", "/static/{file_path:path}"): Rule({ANY: 200}, {"css": "/static/app.css"}),
+    ("GET", "/static/{name:str}"): Rule({ANY: 200}, {"css": "/static/app.css"}),
     ("GET", "/schema"): Rule({ANY: 200}, {"openapi": "/schema/openapi.json"}),
     ("GET", "/loans/{reference:str}"): Rule(
         {
@@ -175,6 +175,14 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/reports/{isin:str}/{report_date:str}/report.xlsx"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
         {"unpublished": "/reports/SE0000000002/2025-12-31/report.xlsx"},
+    ),
+    ("GET", "/reports/{isin:str}/{report_date:str}/report.pdf"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000002/2025-12-31/report.pdf"},
+    ),
+    ("GET", "/reports/{isin:str}/{report_date:str}/register.csv"): Rule(
+        {"anonymous": 302, "borrower": 403, ANY: 404},
+        {"unpublished": "/reports/SE0000000002/2025-12-31/register.csv"},
     ),
     ("GET", "/reports/{isin:str}/{report_date:str}/report.json"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},

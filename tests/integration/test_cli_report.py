@@ -102,6 +102,7 @@ def test_rejected_input_exits_1_and_usage_errors_exit_2(demo_settings, tmp_path)
         demo_settings, "report", "publish", ISIN, "--date", DAY, "--fx-rate", "11.5", "--yes"
     )
     assert bad_rate.exit_code == 1 and "The bond is in SEK" in bad_rate.output
-    bad_format = _run(demo_settings, "report", ISIN, "--date", DAY, "--format", "pdf")
+    bad_format = _run(demo_settings, "report", ISIN, "--date", DAY, "--format", "docx")
     assert bad_format.exit_code == 2
+    assert "pdf and/or register-csv" in " ".join(bad_format.output.split())
     assert not tmp_path.exists() and _reports(demo_settings) == []

@@ -161,6 +161,37 @@ def test_cli_demo_load_fetches_kolada_once_and_a_second_load_changes_nothing(
         engine.dispose()
 
 
+def test_demo_load_names_the_site_it_was_given_for_signing_in(settings: Settings) -> None:
+    default = _cli(settings, "demo", "load")
+    assert "sign in at http://127.0.0.1:8000/login" in default.output
+    elsewhere = _cli(settings, "demo", "load", "--site", "http://0.0.0.0:8123/")
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert "sign in at http://0.0.0.0:8123/login" in elsewhere.output
+    assert "8000" not in elsewhere.output
+
+
+def test_make_run_serves_kolada_from_the_recorded_demo_data_and_names_its_port() -> None:
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    if make is None:
+        pytest.fail("make is needed: the README's two commands are make targets")
+    repo = Path(__file__).resolve().parents[2]
+    # -n prints the commands make would run, so this is what `make run PORT=8123` does
+    planned = subprocess.run(
+        [make, "-n", "-W", "pyproject.toml", "run", "PORT=8123", "VENV=/nonexistent-venv"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "demo load --site http://127.0.0.1:8123" in planned
+    serve = next(line for line in planned.splitlines() if " serve " in line or "serve --" in line)
+    assert f'LANPORTFOLJ_KOLADA_FIXTURES="{repo}/data/demo/kolada"' in planned
+    assert "--port 8123" in serve
+
+
 def test_demo_load_json_keeps_stdout_json(settings: Settings) -> None:
     result = CliRunner().invoke(
         app, ["--database-url", settings.database_url, "demo", "load", "--json"]
@@ -249,6 +280,55 @@ def test_the_owning_borrower_fetches_from_the_button_and_investors_see_no_button
     public = web.get("/loans/SH-2023-001?lang=sv")
     assert public.status_code == 200
     assert "/kolada" not in public.text
+
+
+def test_every_demo_loans_fetch_button_answers_from_the_recorded_data_with_names(
+    web: TestClient[Any],
+) -> None:
+    import re
+    import tomllib
+
+    token = _sign_in(web, "analys@demo.lanportfolj.se")
+    portfolio = tomllib.loads((demo_dir() / "portfolio.toml").read_text("utf-8"))
+    names = {d["code"]: d for d in _library_names()}
+    named = 0
+    for loan in portfolio["loan"]:
+        reference = loan["reference"]
+        page = web.post(
+            f"/loans/{reference}/kolada?lang=sv", data={"_csrf_token": token, "compare": "similar"}
+        )
+        assert page.status_code == 200, (reference, page.text[:500])
+        assert 'role="alert"' not in page.text, (reference, page.text)
+        assert f'href="/loans/{reference}"' in page.text
+        assert "Tillbaka till lånet" in page.text
+        headings = re.findall(r"<h2>(.*?) <small>", page.text)
+        for heading in headings:
+            # the library's Swedish name, never the indicator's code
+            assert heading not in names, (reference, heading)
+            assert any(heading == d["name_sv"] for d in names.values()), (reference, heading)
+            named += 1
+    assert named >= 3, "the demo's Kolada-mapped indicators are shown under their names"
+
+
+def test_the_fetch_button_says_it_is_busy_and_its_script_is_served(web: TestClient[Any]) -> None:
+    _sign_in(web, "analys@demo.lanportfolj.se")
+    html = web.get("/loans/SH-2023-001?lang=sv").text
+    form = html.split('action="/loans/SH-2023-001/kolada"')[1].split("</form>")[0]
+    assert 'data-busy="Hämtar från Kolada…"' in form
+    assert 'role="status"' in form
+    assert '<script src="/static/kolada.js"' in html
+    script = web.get("/static/kolada.js")
+    assert script.status_code == 200
+    assert "data-busy" in script.text
+
+
+def _library_names() -> list[dict[str, str]]:
+    from lanportfolj.library import load_library
+
+    return [
+        {"code": d.code, "name_sv": d.name_sv, "name_en": d.name_en}
+        for d in load_library().values()
+    ]
 
 
 # -- settings -----------------------------------------------------------------------------------

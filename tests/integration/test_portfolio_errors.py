@@ -374,7 +374,7 @@ RECORD_ERRORS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
             (
                 "loan SH-2023-001 own_indicator #1",
                 "unit",
-                "Unit 'st' is unknown; allowed: count, percent, per_1000, SEK, SEK/m2, m2, hours, days, index, points.",
+                "Unit 'st' is unknown; allowed: count, percent, per_1000, per_100000, SEK, SEK/m2, m2, hours, days, index, points.",
             ),
         ],
     ),

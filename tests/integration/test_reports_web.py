@@ -117,6 +117,7 @@ def test_downloads_open_and_the_workbook_equals_the_json(app_and_engine) -> None
         "impact",
         "methodology",
         "restatements",
+        "register",
     }
 
     html = investor.get(f"/reports/{ISIN}/{DAY}/report.html")

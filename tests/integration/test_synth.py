@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -12,6 +14,7 @@ from lanportfolj.models import Loan, LoanIndicator, Measurement
 from lanportfolj.services.loans import loan_detail
 
 pytestmark = pytest.mark.integration
+PORTFOLIO = Path(__file__).resolve().parents[1] / "fixtures" / "portfolio_small"
 runner = CliRunner()
 
 
@@ -70,3 +73,17 @@ def test_same_seed_same_values(settings, engine, tmp_path):
     with Session(make_engine(Settings(database_url=other))) as s:
         second = s.exec(select(Measurement.value).order_by(col(Measurement.id))).all()
     assert first == second
+
+
+def test_a_portfolio_loaded_after_synth_gets_fresh_ids(settings, engine):
+    """synth writes its own ids; on PostgreSQL the sequences must move past them, or the next ordinary
+    insert (a borrower, loan, submission) fails with a duplicate key."""
+    assert _synth(settings).exit_code == 0
+    result = runner.invoke(
+        app,
+        ["--database-url", settings.database_url, "portfolio", "load", str(PORTFOLIO), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    with Session(engine) as s:
+        references = set(s.exec(select(Loan.reference)).all())
+    assert len(references) > 30

@@ -438,8 +438,9 @@ def test_every_named_download_sends_an_ascii_header(world) -> None:
 def test_an_accepted_files_warnings_are_stored_capped_with_the_count(world) -> None:
     app, engine, _ = world
     client = signed_in(app, "a@lender.example")
-    # one value and 1 500 unfilled template rows: accepted, with a warning per skipped row
-    lines = ["loan,indicator,year,value,group", f"{OWN},dwellings_renovated,2025,987654,"]
+    # one value (near last year's: no plausibility warning) and 1 500 unfilled template rows: accepted,
+    # with a warning per skipped row
+    lines = ["loan,indicator,year,value,group", f"{OWN},dwellings_renovated,2025,987,"]
     lines += [f"{OWN},dwellings_renovated,2025,,g{n}" for n in range(1_500)]
     response = _api_upload(client, "mostly-empty.csv", "\n".join(lines).encode())
     assert response.status_code == 200, response.text

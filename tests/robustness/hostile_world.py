@@ -706,6 +706,7 @@ CASE_FORM_FIELDS = (
     "indicators-{i}-baseline_year",
     "indicators-{i}-target_value",
     "indicators-{i}-target_year",
+    "indicators-{i}-expected_value",
     "indicators-{i}-data_source",
     "goals-{i}-text",
     "goals-{i}-indicators",
@@ -719,6 +720,7 @@ _INDICATOR_API = (
     "baseline_year",
     "target_value",
     "target_year",
+    "expected_value",
     "data_source",
     "name",
     "unit",
@@ -1207,7 +1209,7 @@ def build_hostile_world(engine: Engine, new_client: Callable[[], httpx.Client]) 
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 SKIPPED_GETS = ("/static/", "/schema", "/health", "/api/")
-DOWNLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".html", "/file")
+DOWNLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".html", ".pdf", "/file")
 
 
 def get_routes(app: Any) -> list[str]:
@@ -1261,7 +1263,8 @@ def world_params(world: HostileWorld) -> dict[str, list[str]]:
 
 def draft_downloads(isin: str) -> list[str]:
     return [
-        f"/reports/{isin}/draft?date={REPORT_DATE}&format={f}" for f in ("html", "xlsx", "json")
+        f"/reports/{isin}/draft?date={REPORT_DATE}&format={f}"
+        for f in ("html", "xlsx", "json", "register-csv")
     ]
 
 

@@ -135,7 +135,8 @@ def test_a_failing_api_gives_up_with_kpi_municipality_and_year_named() -> None:
     assert len(slept) == 2
     assert failed.value.issue.code == "kolada-unavailable"
     assert failed.value.issue.message_en.startswith(
-        "KPI N15428, municipality 0127, year 2022–2024: Kolada cannot be reached (HTTP 500)"
+        "KPI N15428, municipality 0127, year 2022–2024: Kolada answered with error 500, and no saved"
+        " answer exists. Nothing was changed; try again later."
     )
     assert failed.value.issue.message_sv.startswith("nyckeltal N15428, kommun 0127, år 2022–2024")
 
@@ -147,7 +148,27 @@ def test_a_slow_api_times_out_and_is_reported() -> None:
     c, _ = client(FakeKolada({DATA_URL: [slow]}), retries=1, timeout=0.5)
     with pytest.raises(KoladaError) as failed:
         c.data(kpis=["N15428"], municipalities=["0127"], years=[2022, 2023, 2024])
-    assert "(timeout)" in failed.value.issue.message_en
+    assert "Kolada gave no answer within 0.5 s" in failed.value.issue.message_en
+    assert "Kolada svarade inte inom 0,5 s" in failed.value.issue.message_sv
+
+
+def test_no_network_is_said_in_plain_words_in_both_languages() -> None:
+    def offline(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution", request=request)
+
+    c, _ = client(FakeKolada({DATA_URL: [offline]}), retries=0)
+    with pytest.raises(KoladaError) as failed:
+        c.data(kpis=["N15428"], municipalities=["0127"], years=[2022, 2023, 2024])
+    issue = failed.value.issue
+    assert issue.code == "kolada-unavailable"
+    assert "There is no network connection to Kolada" in issue.message_en
+    assert "Nothing was changed; try again later." in issue.message_en
+    assert "Ingen nätverksanslutning till Kolada" in issue.message_sv
+    assert "Inget ändrades; försök igen senare." in issue.message_sv
+    # no exception class names or errno text reach a person
+    for text in (issue.message_en, issue.message_sv):
+        assert "ConnectError" not in text
+        assert "Errno" not in text
 
 
 def test_a_malformed_response_is_refused_and_never_cached() -> None:

@@ -46,6 +46,8 @@ def _valid_raw(**over: object) -> dict[str, object]:
         "definition_sv": "Antal unika elever som deltog minst fem gånger under läsåret.",
         "definition_en": "Number of unique pupils who attended at least five times in the year.",
         "data_source": "Läxhjälpens närvarolistor",
+        "aggregation_reason_sv": "Ett flöde under läsåret.",
+        "aggregation_reason_en": "A flow in the school year.",
     }
     raw.update(over)
     return raw
@@ -86,10 +88,10 @@ def test_shipped_library_is_split_into_theme_files(library: dict[str, IndicatorD
         ("perceived_safety_share", "ratio", "outcome"),
         ("resident_wellbeing_index", "none", "outcome"),
         ("tenants_staying_after_renovation_share", "ratio", "outcome"),
-        ("average_rent_sek_per_sqm", "latest", "outcome"),
+        ("average_rent_sek_per_sqm", "none", "outcome"),
         ("school_eligibility_upper_secondary_share", "ratio", "outcome"),
-        ("grade9_merit_value", "latest", "outcome"),
-        ("real_property_taxable_value", "latest", "outcome"),
+        ("grade9_merit_value", "none", "outcome"),
+        ("real_property_taxable_value", "none", "outcome"),
         ("reported_crimes", "sum", "outcome"),
         ("safety_walks_held", "sum", "output"),
         ("safety_certified_areas", "latest", "output"),
@@ -202,6 +204,9 @@ CASES = [
     ("unknown_unit", "unknown-unit", "x.toml", "people_reached", "unit"),
     ("ratio_unit", "ratio-unit", "x.toml", "reached_share", "unit"),
     ("sum_not_additive", "sum-not-additive", "x.toml", "reached_share", "aggregation"),
+    ("latest_not_additive", "latest-not-additive", "x.toml", "average_rent", "aggregation"),
+    ("context_not_poolable", "context-not-poolable", "x.toml", "wellbeing_index", "context"),
+    ("missing_reason", "missing-field", "x.toml", "people_reached", "aggregation_reason_en"),
     ("ratio_missing_part", "ratio-missing-part", "x.toml", "reached_share", "denominator"),
     ("part_on_non_ratio", "part-on-non-ratio", "x.toml", "people_left", "denominator"),
     ("part_unknown", "part-unknown", "x.toml", "reached_share", "numerator"),
@@ -261,7 +266,7 @@ def test_unreadable_toml_reports_its_line() -> None:
 def test_duplicate_code_names_both_files() -> None:
     (issue,) = check_library(BAD / "duplicate_code")
     assert "a.toml" in issue.message and "a.toml" in issue.message_sv
-    assert issue.line == 19  # the second definition, in x.toml
+    assert issue.line == 21  # the second definition, in x.toml
 
 
 def test_entry_issues_point_to_the_line_of_the_code() -> None:
@@ -392,3 +397,77 @@ def test_names_follow_the_language(library: dict[str, IndicatorDef]) -> None:
     assert ind.name("sv") == "Renoverade lägenheter"
     assert ind.name("en") == "Dwellings renovated"
     assert ind.unit_label("sv") == "antal"
+
+
+# --- indicator kinds: justification, context, scales (issue 16 item 1) -----------------------------
+
+
+def test_every_shipped_indicator_says_why_it_combines_as_it_does(
+    library: dict[str, IndicatorDef],
+) -> None:
+    for ind in library.values():
+        assert ind.aggregation_reason_sv and ind.aggregation_reason_en, ind.code
+        assert ind.aggregation_reason_sv != ind.aggregation_reason_en, ind.code
+
+
+def test_averages_prices_and_valuations_are_shown_per_project_only(
+    library: dict[str, IndicatorDef],
+) -> None:
+    for code in (
+        "average_rent_sek_per_sqm",
+        "grade9_merit_value",
+        "elderly_care_waiting_days",
+        "real_property_taxable_value",
+    ):
+        assert library[code].aggregation == "none", code
+        assert not library[code].attributable, code
+    # no summed or latest indicator of the library is in a unit that cannot be added
+    for ind in library.values():
+        if ind.aggregation in ("sum", "latest"):
+            assert ind.additive, ind.code
+
+
+def test_population_denominators_are_context_pooled_but_never_attributed(
+    library: dict[str, IndicatorDef],
+) -> None:
+    children = library["children_0_17"]
+    assert children.context and children.additive and not children.attributable
+    assert library["residents_surveyed"].context
+    placements = library["out_of_home_placements_per_1000_children"]
+    assert (placements.denominator, placements.ratio_scale) == ("children_0_17", Decimal(1000))
+    # the checker still lets a context count be a ratio's part
+    assert check_references([placements], library) == []
+    assert library["dwellings_renovated"].attributable
+
+
+def test_a_loans_own_indicator_may_leave_out_the_justification() -> None:
+    raw = _valid_raw()
+    del raw["aggregation_reason_sv"], raw["aggregation_reason_en"]
+    own, issues = parse_indicator(raw, file="portfolio.toml", own=True)
+    assert issues == [] and own is not None and own.aggregation_reason_en == ""
+    _, issues = parse_indicator(raw, file="library.toml")
+    assert {i.field for i in issues} == {"aggregation_reason_sv", "aggregation_reason_en"}
+
+
+def test_a_per_100000_ratio_has_its_scale_and_context_must_be_a_boolean() -> None:
+    ind, issues = parse_indicator(
+        _valid_raw(
+            code="assaults_per_100000",
+            unit="per_100000",
+            kind="outcome",
+            aggregation="ratio",
+            numerator="a",
+            denominator="b",
+        ),
+        file="x.toml",
+    )
+    assert issues == [] and ind is not None and ind.ratio_scale == Decimal(100000)
+    _, issues = parse_indicator(_valid_raw(context="yes"), file="x.toml")
+    assert [(i.rule, i.field) for i in issues] == [("wrong-type", "context")]
+
+
+def test_latest_average_is_refused_naming_file_and_indicator() -> None:
+    (issue,) = check_library(BAD / "latest_not_additive")
+    text = issue.text("en")
+    assert text.startswith("x.toml:") and "[average_rent]" in text and "SEK/m2" in text
+    assert 'aggregation = "none"' in issue.message_sv

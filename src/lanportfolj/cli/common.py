@@ -6,15 +6,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import Engine
 
 from lanportfolj.config import Settings, load_settings
-from lanportfolj.db import make_engine, schema_is_current
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console()
 err_console = Console(stderr=True)
@@ -47,6 +47,8 @@ class CliState:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from lanportfolj.db import make_engine
+
             self._engine = make_engine(self.settings)
         return self._engine
 
@@ -60,6 +62,8 @@ def state(ctx: typer.Context) -> CliState:
 
 def migrated_engine(ctx: typer.Context) -> Engine:
     """The engine, after checking the schema is current: a clear message instead of a SQL error."""
+    from lanportfolj.db import schema_is_current
+
     engine = state(ctx).engine
     if not schema_is_current(engine):
         fail("The database is not migrated. Run `lanportfolj db upgrade` first.", code=EXIT_USAGE)
@@ -102,9 +106,19 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+    else:
+        # piped or captured output has no screen to fit: cutting a date to "2027-03-…" would lose it, so
+        # the table gets the width it needs (Console.print never widens beyond the console's own width)
+        from rich.measure import Measurement
+
+        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        Console(width=max(console.width, needed), no_color=console.no_color).print(table)

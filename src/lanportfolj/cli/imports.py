@@ -82,11 +82,17 @@ def _progress_bar(show: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 def _print_result(result: ImportResult, lang: str) -> None:
     data = result.to_dict(lang)
+    # the columns as the template's headers name them, in the language asked for (as on the web page)
+    with_sheet = any(e["sheet"] for e in data["errors"])
     if not result.accepted:
         print_table(
             f"{result.file}: rejected, {len(result.errors) + result.more_errors} problem(s)",
-            ["row", "column", "code", "value", "message"],
-            ([e["row"], e["column"], e["code"], e["value"], e["message"]] for e in data["errors"]),
+            (["sheet"] if with_sheet else []) + ["row", "column", "code", "value", "message"],
+            (
+                ([e["sheet"]] if with_sheet else [])
+                + [e["row"], e["column_label"], e["code"], e["value"], e["message"]]
+                for e in data["errors"]
+            ),
         )
         if data["more_errors_text"]:
             console.print(data["more_errors_text"], highlight=False)
@@ -97,6 +103,15 @@ def _print_result(result: ImportResult, lang: str) -> None:
             highlight=False,
         )
         return
+    if data["warnings"]:
+        print_table(
+            "warnings (check these values)",
+            ["row", "column", "code", "value", "message"],
+            (
+                [w["row"], w["column_label"], w["code"], w["value"], w["message"]]
+                for w in data["warnings"]
+            ),
+        )
     verb = "would insert" if result.dry_run else "inserted"
     console.print(
         f"{result.file}: {result.rows} row(s); {verb} {result.inserted}, "
@@ -111,7 +126,15 @@ def _print_result(result: ImportResult, lang: str) -> None:
                 "changes",
                 ["kind", "loan", "indicator", "year", "group", "old", "new"],
                 (
-                    [c.kind, c.loan, c.indicator, c.year, c.group, c.old_value, c.value]
+                    [
+                        c.kind,
+                        c.loan,
+                        result.indicator_name(c.indicator, lang),
+                        c.year,
+                        c.group,
+                        c.old_value,
+                        c.value,
+                    ]
                     for c in changes
                 ),
             )
@@ -120,7 +143,9 @@ def _print_result(result: ImportResult, lang: str) -> None:
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., metavar="FILE", help="A CSV or XLSX file of values."),
+    file: Path = typer.Argument(
+        ..., metavar="FILE", help="A CSV, Excel (.xlsx, .xls) or LibreOffice (.ods) file of values."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the changes only."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
     as_borrower: str | None = typer.Option(

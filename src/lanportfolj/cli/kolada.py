@@ -17,6 +17,7 @@ from lanportfolj.cli.common import (
     EXIT_REJECTED,
     EXIT_USAGE,
     console,
+    err_console,
     fail,
     migrated_engine,
     print_json,
@@ -97,7 +98,11 @@ def fetch(
         fail(str(exc), code=EXIT_USAGE)
     try:
         # first transaction: the fetch, so the cached responses are kept even if the import is refused
-        with session_scope(engine) as session:
+        # a fetch is one request per key figure and can take seconds: a spinner on stderr (stdout may be JSON)
+        with (
+            err_console.status(f"Asking Kolada for {loan}'s key figures…"),
+            session_scope(engine) as session,
+        ):
             plan = plan_fetch(
                 session=session,
                 client=make_client(DatabaseCache(session), settings, offline_fixtures),

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 from lanportfolj.cli import app
 from lanportfolj.cli.common import (
@@ -23,23 +21,16 @@ from lanportfolj.cli.common import (
     refuse_bad_identifiers,
     state,
 )
-from lanportfolj.config import Settings
-from lanportfolj.db import session_scope, upgrade
-from lanportfolj.kolada.cache import DatabaseCache
-from lanportfolj.kolada.client import KoladaClient, KoladaError
-from lanportfolj.kolada.fetch import CompareChoice, KoladaPlan, import_plan, plan_fetch
-from lanportfolj.kolada.offline import OfflineKolada
-from lanportfolj.library import (
-    check_library,
-    default_library_dir,
-    indicator_to_dict,
-    load_library,
-)
-from lanportfolj.paths import demo_dir
-from lanportfolj.services.indicators import sync_library
-from lanportfolj.services.loans import list_bonds, list_loans, loan_detail
-from lanportfolj.services.measurements import ImportResult
-from lanportfolj.services.portfolio import PortfolioError, load_portfolio
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from lanportfolj.config import Settings
+    from lanportfolj.kolada.fetch import KoladaPlan
+    from lanportfolj.services.measurements import ImportResult
+
+# what a single command needs is imported inside it (see lanportfolj.cli): a listing such as
+# ``bonds list`` must not load the Kolada client, polars or the import pipeline
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo portfolio.", no_args_is_help=True)
@@ -58,6 +49,10 @@ app.add_typer(bonds_app, name="bonds")
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the schema to the newest version, and sync the indicator library."""
+    from lanportfolj.db import session_scope, upgrade
+    from lanportfolj.library import load_library
+    from lanportfolj.services.indicators import sync_library
+
     st = state(ctx)
     upgrade(st.engine)
     with session_scope(st.engine) as session:
@@ -110,6 +105,11 @@ def _safe_url(url: str) -> str:
 
 
 def _load(ctx: typer.Context, path: Path, as_json: bool) -> None:
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from lanportfolj.db import session_scope
+    from lanportfolj.services.portfolio import PortfolioError, load_portfolio
+
     engine = migrated_engine(ctx)
     settings = state(ctx).settings
     try:
@@ -184,6 +184,13 @@ def load_demo_kolada(
     waits for a person on the loan's Kolada page). Raises :class:`KoladaError` when a fetch cannot be
     done; nothing of that loan is stored then.
     """
+    from lanportfolj.db import session_scope
+    from lanportfolj.kolada.cache import DatabaseCache
+    from lanportfolj.kolada.client import KoladaClient
+    from lanportfolj.kolada.fetch import CompareChoice, import_plan, plan_fetch
+    from lanportfolj.kolada.offline import OfflineKolada
+    from lanportfolj.paths import demo_dir
+
     source = folder or demo_dir() / "kolada"
     this_year = current_year or date.today().year
     years = range(DEMO_KOLADA_FIRST_YEAR, this_year + 1)
@@ -237,11 +244,22 @@ def _demo_kolada_line(done: list[DemoKoladaResult]) -> str:
 
 
 @demo_app.command("load")
-def demo_load(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+def demo_load(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json"),
+    site: str = typer.Option(
+        "http://127.0.0.1:8000",
+        "--site",
+        help="Where the server will answer, for the sign-in line (make run passes its HOST and PORT).",
+    ),
+) -> None:
     """Load the demo portfolio (data/demo) and the Botkyrka loans' Kolada figures (data/demo/kolada).
 
     Safe to run again: it changes nothing the second time.
     """
+    from lanportfolj.kolada.client import KoladaError
+    from lanportfolj.paths import demo_dir
+
     _load(ctx, demo_dir(), as_json)
     try:
         done = load_demo_kolada(engine=migrated_engine(ctx), settings=state(ctx).settings)
@@ -259,7 +277,7 @@ def demo_load(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"))
         raise typer.Exit(EXIT_REJECTED)
     from lanportfolj.cli.users import create_demo_users
 
-    create_demo_users(ctx, quiet=as_json)
+    create_demo_users(ctx, quiet=as_json, site=site)
 
 
 @portfolio_app.command("load")
@@ -282,6 +300,8 @@ def library_check(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Check every indicator definition; exit 1 when any problem is found."""
+    from lanportfolj.library import check_library, default_library_dir, load_library
+
     target = directory or default_library_dir()
     if not target.is_dir():
         fail(f"{target}: no such folder")
@@ -314,6 +334,8 @@ def library_list(
     lang: str = typer.Option("en", "--lang", help="sv or en"),
 ) -> None:
     """List the library's indicators."""
+    from lanportfolj.library import indicator_to_dict, load_library
+
     library = load_library(directory)
     if as_json:
         print_json([indicator_to_dict(ind) for ind in library.values()])
@@ -335,6 +357,10 @@ def loans_list(
     status: list[str] | None = typer.Option(None, "--status", help="Only these statuses."),
 ) -> None:
     """List the loans."""
+    from sqlmodel import Session
+
+    from lanportfolj.services.loans import list_loans
+
     with Session(migrated_engine(ctx)) as session:
         rows = list_loans(session, statuses=tuple(status) if status else None)
     if as_json:
@@ -363,6 +389,10 @@ def loans_show(
     ctx: typer.Context, reference: str, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Show one loan: its case, each indicator with baseline and target, and the measurements."""
+    from sqlmodel import Session
+
+    from lanportfolj.services.loans import loan_detail
+
     with Session(migrated_engine(ctx)) as session:
         detail = loan_detail(session, reference)
     if detail is None:
@@ -392,6 +422,10 @@ def loans_show(
 @bonds_app.command("list")
 def bonds_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """List the social bonds and the size of their pools."""
+    from sqlmodel import Session
+
+    from lanportfolj.services.loans import list_bonds
+
     with Session(migrated_engine(ctx)) as session:
         rows = list_bonds(session)
     if as_json:

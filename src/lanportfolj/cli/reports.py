@@ -20,6 +20,7 @@ from lanportfolj.cli import app
 from lanportfolj.cli.common import EXIT_USAGE, console, err_console, fail, migrated_engine, state
 from lanportfolj.db import session_scope
 from lanportfolj.models import SocialBond
+from lanportfolj.reporting.pdf import PdfUnavailable
 from lanportfolj.services import reports
 from lanportfolj.services.reports import ReportError
 
@@ -59,7 +60,9 @@ def report_command(
     first: str = typer.Argument(..., metavar="[publish] ISIN", help="The bond's ISIN."),
     second: str | None = typer.Argument(None, hidden=True),
     report_date: str = typer.Option(..., "--date", help="The reporting date, YYYY-MM-DD."),
-    formats: str = typer.Option("html,xlsx,json", "--format", help="Any of html,xlsx,json."),
+    formats: str = typer.Option(
+        "html,xlsx,json", "--format", help="Any of html,xlsx,json,pdf,register-csv."
+    ),
     out: Path = typer.Option(Path("."), "--out", "-o", help="The folder to write the files to."),
     fx_rate: str | None = typer.Option(
         None, "--fx-rate", help="SEK per unit of the bond's currency (needed for non-SEK bonds)."
@@ -84,7 +87,10 @@ def report_command(
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in reports.FORMATS]
     if not wanted or unknown:
-        fail("--format takes html, xlsx and/or json, separated by commas.", code=EXIT_USAGE)
+        fail(
+            "--format takes html, xlsx, json, pdf and/or register-csv, separated by commas.",
+            code=EXIT_USAGE,
+        )
     _write(ctx, first, report_date, wanted, out, fx_rate, fx_source, lang)
 
 
@@ -122,12 +128,14 @@ def _write(
             steps.step("computed")
             out.mkdir(parents=True, exist_ok=True)
             for fmt in wanted:
-                path = out / f"{bond.isin}-{when.isoformat()}.{fmt}"
-                path.write_bytes(reports.render(data, fmt=fmt, lang=lang))
+                path = out / f"{bond.isin}-{when.isoformat()}.{reports.suffix(fmt)}"
+                path.write_bytes(reports.render(data, fmt=fmt, lang=lang, status=status))
                 written.append(path)
                 steps.step(f"wrote {fmt}")
         except ReportError as exc:
             fail(exc.message(msg_lang))
+        except PdfUnavailable as exc:
+            fail(exc.message_sv if msg_lang == "sv" else exc.message_en)
     err_console.print(f"{bond.isin} {when.isoformat()}: {status}", highlight=False)
     for path in written:
         console.print(str(path), highlight=False, soft_wrap=True)

@@ -230,13 +230,16 @@ def tokens_revoke(ctx: typer.Context, token_id: int = typer.Argument(..., metava
     console.print(f"Token {token_id} ({prefix}…) revoked.")
 
 
-def create_demo_users(ctx: typer.Context, *, quiet: bool = False) -> None:
+def create_demo_users(
+    ctx: typer.Context, *, quiet: bool = False, site: str = "http://127.0.0.1:8000"
+) -> None:
     """One user per role for the demo (called by ``demo load``), and how to sign in with them."""
     with session_scope(migrated_engine(ctx)) as session:
         rows = users.ensure_demo_users(session)
     if quiet:
         return
-    console.print("Demo users (see data/demo/USERS.md); sign in at http://127.0.0.1:8000/login:")
+    login = site.rstrip("/") + "/login"
+    console.print(f"Demo users (see data/demo/USERS.md); sign in at {login}:", highlight=False)
     for r in rows:
         org = f", {r['borrower']}" if r["borrower"] else ""
         console.print(

@@ -123,6 +123,9 @@ class Allocation:
     by_icma_category: pl.DataFrame
     #: two rows: financing and refinancing
     financing: pl.DataFrame
+    #: ``bond_share_of_pool`` as the exact fraction it is rounded from: attribution multiplies by it
+    #: and rounds once at the end
+    bond_share_exact: Fraction | None = None
 
 
 def divide(numerator: Decimal, denominator: Decimal, scale: int) -> Decimal:
@@ -133,6 +136,11 @@ def divide(numerator: Decimal, denominator: Decimal, scale: int) -> Decimal:
     """
     exact = Fraction(numerator) / Fraction(denominator) * 10**scale
     return Decimal(round(exact)).scaleb(-scale)
+
+
+def _rounded(exact: Fraction, scale: int) -> Decimal:
+    """An exact fraction rounded half-even to ``scale`` decimals (as ``divide``)."""
+    return Decimal(round(exact * 10**scale)).scaleb(-scale)
 
 
 def months_before(day: date, months: int) -> date:
@@ -238,6 +246,49 @@ def _by(loans: pl.DataFrame, key: str, pool_total: Decimal) -> pl.DataFrame:
     return grouped.with_columns(share_of_pool=share)
 
 
+def _project_cost_messages(pool: pl.DataFrame, currency: str) -> list[Message]:
+    """Warnings about the project costs attribution divides by: a loan with none (named, with the
+    amount it leaves out of the per-million base) and a cost below the loan amount (likely an error:
+    the share is then capped at 1)."""
+    messages: list[Message] = []
+    missing = pool.filter(pl.col("total_project_cost_sek").is_null())
+    if missing.height:
+        left_out = _total(missing, "outstanding")
+        listed = ", ".join(
+            f"{ref} ({amount} {currency})"
+            for ref, amount in missing.select("reference", "outstanding").iter_rows()
+        )
+        messages.append(
+            Message(
+                "total_project_cost_missing",
+                f"{missing.height} lån saknar total projektkostnad: {listed}. Deras effekter "
+                f"tillskrivs inte, och {left_out} {currency} utestående räknas inte in i basen "
+                "för effekter per miljon.",
+                f"{missing.height} loans lack a total project cost: {listed}. Their impact is not "
+                f"attributed, and their {left_out} {currency} outstanding is left out of the base "
+                "of the per-million figures.",
+            )
+        )
+    below = pool.filter(pl.col("total_project_cost_sek") < pl.col("amount_sek"))
+    if below.height:
+        listed = ", ".join(
+            f"{ref} ({cost} < {amount} SEK)"
+            for ref, cost, amount in below.select(
+                "reference", "total_project_cost_sek", "amount_sek"
+            ).iter_rows()
+        )
+        messages.append(
+            Message(
+                "total_project_cost_below_loan",
+                f"Total projektkostnad är lägre än lånebeloppet för {below.height} lån: {listed}. "
+                "Troligen ett fel i uppgifterna; andelen av projektet är satt till 1.",
+                f"The total project cost is below the loan amount for {below.height} loans: "
+                f"{listed}. Likely a data error; the share of the project is capped at 1.",
+            )
+        )
+    return messages
+
+
 def allocate(
     *,
     bond: BondInfo,
@@ -308,11 +359,13 @@ def allocate(
     # proportion of the bonds' total rather than the pool's disbursed amount.
     share_capped = False
     bond_share: Decimal | None = None
+    bond_share_exact: Fraction | None = None
     if pool_disbursed > 0 and nominal > 0:
-        bond_share = divide(nominal, pool_disbursed, SHARE_SCALE)
+        bond_share_exact = Fraction(nominal) / Fraction(pool_disbursed)
         if nominal + other > pool_disbursed:
-            bond_share = divide(nominal, nominal + other, SHARE_SCALE)
+            bond_share_exact = Fraction(nominal) / Fraction(nominal + other)
             share_capped = True
+        bond_share = _rounded(bond_share_exact, SHARE_SCALE)
 
     social_loan_ratio = None
     if all_loans_total_sek is not None and all_loans_total_sek > 0:
@@ -356,15 +409,7 @@ def allocate(
                 "is capped so that the shares together are 100 %.",
             )
         )
-    missing_cost = int(pool["project_share"].is_null().sum()) if pool.height else 0
-    if missing_cost:
-        messages.append(
-            Message(
-                "total_project_cost_missing",
-                f"{missing_cost} lån saknar total projektkostnad; deras effekter tillskrivs inte.",
-                f"{missing_cost} loans lack a total project cost; their impact is not attributed.",
-            )
-        )
+    messages += _project_cost_messages(pool, bond.currency)
 
     funding_rows = (
         pl.DataFrame(
@@ -410,4 +455,5 @@ def allocate(
         by_category=_by(pool, "programme_category", pool_outstanding),
         by_icma_category=_by(pool, "icma_category", pool_outstanding),
         financing=funding_rows,
+        bond_share_exact=bond_share_exact,
     )

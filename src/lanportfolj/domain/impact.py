@@ -4,12 +4,21 @@ Pure: polars frames in, polars frames out. The aggregation kind of each indicato
 combine, because the commonest defects of results-tracking systems are aggregation mistakes:
 
 * ``sum`` (flows, e.g. dwellings renovated this year): summed over projects per year, full and
-  attributed (value × the project's attribution share), and per million of bond currency invested;
+  attributed (value × the exact fraction outstanding ÷ total project cost, capped at 1, rounded
+  once), and per million of bond currency invested in the projects that could be attributed;
 * ``latest`` (stocks and cumulative counts): each project's latest value up to the year, carried
   forward — never a sum over years — then summed over projects, full and attributed;
-* ``ratio`` (percentages): pooled as Σnumerator ÷ Σdenominator × 100 from the measurements of the
-  numerator and denominator indicators for the same loan and year — never a mean of percentages;
-* ``none`` (indexes, scores): per project only, with the change since baseline.
+* ``ratio`` (percentages, per 1 000, per 100 000): pooled as Σnumerator ÷ Σdenominator × scale
+  (100, 1 000 or 100 000 by the unit) from the measurements of the numerator and denominator
+  indicators for the same loan and year — never a mean of percentages;
+* ``none`` (averages, prices, indexes, scores): per project only, with the change since baseline.
+
+A ``context`` indicator (a population used as a ratio's denominator, such as children 0–17) is pooled
+inside its ratios but never attributed, never totalled on its own and never given per million: like
+``none`` it is shown per project only. The bond's rows also carry **coverage**: the share of the pool's
+outstanding amount whose projects reported the indicator that year, and the amounts missing because
+the indicator does not apply to a project, is not yet due (the project was disbursed after that year)
+or is overdue.
 
 Values have 4 decimals, change in per cent 2, shares 8; each derived figure is rounded half-even once
 from its exact value (see ``allocation.decimal_mul`` / ``decimal_div``). Category totals are sums of the
@@ -20,11 +29,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Final
 
 import polars as pl
 
 from lanportfolj.domain.allocation import (
+    MONEY,
     MONEY_SCALE,
     SHARE,
     SHARE_SCALE,
@@ -36,8 +47,12 @@ VALUE_SCALE: Final = 4
 PERCENT_SCALE: Final = 2
 VALUE: Final = pl.Decimal(38, VALUE_SCALE)
 AGGREGATIONS: Final[tuple[str, ...]] = ("sum", "latest", "ratio", "none")
-#: Kinds whose values are attributed and totalled over projects.
+#: Kinds whose values are attributed and totalled over projects (unless the indicator is context).
 SUMMABLE: Final[tuple[str, ...]] = ("sum", "latest")
+#: value = scale × numerator ÷ denominator, by the ratio's unit; a unit not listed here scales by 100.
+RATIO_SCALES: Final[dict[str, int]] = {"percent": 100, "per_1000": 1000, "per_100000": 100_000}
+DEFAULT_RATIO_SCALE: Final = 100
+SCALE: Final = pl.Decimal(38, 0)
 
 INDICATOR_COLUMNS: Final[tuple[str, ...]] = (
     "code",
@@ -49,6 +64,8 @@ INDICATOR_COLUMNS: Final[tuple[str, ...]] = (
     "aggregation",
     "numerator",
     "denominator",
+    "context",
+    "ratio_scale",
 )
 
 
@@ -64,7 +81,8 @@ class Impact:
     #: the yearly values by series number: sid, year, value, numerator, denominator, estimated,
     #: restated, attributed (sorted by sid and year)
     yearly: pl.DataFrame
-    #: loan × indicator: baseline, latest, target, change, on track, attributed latest value
+    #: loan × indicator: baseline, latest, target, expected at approval (ex ante), change, on track,
+    #: attributed latest value
     per_loan: pl.DataFrame
     #: programme category × indicator × year, for sum, latest and ratio indicators
     by_category: pl.DataFrame
@@ -162,10 +180,11 @@ _FLAGS: Final = ("value", "estimated", "restated")
 
 
 def _ratio_values(ratios: pl.DataFrame, m: pl.DataFrame, reported: pl.DataFrame) -> pl.DataFrame:
-    """Per-loan ratio values: numerator ÷ denominator × 100 where both are measured, else as reported.
+    """Per-loan ratio values: numerator ÷ denominator × scale where both are measured, else as
+    reported.
 
-    ``ratios`` has each ratio series' ``sid`` and its numerator's and denominator's ``pair`` keys;
-    ``reported`` the ratio series' own measurements by ``sid``.
+    ``ratios`` has each ratio series' ``sid``, its numerator's and denominator's ``pair`` keys and its
+    ``scale``; ``reported`` the ratio series' own measurements by ``sid``.
     """
     parts = []
     for role in ("numerator", "denominator"):
@@ -174,9 +193,10 @@ def _ratio_values(ratios: pl.DataFrame, m: pl.DataFrame, reported: pl.DataFrame)
     computed = (
         parts[0]
         .join(parts[1], on=["sid", "year"])
+        .join(ratios.select("sid", "scale"), on="sid")
         .with_columns(
             computed=decimal_div(
-                pl.col("numerator_value") * 100,
+                pl.col("numerator_value") * pl.col("scale"),
                 VALUE_SCALE,
                 pl.col("denominator_value"),
                 VALUE_SCALE,
@@ -211,7 +231,15 @@ def _per_million(attributed: str, invested: str) -> pl.Expr:
     )
 
 
-def _totals(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+def _scale_of(indicator: pl.Expr, scales: dict[str, int]) -> pl.Expr:
+    """The ratio scale of each row's indicator (``scales`` by code; 100 for a code not in it)."""
+    return indicator.replace_strict(
+        list(scales), [Decimal(v) for v in scales.values()], default=Decimal(DEFAULT_RATIO_SCALE),
+        return_dtype=SCALE,
+    )  # fmt: skip
+
+
+def _totals(frame: pl.DataFrame, keys: list[str], scales: dict[str, int]) -> pl.DataFrame:
     """Sum the summable columns of ``frame`` over everything but ``keys``; ratios are re-pooled."""
     return (
         frame.group_by(keys)
@@ -236,7 +264,7 @@ def _totals(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
             value=pl.when(pl.col("aggregation") == "ratio")
             .then(
                 decimal_div(
-                    pl.col("numerator") * 100,
+                    pl.col("numerator") * _scale_of(pl.col("indicator"), scales),
                     VALUE_SCALE,
                     pl.col("denominator"),
                     VALUE_SCALE,
@@ -259,13 +287,16 @@ def assess_impact(
     loan_indicators: pl.DataFrame,
     measurements: pl.DataFrame,
     report_year: int,
-    bond_share: Decimal | None,
+    bond_share: Decimal | Fraction | None,
 ) -> Impact:
     """Compute the impact tables for the pool ``loans`` (the allocation's per-loan frame).
 
     ``loans`` needs ``reference``, ``borrower``, ``programme_category``, ``project_share`` and
-    ``outstanding`` (bond currency). ``bond_share`` is the bond's share of the pool; the bond's part of
-    the attributed totals is ``attributed × bond_share``.
+    ``outstanding`` (bond currency); with ``outstanding_sek`` and ``total_project_cost_sek`` the
+    attribution uses the exact fraction of the two (else the rounded ``project_share``), and with
+    ``disbursement_date`` coverage tells values not yet due from overdue ones. ``bond_share`` is the
+    bond's share of the pool (best as the exact ``Fraction``); the bond's part of the attributed
+    totals is ``attributed × bond_share``, rounded once.
     """
     unknown = set(loan_indicators["indicator"].unique().to_list()) - set(
         indicators["code"].to_list()
@@ -276,16 +307,26 @@ def assess_impact(
     if bad:
         raise ValueError(f"unknown aggregation kinds: {sorted(bad)}")
 
+    exact = "outstanding_sek" in loans.columns and "total_project_cost_sek" in loans.columns
     pool = loans.select(
         pl.col("reference").alias("loan"),
         "borrower",
         "programme_category",
         pl.col("project_share").alias("share"),
         "outstanding",
+        (pl.col("outstanding_sek") if exact else pl.lit(None, MONEY)).alias("share_num"),
+        (pl.col("total_project_cost_sek") if exact else pl.lit(None, MONEY)).alias("share_den"),
+        (
+            pl.col("disbursement_date").dt.year().cast(pl.Int64)
+            if "disbursement_date" in loans.columns
+            else pl.lit(None, pl.Int64)
+        ).alias("first_year"),
     )
-    definitions = indicators.select(
-        pl.col(name) if name in indicators.columns else pl.lit(None, pl.String).alias(name)
-        for name in INDICATOR_COLUMNS
+    definitions = _definitions(indicators)
+    scales = dict(
+        definitions.filter(pl.col("aggregation") == "ratio")
+        .select("code", pl.col("ratio_scale").cast(pl.Int64))
+        .iter_rows()
     )
     loan_names = _sorted_names(pool["loan"])
     codes = _sorted_names(
@@ -303,6 +344,11 @@ def assess_impact(
             pl.col("target_value").cast(VALUE),
             pl.col("target_year").cast(pl.Int64),
             pl.col("data_source").cast(pl.String),
+            (
+                pl.col("expected_value").cast(VALUE)
+                if "expected_value" in loan_indicators.columns
+                else pl.lit(None, VALUE).alias("expected_value")
+            ),
         )
         .join(
             definitions.select(
@@ -311,6 +357,8 @@ def assess_impact(
                 "direction",
                 "numerator",
                 "denominator",
+                "context",
+                pl.col("ratio_scale").alias("scale"),
             ),
             on="indicator",
         )
@@ -342,45 +390,44 @@ def assess_impact(
         restated="restated",
     )
     ratios = series.filter(pl.col("aggregation") == "ratio").select(
-        "sid", numerator="numerator_pair", denominator="denominator_pair"
+        "sid", "scale", numerator="numerator_pair", denominator="denominator_pair"
     )
     ratio_values = _ratio_values(ratios, m, measured.filter(pl.col("ratio")).drop("ratio"))
     del m, measured
     # sorted while it is narrow (numbers, no texts): the series' texts are gathered in that order
     core = pl.concat([plain, ratio_values]).sort("sid", "year")
     del plain, ratio_values
+    attributable = series["aggregation"].is_in(list(SUMMABLE)) & ~series["context"]
+
+    def of_series(column: pl.Series) -> pl.Expr:
+        return pl.lit(column).gather(pl.col("sid"))
+
     core = core.with_columns(
         pl.col("sid").set_sorted(),
-        attributed=pl.when(
-            pl.lit(series["aggregation"].is_in(list(SUMMABLE))).gather(pl.col("sid"))
-        ).then(
-            decimal_mul(
-                pl.col("value"),
-                VALUE_SCALE,
-                pl.lit(series["share"]).gather(pl.col("sid")),
-                SHARE_SCALE,
-                VALUE_SCALE,
+        attributed=pl.when(of_series(attributable)).then(
+            _attributed(of_series(series["share_num"]), of_series(series["share_den"]))
+            if exact
+            else decimal_mul(
+                pl.col("value"), VALUE_SCALE, of_series(series["share"]), SHARE_SCALE, VALUE_SCALE
             )
         ),
     )
 
     per_loan = _per_loan(series, core)
-    by_category = _by_category(series, core)
-    bond = _totals(by_category, ["indicator", "aggregation", "year"]).with_columns(
+    by_category = _by_category(series, core, scales)
+    bond = _totals(by_category, ["indicator", "aggregation", "year"], scales).with_columns(
         per_million=_per_million("attributed", "invested"),
-        bond_attributed=(
-            decimal_mul(
-                pl.col("attributed"),
-                VALUE_SCALE,
-                pl.lit(bond_share, SHARE),
-                SHARE_SCALE,
-                VALUE_SCALE,
-            )
-            if bond_share is not None
-            else pl.lit(None, VALUE)
-        ),
+        bond_attributed=_bond_part(bond_share),
     )
-    bond = bond.select(_BOND_ORDER).sort("indicator", "year")
+    bond = (
+        bond.join(
+            _coverage(series, core, bond, pool["outstanding"].sum() if pool.height else Decimal(0)),
+            on=["indicator", "year"],
+            how="left",
+        )
+        .select(_BOND_ORDER)
+        .sort("indicator", "year")
+    )
 
     used = set(series["indicator"].to_list())
     ratio_series = series.filter(pl.col("aggregation") == "ratio")
@@ -396,6 +443,103 @@ def assess_impact(
         per_loan=per_loan,
         by_category=by_category,
         bond=bond,
+    )
+
+
+def _definitions(indicators: pl.DataFrame) -> pl.DataFrame:
+    """The indicator definitions with every column of ``INDICATOR_COLUMNS``: ``context`` false and
+    ``ratio_scale`` from the unit (100 for an unknown unit) when the frame does not give them."""
+    frame = indicators.select(
+        pl.col(name) if name in indicators.columns else pl.lit(None, pl.String).alias(name)
+        for name in INDICATOR_COLUMNS
+        if name not in ("context", "ratio_scale")
+    )
+    context = (
+        indicators["context"].cast(pl.Boolean).fill_null(False)
+        if "context" in indicators.columns
+        else pl.repeat(False, indicators.height, dtype=pl.Boolean, eager=True)
+    )
+    scale = pl.col("unit").replace_strict(
+        list(RATIO_SCALES),
+        [Decimal(v) for v in RATIO_SCALES.values()],
+        default=Decimal(DEFAULT_RATIO_SCALE),
+        return_dtype=SCALE,
+    )
+    return frame.with_columns(
+        context=context,
+        ratio_scale=pl.when(pl.col("aggregation") == "ratio").then(scale),
+    )
+
+
+def _attributed(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """value × min(1, numerator ÷ denominator), rounded once to ``VALUE_SCALE`` from the exact
+    product (34 356 × 200/409 is 16 800, where a share rounded to 8 decimals first gives
+    16 800.0002); null when the denominator (the project cost) is missing."""
+    product = pl.Decimal(38, VALUE_SCALE + MONEY_SCALE)
+    exact = pl.col("value").cast(product) * numerator.cast(product)
+    return (
+        pl.when(denominator.is_null() | numerator.is_null())
+        .then(pl.lit(None, VALUE))
+        .when(numerator >= denominator)
+        .then(pl.col("value"))
+        .otherwise(decimal_div(exact, VALUE_SCALE + MONEY_SCALE, denominator, MONEY_SCALE, VALUE_SCALE))
+    )  # fmt: skip
+
+
+def _bond_part(bond_share: Decimal | Fraction | None) -> pl.Expr:
+    """The bond's part of the attributed totals: ``attributed × bond_share``, rounded once (an exact
+    fraction is applied as × numerator ÷ denominator)."""
+    if bond_share is None:
+        return pl.lit(None, VALUE)
+    if isinstance(bond_share, Fraction):
+        top = pl.lit(Decimal(bond_share.numerator), SCALE)
+        bottom = pl.lit(Decimal(bond_share.denominator), SCALE)
+        return decimal_div(pl.col("attributed") * top, VALUE_SCALE, bottom, 0, VALUE_SCALE)
+    return decimal_mul(
+        pl.col("attributed"), VALUE_SCALE, pl.lit(bond_share, SHARE), SHARE_SCALE, VALUE_SCALE
+    )
+
+
+def _coverage(
+    series: pl.DataFrame, core: pl.DataFrame, bond: pl.DataFrame, base: Decimal
+) -> pl.DataFrame:
+    """Per indicator and year of the bond's rows: how much of the pool reported it, and why the rest
+    did not (amounts in the bond's currency, over the pool's outstanding amount).
+
+    ``covered_amount``: the projects with a value that year; ``missing_not_applicable``: projects
+    without the indicator; ``missing_not_yet_due``: projects with it, disbursed after that year;
+    ``missing_overdue``: the rest. ``coverage_share`` = covered ÷ pool outstanding (8 decimals).
+    """
+    keys = bond.select("indicator", "year").unique()
+    grid = keys.join(
+        series.select("sid", "indicator", "outstanding", "first_year"), on="indicator"
+    ).join(
+        core.filter(pl.col("value").is_not_null()).select("sid", "year", reported=pl.lit(True)),
+        on=["sid", "year"],
+        how="left",
+    )
+    reported = pl.col("reported").fill_null(False)
+    later = pl.col("first_year").is_not_null() & (pl.col("first_year") > pl.col("year"))
+    zero = pl.lit(Decimal(0), MONEY)
+    counted = grid.group_by("indicator", "year").agg(
+        applicable=pl.col("outstanding").sum(),
+        covered_amount=pl.when(reported).then(pl.col("outstanding")).otherwise(zero).sum(),
+        missing_not_yet_due=pl.when(~reported & later).then(pl.col("outstanding")).otherwise(zero).sum(),
+    )  # fmt: skip
+    total = pl.lit(Decimal(base), MONEY)
+    return counted.select(
+        "indicator",
+        "year",
+        coverage_base=total,
+        covered_amount=pl.col("covered_amount").cast(MONEY),
+        coverage_share=decimal_div(
+            pl.col("covered_amount"), MONEY_SCALE, total, MONEY_SCALE, SHARE_SCALE
+        ),
+        missing_not_yet_due=pl.col("missing_not_yet_due").cast(MONEY),
+        missing_overdue=(
+            pl.col("applicable") - pl.col("covered_amount") - pl.col("missing_not_yet_due")
+        ).cast(MONEY),
+        missing_not_applicable=(total - pl.col("applicable")).cast(MONEY),
     )
 
 
@@ -428,6 +572,12 @@ _BOND_ORDER = [
     "per_million",
     "estimated",
     "restated",
+    "coverage_base",
+    "covered_amount",
+    "coverage_share",
+    "missing_not_yet_due",
+    "missing_overdue",
+    "missing_not_applicable",
 ]
 
 
@@ -460,8 +610,9 @@ def _carried_forward(latest: pl.DataFrame, indicator: pl.Expr) -> pl.DataFrame:
     return carried.filter(pl.col("source_year").is_not_null()).select(latest.columns)
 
 
-def _by_category(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
-    """Category × indicator × year totals of the sum, latest and ratio indicators.
+def _by_category(series: pl.DataFrame, core: pl.DataFrame, scales: dict[str, int]) -> pl.DataFrame:
+    """Category × indicator × year totals of the sum, latest and ratio indicators (a context
+    indicator has none: it is pooled only inside its ratios).
 
     Grouped by one number per category and indicator (``cell``) and the year; the texts are put on
     the few hundred totals afterwards.
@@ -470,8 +621,13 @@ def _by_category(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
         "sid",
         cell=pl.col("category").fill_null(0).cast(pl.UInt64) * (pl.col("iid").max() + 1)
         + pl.col("iid"),
-        kind=pl.col("aggregation").replace_strict(
-            list(AGGREGATIONS), list(range(len(AGGREGATIONS))), return_dtype=pl.UInt8
+        # a context indicator is given a kind no total takes
+        kind=pl.when(pl.col("context"))
+        .then(pl.lit(len(AGGREGATIONS), pl.UInt8))
+        .otherwise(
+            pl.col("aggregation").replace_strict(
+                list(AGGREGATIONS), list(range(len(AGGREGATIONS))), return_dtype=pl.UInt8
+            )
         ),
     )
 
@@ -494,8 +650,12 @@ def _by_category(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
     del summed
 
     def totals(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+        invested = of_series("outstanding")
+        if "attributed" in frame.columns:
+            # the per-million base is what was invested in the projects that could be attributed
+            invested = pl.when(pl.col("attributed").is_not_null()).then(invested)
         return (
-            frame.with_columns(cell=of_series("cell"), invested=of_series("outstanding"))
+            frame.with_columns(cell=of_series("cell"), invested=invested)
             .group_by("cell", "year")
             .agg(
                 pl.len().cast(pl.Int64).alias("loan_count"),
@@ -535,7 +695,7 @@ def _by_category(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
         value=pl.when(pl.col("aggregation") == "ratio")
         .then(
             decimal_div(
-                pl.col("numerator") * 100,
+                pl.col("numerator") * _scale_of(pl.col("indicator"), scales),
                 VALUE_SCALE,
                 pl.col("denominator"),
                 VALUE_SCALE,
@@ -610,6 +770,7 @@ def _per_loan(series: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
         "latest_value",
         "target_value",
         "target_year",
+        "expected_value",
         "change_abs",
         "change_pct",
         "on_track",

@@ -39,8 +39,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file has a header row but no rows with values.",
     ),
     "not-a-spreadsheet": (
-        "Filen är inte en CSV- eller XLSX-fil ({detail}). Spara den som .xlsx eller .csv.",
-        "The file is not a CSV or XLSX file ({detail}). Save it as .xlsx or .csv.",
+        "Filen är inte en CSV-, Excel- (.xlsx, .xls) eller LibreOffice-fil (.ods) ({detail}). "
+        "Spara den som .xlsx, .ods eller .csv.",
+        "The file is not a CSV, Excel (.xlsx, .xls) or LibreOffice (.ods) file ({detail}). Save it "
+        "as .xlsx, .ods or .csv.",
     ),
     "malformed-csv": (
         'CSV-filen går inte att läsa. Kontrollera att varje citattecken (") stängs och att '
@@ -99,12 +101,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "file. Split it into several files.",
     ),
     "missing-column": (
-        "Kolumnen '{label_sv}' saknas i rubrikraden.",
-        "The column '{label_en}' is missing from the header row.",
+        "Kolumnen '{label_sv}' saknas i rubrikraden{on_sheet_sv}.",
+        "The column '{label_en}' is missing from the header row{on_sheet_en}.",
     ),
     "duplicate-column": (
-        "Kolumnen '{label_sv}' förekommer mer än en gång i rubrikraden.",
-        "The column '{label_en}' appears more than once in the header row.",
+        "Kolumnen '{label_sv}' förekommer mer än en gång i rubrikraden{on_sheet_sv}.",
+        "The column '{label_en}' appears more than once in the header row{on_sheet_en}.",
+    ),
+    "several-data-sheets": (
+        "Flera blad har mallens rubrikrad ({sheets}); det går inte att veta vilket som ska läsas. "
+        "Ta bort eller byt rubriker på kopiorna, eller ladda ned en ny mall.",
+        "Several sheets have the template's header row ({sheets}); it cannot be known which one to "
+        "read. Delete the copies or change their headers, or download a new template.",
+    ),
+    "formula-error": (
+        "Cellen '{label_sv}' är en formel som ger felet {value}; rätta formeln eller skriv in "
+        "värdet.",
+        "The cell '{label_en}' is a formula that gives the error {value}; correct the formula or "
+        "type in the value.",
+    ),
+    # Same code as "formula-error": the file keeps no result for the formula (not recalculated).
+    "formula-no-result": (
+        "Cellen '{label_sv}' är en formel utan sparat resultat; öppna filen i Excel eller "
+        "LibreOffice, räkna om och spara, eller skriv in värdet.",
+        "The cell '{label_en}' is a formula with no stored result; open the file in Excel or "
+        "LibreOffice, recalculate and save it, or type in the value.",
+    ),
+    "year-is-date": (
+        "Cellen '{label_sv}' innehåller ett datum, {date_sv}, inte ett årtal; formatera cellen som "
+        "tal och skriv året, t.ex. 2025.",
+        "The cell '{label_en}' holds a date, {date_en}, not a year; format the cell as a number and "
+        "write the year, e.g. 2025.",
     ),
     "missing-value": (
         "Cellen '{label_sv}' är tom.",
@@ -151,12 +178,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "'{value}' is not a number.",
     ),
     "out-of-range": (
-        "Värdet {value} ligger utanför det tillåtna intervallet {range_sv} för {indicator}.",
-        "The value {value} is outside the allowed range {range_en} for {indicator}.",
+        "Värdet {value} ligger utanför det tillåtna intervallet {range_sv} för {indicator_sv}.",
+        "The value {value} is outside the allowed range {range_en} for {indicator_en}.",
     ),
     "not-whole": (
-        "Värdet {value} måste vara ett heltal för {indicator}.",
-        "The value {value} must be a whole number for {indicator}.",
+        "Värdet {value} måste vara ett heltal för {indicator_sv}.",
+        "The value {value} must be a whole number for {indicator_en}.",
     ),
     "bad-estimated": (
         "'{value}' går inte att tolka som uppskattat; skriv ja eller nej (eller lämna tomt).",
@@ -191,6 +218,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "History must name the municipality in the column '{label_en}'; it is never stored as "
         "the loan's own values.",
     ),
+    "ambiguous-thousands": (
+        "'{value}' läses som {read_sv} (kommatecken som decimaltecken); {previous_year} var värdet "
+        "{previous_sv}. Menade du {thousands_sv}? Skriv då talet utan skiljetecken.",
+        "'{value}' is read as {read_en} (the comma as a decimal mark); in {previous_year} the value "
+        "was {previous_en}. Did you mean {thousands_en}? Then write the number without separators.",
+    ),
+    # Same code as "ambiguous-thousands", for a series with no earlier value to compare with.
+    "ambiguous-thousands-new": (
+        "'{value}' läses som {read_sv} (kommatecken som decimaltecken). Menade du {thousands_sv}? "
+        "Skriv då talet utan skiljetecken.",
+        "'{value}' is read as {read_en} (the comma as a decimal mark). Did you mean "
+        "{thousands_en}? Then write the number without separators.",
+    ),
+    "far-from-previous": (
+        "Värdet {read_sv} för {indicator_sv} är minst {times} gånger {direction_sv} än "
+        "{previous_year} års värde {previous_sv}. Kontrollera enheten (procent eller andel, "
+        "tusental) och bekräfta innan värdena sparas.",
+        "The value {read_en} for {indicator_en} is at least {times} times {direction_en} than the "
+        "{previous_year} value {previous_en}. Check the unit (percent or fraction, thousands) and "
+        "confirm before the values are stored.",
+    ),
     "duplicate-row": (
         "Samma lån, indikator, grupp och år finns redan på rad {first_row}.",
         "The same loan, indicator, group and year is already on row {first_row}.",
@@ -214,21 +262,35 @@ class ImportIssue:
     file: str = ""
     #: "error" blocks the import; "warning" is shown but does not.
     severity: str = "error"
+    #: The workbook sheet the problem is on (None for CSV and file-level problems).
+    sheet: str | None = None
+    #: A warning the uploader must confirm before the values are stored (a value far off last year's).
+    confirm: bool = False
+
+    def column_label(self, lang: str = "en") -> str | None:
+        """The column as the template's header names it in ``lang`` (``värde``), or None."""
+        if self.column is None:
+            return None
+        label_sv, label_en = COLUMN_LABELS.get(self.column, (self.column, self.column))
+        return label_sv if lang == "sv" else label_en
 
     def message(self, lang: str = "en") -> str:
         """The message in ``lang`` ("sv" or "en"; anything else falls back to English)."""
         return self.message_sv if lang == "sv" else self.message_en
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        """A JSON-ready dict: file, row, column, code, value, message (and severity)."""
+        """A JSON-ready dict: file, sheet, row, column (and its header label), code, value, message."""
         return {
             "file": self.file,
+            "sheet": self.sheet,
             "row": self.row,
             "column": self.column,
+            "column_label": self.column_label(lang),
             "code": self.code,
             "value": self.value,
             "message": self.message(lang),
             "severity": self.severity,
+            "confirm": self.confirm,
         }
 
 
@@ -241,11 +303,14 @@ def make_issue(
     file: str = "",
     severity: str = "error",
     message_key: str | None = None,
+    sheet: str | None = None,
+    confirm: bool = False,
     **params: object,
 ) -> ImportIssue:
     """Build an :class:`ImportIssue` with both messages filled in from :data:`MESSAGES`.
 
-    ``message_key`` picks another wording for the same code (e.g. a warning variant).
+    ``message_key`` picks another wording for the same code (e.g. a warning variant). An ``indicator``
+    parameter may come with ``indicator_sv`` / ``indicator_en`` (its names); they default to it.
     """
     sv_template, en_template = MESSAGES[message_key or code]
     label_sv, label_en = COLUMN_LABELS.get(column or "", (column or "", column or ""))
@@ -255,8 +320,13 @@ def make_issue(
         "file": file,
         "label_sv": label_sv,
         "label_en": label_en,
+        "on_sheet_sv": f" på bladet '{sheet}'" if sheet else "",
+        "on_sheet_en": f" on the sheet '{sheet}'" if sheet else "",
         **params,
     }
+    if "indicator" in params:
+        fields.setdefault("indicator_sv", params["indicator"])
+        fields.setdefault("indicator_en", params["indicator"])
     return ImportIssue(
         code=code,
         row=row,
@@ -266,6 +336,8 @@ def make_issue(
         message_en=en_template.format(**fields),
         file=file,
         severity=severity,
+        sheet=sheet,
+        confirm=confirm,
     )
 
 

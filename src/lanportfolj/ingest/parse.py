@@ -21,7 +21,7 @@ def parse_file(
     context: IngestContext,
     progress: Callable[[int, int], None] | None = None,
 ) -> ParseResult:
-    """Read a CSV or XLSX upload and validate it against ``context``.
+    """Read a CSV, XLSX, XLS or ODS upload and validate it against ``context``.
 
     Returns the rows that passed and all issues found (file-level ones such as ``file-too-large``
     or ``missing-column`` stop before row checks; past :data:`~lanportfolj.ingest.issues.MAX_ISSUES`
@@ -75,7 +75,9 @@ def parse_upload(
         table.frame.select(clean_text("loan").drop_nulls().unique().sort()).to_series().to_list()
     )
     context = context_for(loans)
-    accepted, issues = validate_table(table.frame, context, file=filename, progress=progress)
+    accepted, issues = validate_table(
+        table.frame, context, file=filename, sheet=table.sheet, progress=progress
+    )
     issues = [*table.issues, *issues]
     if accepted.height == 0 and not any(issue.severity == "error" for issue in issues):
         # Every row was an unfilled template row: nothing to import is a mistake, not a success.

@@ -1,9 +1,15 @@
 """Bytes → a table of text cells with canonical column names and the row numbers the user sees.
 
-The format is decided by the content, not the file name: a ZIP holding ``xl/workbook.xml`` is XLSX,
-recognisable binary formats (PDF, old .xls, ODS, images) are refused, and text is read as CSV.
-Size and zip-bomb checks run before any parser sees the bytes: an XLSX file's parts are inflated and
+The format is decided by the content, not the file name: a ZIP holding ``xl/workbook.xml`` is XLSX, one
+holding ``content.xml`` with the spreadsheet mimetype is ODS (LibreOffice), an OLE2 file is Excel 97-2003
+``.xls``; other recognisable binary formats (PDF, images, archives) are refused, and text is read as CSV.
+Size and zip-bomb checks run before any parser sees the bytes: an XLSX or ODS file's parts are inflated and
 counted first (``ingest.archive``), whatever sizes it declares.
+
+In a workbook the data sheet is the one the template's defined name ``lanportfolj_data`` points to, else
+the one sheet whose first rows hold our header row (two such sheets are refused, naming both), never the
+first sheet by position. Percent formats and formulas without a result travel as extra columns
+(``ingest.cell_marks``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import fastexcel
 import polars as pl
 
 from lanportfolj.ingest.archive import ArchiveLimits, check_archive, count_central_entries
+from lanportfolj.ingest.cell_marks import CellMarks, error_marks, ods_marks, xlsx_marks
 from lanportfolj.ingest.headers import (
     CANONICAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -30,12 +37,16 @@ from lanportfolj.ingest.issues import ImportIssue, make_issue
 from lanportfolj.ingest.rules import IngestContext
 
 ROW_COLUMN = "_row"
+#: True where the value cell is formatted as a percentage (XLSX, ODS).
+PERCENT_COLUMN = "_percent"
+#: The canonical column whose cell is a formula without a usable result, and the error it shows.
+FORMULA_COLUMN = "_formula"
+FORMULA_TEXT_COLUMN = "_formula_text"
 #: How many leading non-empty rows are searched for the header row.
 HEADER_SEARCH_ROWS = 10
 
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "PDF"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Excel 97-2003 .xls"),
     (b"\x89PNG", "PNG"),
     (b"\xff\xd8\xff", "JPEG"),
     (b"GIF8", "GIF"),
@@ -53,6 +64,8 @@ class RawTable:
     frame: pl.DataFrame
     header_row: int
     issues: list[ImportIssue] = field(default_factory=list)
+    #: The workbook sheet read (None for CSV).
+    sheet: str | None = None
 
 
 class ReadError(Exception):
@@ -77,7 +90,9 @@ def read_table(filename: str, data: bytes, context: IngestContext) -> RawTable:
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise ReadError(make_issue("empty-file", file=filename))
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        return _read_xlsx(filename, data, context)
+        return _read_zip(filename, data, context)
+    if data.startswith(_OLE2_SIGNATURE):
+        return _read_workbook(filename, data, "xls", None)
     for signature, kind in _BINARY_SIGNATURES:
         if data.startswith(signature):
             raise ReadError(_not_a_spreadsheet(filename, kind))
@@ -92,10 +107,15 @@ def _not_a_spreadsheet(filename: str, detail: str) -> ImportIssue:
     return make_issue("not-a-spreadsheet", file=filename, detail=detail)
 
 
-# --- XLSX ---------------------------------------------------------------------------------------
+# --- workbooks: XLSX, ODS, XLS ------------------------------------------------------------------
+
+#: The defined name the template gives its data range: how the data sheet is found whatever its place.
+DATA_NAME = "lanportfolj_data"
+_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
-def _read_xlsx(filename: str, data: bytes, context: IngestContext) -> RawTable:
+def _read_zip(filename: str, data: bytes, context: IngestContext) -> RawTable:
     entry_count = count_central_entries(data)
     if entry_count is not None and entry_count > context.max_zip_entries:
         raise ReadError(make_issue("zip-entries", file=filename, limit=context.max_zip_entries))
@@ -105,9 +125,15 @@ def _read_xlsx(filename: str, data: bytes, context: IngestContext) -> RawTable:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ReadError(_not_a_spreadsheet(filename, "damaged ZIP/XLSX")) from exc
     names = {entry.filename for entry in entries}
-    if "xl/workbook.xml" not in names:
-        kind = "OpenDocument (.ods)" if "content.xml" in names else "ZIP archive"
-        raise ReadError(_not_a_spreadsheet(filename, kind))
+    if "xl/workbook.xml" in names:
+        kind = "xlsx"
+    elif "content.xml" in names:
+        mimetype = _small_part(archive, "mimetype") if "mimetype" in names else b""
+        if not mimetype.strip().startswith(_ODS_MIMETYPE):
+            raise ReadError(_not_a_spreadsheet(filename, "OpenDocument, not a spreadsheet"))
+        kind = "ods"
+    else:
+        raise ReadError(_not_a_spreadsheet(filename, "ZIP archive"))
     # every part inflated and counted before calamine, which trusts the sizes the file declares
     refused = check_archive(
         filename,
@@ -121,37 +147,181 @@ def _read_xlsx(filename: str, data: bytes, context: IngestContext) -> RawTable:
     )
     if refused is not None:
         raise ReadError(refused)
+    return _read_workbook(filename, data, kind, archive)
+
+
+def _small_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        with archive.open(name) as stream:
+            return stream.read(200)
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError):
+        return b""
+
+
+_KIND_NAMES = {"xlsx": "XLSX", "ods": "ODS", "xls": "XLS"}
+
+
+def _read_workbook(
+    filename: str, data: bytes, kind: str, archive: zipfile.ZipFile | None
+) -> RawTable:
+    """The data sheet of a workbook: the one the template's name marks, else the one with our header."""
     try:
         reader = fastexcel.read_excel(data)
-        sheet_names = reader.sheet_names
+        sheet_names = list(reader.sheet_names)
     except BaseException as exc:
         # calamine raises its own types, and a Rust panic surfaces as a BaseException.
         _reraise_interrupts(exc)
-        raise ReadError(_not_a_spreadsheet(filename, "damaged XLSX")) from exc
+        raise ReadError(_not_a_spreadsheet(filename, f"damaged {_KIND_NAMES[kind]}")) from exc
+    marked = _marked_sheet(kind, archive, reader)
 
-    first_frame: tuple[str, pl.DataFrame] | None = None
-    for sheet_name in sheet_names:
+    def load(sheet_name: str, rows: int | None = None) -> pl.DataFrame | None:
         try:
-            frame = reader.load_sheet(
-                sheet_name, header_row=None, dtypes="string", whitespace_as_null=True
+            return reader.load_sheet(
+                sheet_name, header_row=None, dtypes="string", whitespace_as_null=True, n_rows=rows
             ).to_polars()
         except BaseException as exc:  # a sheet calamine cannot read (broken XML) is skipped
             _reraise_interrupts(exc)
+            return None
+
+    if marked in sheet_names:
+        frame = load(marked)
+        if frame is not None and frame.height:
+            header_index = _find_header(frame)
+            if header_index is not None:
+                return _sheet_table(filename, kind, archive, reader, marked, frame, header_index)
+    # no (usable) marker: the sheets whose first rows hold our header row
+    with_header: list[str] = []
+    first_frame: str | None = None
+    for sheet_name in sheet_names:
+        head = load(sheet_name, 200)
+        if head is None or head.height == 0:
             continue
-        if frame.height == 0:
-            continue
-        header_index = _find_header(frame)
-        if header_index is not None:
-            first_row = _sheet_first_row(archive, sheet_name)
-            return _build_table(frame, header_index, first_row, filename)
-        if first_frame is None:
-            first_frame = (sheet_name, frame)
+        if _find_header(head) is not None:
+            with_header.append(sheet_name)
+        elif first_frame is None:
+            first_frame = sheet_name
+    if len(with_header) > 1:
+        raise ReadError(
+            make_issue(
+                "several-data-sheets",
+                file=filename,
+                sheets=", ".join(f"'{name}'" for name in with_header),
+            )
+        )
+    if with_header:
+        frame = load(with_header[0])
+        if frame is not None:
+            header_index = _find_header(frame)
+            if header_index is not None:
+                return _sheet_table(
+                    filename, kind, archive, reader, with_header[0], frame, header_index
+                )
     if first_frame is None:
         raise ReadError(make_issue("empty-file", file=filename))
     # No sheet has our header: report the missing columns against the first sheet with content.
-    sheet_name, frame = first_frame
-    first_row = _sheet_first_row(archive, sheet_name)
-    return _build_table(frame, _first_non_empty(frame) or 0, first_row, filename)
+    frame = load(first_frame)
+    if frame is None:
+        raise ReadError(make_issue("empty-file", file=filename))
+    return _sheet_table(
+        filename, kind, archive, reader, first_frame, frame, _first_non_empty(frame) or 0
+    )
+
+
+def _sheet_table(
+    filename: str,
+    kind: str,
+    archive: zipfile.ZipFile | None,
+    reader: fastexcel.ExcelReader,
+    sheet_name: str,
+    frame: pl.DataFrame,
+    header_index: int,
+) -> RawTable:
+    marks = CellMarks()
+    first_row = 1
+    if kind == "xlsx" and archive is not None:
+        path = _sheet_path(archive, sheet_name)
+        if path is not None:
+            first_row = _sheet_first_row(archive, path)
+            marks = xlsx_marks(archive, path)
+    elif kind == "ods" and archive is not None:
+        marks = ods_marks(archive, sheet_name)
+        if marks.origin is not None:
+            first_row = marks.origin[0] + 1
+    else:
+        marks = _xls_marks(reader, sheet_name, frame.width)
+    return _build_table(frame, header_index, first_row, filename, sheet=sheet_name, marks=marks)
+
+
+def _xls_marks(reader: fastexcel.ExcelReader, sheet_name: str, width: int) -> CellMarks:
+    """Formula errors in an .xls sheet: calamine reports them when the cells are read as numbers."""
+    try:
+        sheet = reader.load_sheet(
+            sheet_name, header_row=None, dtypes=dict.fromkeys(range(width), "float")
+        )
+        _batch, errors = sheet.to_arrow_with_errors()
+    except BaseException as exc:
+        _reraise_interrupts(exc)
+        return CellMarks()
+    if errors is None:
+        return CellMarks()
+    return error_marks([(tuple(error.offset_position), error.detail) for error in errors.errors])
+
+
+_DEFINED_NAME = re.compile(
+    r"<(?:\w+:)?definedName\b([^>]*)>(.*?)</(?:\w+:)?definedName>", re.DOTALL
+)
+
+
+def _marked_sheet(
+    kind: str, archive: zipfile.ZipFile | None, reader: fastexcel.ExcelReader
+) -> str | None:
+    """The sheet the template's defined name ``lanportfolj_data`` points to, if the file has it.
+
+    In an XLSX file only the workbook-wide name counts: a copy of the sheet gets a sheet-local copy of
+    the name, which must not win over the original.
+    """
+    if kind == "xlsx" and archive is not None:
+        try:
+            workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+        except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError):
+            return None
+        for match in _DEFINED_NAME.finditer(workbook):
+            attributes = _attributes(match.group(1))
+            if attributes.get("name") == DATA_NAME and "localSheetId" not in attributes:
+                return sheet_of_reference(_unescape(match.group(2)))
+        return None
+    try:
+        names = reader.defined_names()
+    except BaseException as exc:
+        _reraise_interrupts(exc)
+        return None
+    for defined in names:
+        if defined.name == DATA_NAME:
+            return sheet_of_reference(defined.formula)
+    return None
+
+
+def sheet_of_reference(reference: str) -> str | None:
+    """The sheet a range reference names: ``'Min data'!$A$1:$Q$9``, ``Data!A1``, ``$Data.$A$1:.$Q$9``."""
+    text = reference.strip().lstrip("=").lstrip("$")
+    if text.startswith("'"):
+        end = 1
+        name = []
+        while end < len(text):
+            if text[end] == "'":
+                if text[end + 1 : end + 2] == "'":
+                    name.append("'")
+                    end += 2
+                    continue
+                return "".join(name)
+            name.append(text[end])
+            end += 1
+        return None
+    if "!" in text:
+        return text.rsplit("!", 1)[0] or None
+    if "." in text:
+        return text.split(".", 1)[0] or None
+    return None
 
 
 def _reraise_interrupts(exc: BaseException) -> None:
@@ -173,13 +343,13 @@ def _attributes(text: str) -> dict[str, str]:
     return dict(_ATTRIBUTE.findall(text))
 
 
-def _sheet_first_row(archive: zipfile.ZipFile, sheet_name: str) -> int:
-    """1-based row of the first cell with a value; calamine trims leading empty rows, Excel does not."""
+def _sheet_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    """The ZIP part holding the XLSX sheet named ``sheet_name``."""
     try:
         workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
         relationships = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
     except (KeyError, zipfile.BadZipFile, OSError):
-        return 1
+        return None
     rel_id = None
     for match in _SHEET_TAG.finditer(workbook):
         attributes = _attributes(match.group(1))
@@ -196,8 +366,12 @@ def _sheet_first_row(archive: zipfile.ZipFile, sheet_name: str) -> int:
             target = attributes.get("Target")
             break
     if target is None:
-        return 1
-    path = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+        return None
+    return target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+
+
+def _sheet_first_row(archive: zipfile.ZipFile, path: str) -> int:
+    """1-based row of the first cell with a value; calamine trims leading empty rows, Excel does not."""
     try:
         with archive.open(path) as stream:
             # The first value sits near the top; read a bounded prefix, never the whole sheet.
@@ -368,35 +542,78 @@ def _find_header(frame: pl.DataFrame) -> int | None:
     return None
 
 
-def _build_table(frame: pl.DataFrame, header_index: int, first_row: int, filename: str) -> RawTable:
-    """Rename by the header row, number the rows, drop blank ones."""
+def _build_table(
+    frame: pl.DataFrame,
+    header_index: int,
+    first_row: int,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    marks: CellMarks | None = None,
+) -> RawTable:
+    """Rename by the header row, number the rows, drop blank ones; carry the cells' marks as columns.
+
+    ``PERCENT_COLUMN`` is true where the value cell is formatted as a percentage; ``FORMULA_COLUMN`` names
+    the first canonical column whose cell is a formula without a usable result (``FORMULA_TEXT_COLUMN``:
+    the error it shows, "" for none stored). Such a row is kept even when it looks blank.
+    """
     frame = frame.select(pl.all().cast(pl.String))
     header_cells = [None if cell is None else str(cell) for cell in frame.row(header_index)]
     header_row = first_row + header_index
     issues: list[ImportIssue] = []
     for column in duplicate_columns(header_cells):
-        issues.append(make_issue("duplicate-column", row=header_row, column=column, file=filename))
+        issues.append(
+            make_issue(
+                "duplicate-column", row=header_row, column=column, file=filename, sheet=sheet
+            )
+        )
     mapping = map_header(header_cells)
     present = set(mapping.values())
     for column in REQUIRED_COLUMNS:
         if column not in present:
             issues.append(
-                make_issue("missing-column", row=header_row, column=column, file=filename)
+                make_issue(
+                    "missing-column", row=header_row, column=column, file=filename, sheet=sheet
+                )
             )
     names = frame.columns
+    position_of = {name: position for position, name in mapping.items()}
+    percent = [False] * frame.height
+    formula_column: list[str | None] = [None] * frame.height
+    formula_text: list[str | None] = [None] * frame.height
+    if marks:
+        value_position = position_of.get("value")
+        for row, column in marks.percent:
+            if column == value_position and header_index < row < frame.height:
+                percent[row] = True
+        order = {name: index for index, name in enumerate(CANONICAL_COLUMNS)}
+        for (row, column), text in sorted(marks.formula.items()):
+            name = mapping.get(column)
+            if name is None or position_of[name] != column or not header_index < row < frame.height:
+                continue
+            current = formula_column[row]
+            if current is None or order[name] < order[current]:
+                formula_column[row] = name
+                formula_text[row] = text
+    frame = frame.with_columns(
+        pl.Series(PERCENT_COLUMN, percent, dtype=pl.Boolean),
+        pl.Series(FORMULA_COLUMN, formula_column, dtype=pl.String),
+        pl.Series(FORMULA_TEXT_COLUMN, formula_text, dtype=pl.String),
+    )
     body = frame.slice(header_index + 1).with_row_index(ROW_COLUMN, offset=header_row + 1)
     selected = [pl.col(ROW_COLUMN).cast(pl.Int64)]
     for column in CANONICAL_COLUMNS:
-        positions = [pos for pos, name in mapping.items() if name == column]
-        if positions:
-            selected.append(pl.col(names[positions[0]]).alias(column))
+        if column in position_of:
+            selected.append(pl.col(names[position_of[column]]).alias(column))
         else:
             selected.append(pl.lit(None, dtype=pl.String).alias(column))
+    selected += [pl.col(PERCENT_COLUMN), pl.col(FORMULA_COLUMN), pl.col(FORMULA_TEXT_COLUMN)]
     table = body.select(selected)
     table = table.filter(
         pl.any_horizontal(
             pl.col(column).str.strip_chars(" \t\r\n\u00a0\u202f").str.len_chars() > 0
             for column in CANONICAL_COLUMNS
         ).fill_null(False)
+        | pl.col(FORMULA_COLUMN).is_not_null()
     )
-    return RawTable(frame=table, header_row=header_row, issues=issues)
+    return RawTable(frame=table, header_row=header_row, issues=issues, sheet=sheet)

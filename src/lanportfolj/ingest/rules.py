@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import polars as pl
+
 
 @dataclass(frozen=True)
 class LoanIndicatorRule:
@@ -22,6 +24,8 @@ class LoanIndicatorRule:
     max_value: Decimal | None
     #: Counts and other whole-number indicators.
     integer: bool
+    #: A percentage (0–100): a fraction in a percent-formatted cell is multiplied by 100.
+    percent: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,3 +53,8 @@ class IngestContext:
     #: Official history before the baseline (Kolada): only years up to each rule's baseline year, and
     #: always for a named unit, never the loan's own series.
     history: bool = False
+    #: Indicator code → (Swedish name, English name), for messages; a code without one is shown as is.
+    indicator_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The stored current values the file's rows are compared with (a value far off last year's is
+    #: a warning): columns ``loan``, ``indicator``, ``group``, ``year``, ``value`` (exact text). None = none.
+    previous: pl.DataFrame | None = field(default=None, compare=False)

@@ -15,10 +15,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import xlsxwriter
+from xlsxwriter.utility import xl_range_abs
 from xlsxwriter.worksheet import Worksheet
 
 from lanportfolj.ingest.headers import CANONICAL_COLUMNS, HEADER_LABELS
 from lanportfolj.ingest.inert import inert_text
+from lanportfolj.ingest.readers import DATA_NAME
 
 #: Fixed creation time so the same spec always gives the same bytes.
 _CREATED = datetime(2024, 1, 1, 0, 0, 0)
@@ -66,7 +68,15 @@ _INSTRUCTIONS_SV = (
     "många som mättes (svarande, elever, barn; ett heltal, aldrig negativt), 'medelfel' är "
     "värdets standardfel om källan anger det. Fyll dem bara i på rader som har ett värde.",
     "7. Kolumnerna till höger om 'medelfel' är information och läses inte in.",
-    "8. Spara som .xlsx (eller CSV) och ladda upp filen. Alla fel visas på en gång.",
+    "8. Procent: skriv 91,5 för 91,5 %. En cell formaterad som procent som visar 91,5 % "
+    "(och alltså innehåller 0,915) läses som 91,5 för en indikator i procent; '45 %' som text läses "
+    "som 45.",
+    "9. Ett värde som är minst 50 gånger större eller mindre än förra årets visas som en varning "
+    "som du bekräftar innan värdena sparas; '1,270' läses som 1,27 (skriv 1270 för tusen).",
+    "10. Kommentarer som redan sparats står i 'kommentar'; en ändrad kommentar sparas även om "
+    "värdet är detsamma.",
+    "11. Spara som .xlsx, .ods (LibreOffice), .xls eller CSV och ladda upp filen. Alla fel visas på "
+    "en gång. Bladet Data läses var det än ligger i filen; byt inte namn på rubrikerna.",
 )
 _INSTRUCTIONS_EN = (
     "How to fill in the template",
@@ -83,7 +93,14 @@ _INSTRUCTIONS_EN = (
     "'std_error' is the value's standard error when the source gives one. Fill them in only on "
     "rows that have a value.",
     "7. The columns to the right of 'std_error' are information and are not imported.",
-    "8. Save as .xlsx (or CSV) and upload the file. All problems are listed at once.",
+    "8. Percentages: write 91.5 for 91.5 %. A cell formatted as percent that shows 91.5 % (and so "
+    "holds 0.915) is read as 91.5 for an indicator in percent; '45 %' as text is read as 45.",
+    "9. A value at least 50 times larger or smaller than last year's is shown as a warning that you "
+    "confirm before the values are stored; '1,270' is read as 1.27 (write 1270 for a thousand).",
+    "10. Comments already stored are in 'comment'; a changed comment is stored even when the value "
+    "is the same.",
+    "11. Save as .xlsx, .ods (LibreOffice), .xls or CSV and upload the file. All problems are listed "
+    "at once. The Data sheet is read wherever it is in the file; do not rename its headers.",
 )
 
 
@@ -102,6 +119,8 @@ class TemplateLine:
     previous: Mapping[int, Decimal] = field(default_factory=dict)
     #: Years whose earlier value was an estimate: pre-filled as such, so re-uploading changes nothing.
     previous_estimated: frozenset[int] = frozenset()
+    #: Stored comments by year: pre-filled, so a comment round-trips and an edited one is stored.
+    previous_comments: Mapping[int, str] = field(default_factory=dict)
     #: Allowed range and whole-number rule, used for the value cells' data validation.
     min_value: Decimal | None = None
     max_value: Decimal | None = None
@@ -208,7 +227,11 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
             sheet.write_string(row, col["estimated"], _ESTIMATED_WORDS[lang][0], editable)
         else:
             sheet.write_blank(row, col["estimated"], None, editable)
-        sheet.write_blank(row, col["comment"], None, editable)
+        stored_comment = line.previous_comments.get(year)
+        if stored_comment:
+            sheet.write_string(row, col["comment"], stored_comment, editable)
+        else:
+            sheet.write_blank(row, col["comment"], None, editable)
         sheet.write_blank(row, col["group"], None, locked)
         # optional: how many were measured, or the value's standard error
         sheet.write_blank(row, col["n"], None, editable)
@@ -281,6 +304,10 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
     sheet.set_column(first_context, first_context, 40)
     sheet.set_column(first_context + 1, first_context + len(context_labels) - 1, 14)
     sheet.freeze_panes(1, 0)
+    # the marker the importer finds the data sheet by, wherever the borrower moves or copies it
+    last_column = first_context + len(context_labels) - 1
+    sheet_range = xl_range_abs(0, 0, last_extra, last_column)
+    workbook.define_name(DATA_NAME, f"='{DATA_SHEET}'!{sheet_range}")
     sheet.protect(
         "",
         {
@@ -362,7 +389,7 @@ def write_template_csv(spec: TemplateSpec, *, swedish: bool = True) -> bytes:
                 _ESTIMATED_WORDS[lang][0]
                 if year in line.previous and year in line.previous_estimated
                 else "",
-                "",
+                inert_text(line.previous_comments.get(year, "")),
                 "",
                 "",
                 "",

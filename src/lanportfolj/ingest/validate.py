@@ -16,8 +16,16 @@ from lanportfolj.domain import identifiers as ids
 from lanportfolj.ingest.headers import CANONICAL_COLUMNS
 from lanportfolj.ingest.issues import ImportIssue, make_issue
 from lanportfolj.ingest.normalise import clean_text, estimated_flag, number_texts, year_number
-from lanportfolj.ingest.readers import ROW_COLUMN
+from lanportfolj.ingest.plausibility import value_warnings
+from lanportfolj.ingest.readers import (
+    FORMULA_COLUMN,
+    FORMULA_TEXT_COLUMN,
+    PERCENT_COLUMN,
+    ROW_COLUMN,
+)
 from lanportfolj.ingest.rules import IngestContext, LoanIndicatorRule
+from lanportfolj.ingest.years import DATE_PATTERN as _DATE_PATTERN
+from lanportfolj.ingest.years import spelled_date
 
 Progress = Callable[[int, int], None]
 _PROGRESS_STEP = 10_000
@@ -25,7 +33,7 @@ _COLUMN_ORDER = {column: index for index, column in enumerate(CANONICAL_COLUMNS)
 
 
 def _rules_frame(context: IngestContext) -> pl.DataFrame:
-    loans, indicators, firsts, lows, highs, integers = [], [], [], [], [], []
+    loans, indicators, firsts, lows, highs, integers, percents = [], [], [], [], [], [], []
     for (loan, indicator), rule in context.rules.items():
         loans.append(loan)
         indicators.append(indicator)
@@ -33,6 +41,7 @@ def _rules_frame(context: IngestContext) -> pl.DataFrame:
         lows.append(None if rule.min_value is None else float(rule.min_value))
         highs.append(None if rule.max_value is None else float(rule.max_value))
         integers.append(rule.integer)
+        percents.append(rule.percent)
     return pl.DataFrame(
         {
             "loan_ref": pl.Series(loans, dtype=pl.String),
@@ -42,6 +51,7 @@ def _rules_frame(context: IngestContext) -> pl.DataFrame:
             "low": pl.Series(lows, dtype=pl.Float64),
             "high": pl.Series(highs, dtype=pl.Float64),
             "integer": pl.Series(integers, dtype=pl.Boolean),
+            "percent": pl.Series(percents, dtype=pl.Boolean),
         }
     )
 
@@ -67,6 +77,7 @@ def validate_table(
     context: IngestContext,
     *,
     file: str = "",
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[pl.DataFrame, list[ImportIssue]]:
     """Validate a table of text cells (canonical columns plus ``_row``) → accepted rows and issues.
@@ -84,6 +95,7 @@ def validate_table(
     frame = table.select(
         pl.col(ROW_COLUMN),
         *(clean_text(column).alias(column) for column in CANONICAL_COLUMNS),
+        *_mark_columns(table),
     ).with_columns(
         loan_ref=pl.col("loan")
         .str.to_uppercase()
@@ -107,6 +119,7 @@ def validate_table(
         maintain_order="left",
         nulls_equal=False,
     )
+    frame = _percent_cells_scaled(frame)
     # a comparison unit's name reaches chart legends and workbook cells: the domain's grammar decides,
     # asked once per distinct name (a file has a handful)
     bad_groups = [
@@ -120,49 +133,57 @@ def validate_table(
     candidate = (
         pl.all_horizontal(pl.col(key).is_not_null() for key in keys) & pl.col("value").is_not_null()
     )
-    frame = frame.with_columns(
-        first_year=first_year,
-        loan_missing=pl.col("loan").is_null(),
-        loan_unknown=pl.col("loan").is_not_null() & pl.col("loan_ref").is_null(),
-        loan_not_allowed=pl.col("loan_ref").is_not_null() & ~allowed_expr,
-        indicator_missing=pl.col("indicator").is_null(),
-        indicator_unknown=pl.col("indicator").is_not_null() & pl.col("indicator_code").is_null(),
-        not_on_loan=pl.col("loan_ref").is_not_null()
-        & pl.col("indicator_code").is_not_null()
-        & pl.col("has_rule").is_null(),
-        year_missing=pl.col("year").is_null(),
-        year_bad=pl.col("year").is_not_null() & pl.col("year_number").is_null(),
-        year_out=pl.col("year_number").is_not_null()
-        & (
-            (
-                pl.col("year_number")
-                < (pl.lit(context.earliest_year) if context.history else first_year)
-            )
-            | (pl.col("year_number") > context.current_year)
-        ),
-        # history is the official series before the intervention: never after the baseline year
-        history_after=pl.lit(context.history)
-        & pl.col("year_number").is_not_null()
-        & (pl.col("year_number") > first_year),
-        history_no_unit=pl.lit(context.history) & (pl.col("group_name") == ""),
-        value_missing=pl.col("value").is_null(),
-        value_nan=pl.col("value").is_not_null() & pl.col("value_text").is_null(),
-        estimated_bad=pl.col("estimated_flag").is_null(),
-        group_bad=pl.col("group_name").is_in(bad_groups),
-        n_nan=pl.col("n").is_not_null() & pl.col("n_text").is_null(),
-        n_negative=pl.col("n_text").cast(pl.Float64, strict=False) < 0,
-        n_not_whole=(pl.col("n_text").cast(pl.Float64, strict=False) >= 0)
-        & ~pl.col("n_text").str.contains(_WHOLE_PATTERN),
-        se_nan=pl.col("std_error").is_not_null() & pl.col("se_text").is_null(),
-        se_negative=pl.col("se_text").cast(pl.Float64, strict=False) < 0,
-        # an uncertainty with nothing to be uncertain about: the borrower forgot the value
-        n_without_value=pl.col("value").is_null() & pl.col("n").is_not_null(),
-        se_without_value=pl.col("value").is_null() & pl.col("std_error").is_not_null(),
-        first_row=pl.col(ROW_COLUMN).filter(candidate).min().over(keys),
-    ).with_columns(
-        duplicate=candidate.fill_null(False) & (pl.col(ROW_COLUMN) > pl.col("first_row")),
+    frame = (
+        frame.with_columns(
+            first_year=first_year,
+            loan_missing=pl.col("loan").is_null(),
+            loan_unknown=pl.col("loan").is_not_null() & pl.col("loan_ref").is_null(),
+            loan_not_allowed=pl.col("loan_ref").is_not_null() & ~allowed_expr,
+            indicator_missing=pl.col("indicator").is_null(),
+            indicator_unknown=pl.col("indicator").is_not_null()
+            & pl.col("indicator_code").is_null(),
+            not_on_loan=pl.col("loan_ref").is_not_null()
+            & pl.col("indicator_code").is_not_null()
+            & pl.col("has_rule").is_null(),
+            year_missing=pl.col("year").is_null(),
+            year_bad=pl.col("year").is_not_null() & pl.col("year_number").is_null(),
+            year_is_date=pl.col("year").str.contains(_DATE_PATTERN).fill_null(False),
+            formula_bad=pl.col(FORMULA_COLUMN).is_not_null(),
+            year_out=pl.col("year_number").is_not_null()
+            & (
+                (
+                    pl.col("year_number")
+                    < (pl.lit(context.earliest_year) if context.history else first_year)
+                )
+                | (pl.col("year_number") > context.current_year)
+            ),
+            # history is the official series before the intervention: never after the baseline year
+            history_after=pl.lit(context.history)
+            & pl.col("year_number").is_not_null()
+            & (pl.col("year_number") > first_year),
+            history_no_unit=pl.lit(context.history) & (pl.col("group_name") == ""),
+            value_missing=pl.col("value").is_null(),
+            value_nan=pl.col("value").is_not_null() & pl.col("value_text").is_null(),
+            estimated_bad=pl.col("estimated_flag").is_null(),
+            group_bad=pl.col("group_name").is_in(bad_groups),
+            n_nan=pl.col("n").is_not_null() & pl.col("n_text").is_null(),
+            n_negative=pl.col("n_text").cast(pl.Float64, strict=False) < 0,
+            n_not_whole=(pl.col("n_text").cast(pl.Float64, strict=False) >= 0)
+            & ~pl.col("n_text").str.contains(_WHOLE_PATTERN),
+            se_nan=pl.col("std_error").is_not_null() & pl.col("se_text").is_null(),
+            se_negative=pl.col("se_text").cast(pl.Float64, strict=False) < 0,
+            # an uncertainty with nothing to be uncertain about: the borrower forgot the value
+            n_without_value=pl.col("value").is_null() & pl.col("n").is_not_null(),
+            se_without_value=pl.col("value").is_null() & pl.col("std_error").is_not_null(),
+            first_row=pl.col(ROW_COLUMN).filter(candidate).min().over(keys),
+        )
+        .with_columns(
+            duplicate=candidate.fill_null(False) & (pl.col(ROW_COLUMN) > pl.col("first_row")),
+            # a year typed into a date-formatted cell becomes a date in 1905: named plainly, not as 1905
+            year_date_out=pl.col("year_out") & pl.col("year_is_date"),
+        )
+        .with_columns(year_out=pl.col("year_out") & ~pl.col("year_is_date"))
     )
-
     issues: list[ImportIssue] = []
 
     def report(flag: str, code: str, column: str | None) -> None:
@@ -184,6 +205,7 @@ def validate_table(
                     first=record["first_year"],
                     last=context.current_year,
                     first_row=record["first_row"],
+                    sheet=sheet,
                 )
             )
 
@@ -196,6 +218,35 @@ def validate_table(
     report("year_missing", "missing-value", "year")
     report("year_bad", "bad-year", "year")
     report("year_out", "year-out-of-range", "year")
+    for row, cell in frame.filter(pl.col("year_date_out")).select(ROW_COLUMN, "year").iter_rows():
+        issues.append(
+            make_issue(
+                "year-is-date",
+                row=row,
+                column="year",
+                value=cell,
+                file=file,
+                sheet=sheet,
+                date_sv=spelled_date(cell, "sv"),
+                date_en=spelled_date(cell, "en"),
+            )
+        )
+    for row, column, shown in (
+        frame.filter(pl.col("formula_bad"))
+        .select(ROW_COLUMN, FORMULA_COLUMN, FORMULA_TEXT_COLUMN)
+        .iter_rows()
+    ):
+        issues.append(
+            make_issue(
+                "formula-error",
+                row=row,
+                column=column,
+                value=shown or None,
+                file=file,
+                sheet=sheet,
+                message_key="formula-error" if shown else "formula-no-result",
+            )
+        )
     report("value_nan", "not-a-number", "value")
     report("estimated_bad", "bad-estimated", "estimated")
     report("group_bad", "bad-group-name", "group")
@@ -210,7 +261,12 @@ def validate_table(
     report("se_negative", "negative-std-error", "std_error")
     report("duplicate", "duplicate-row", None)
     # An unfilled template row is skipped with a warning, not an error: borrowers leave rows empty.
-    unfilled = pl.col("value_missing") & pl.col("n").is_null() & pl.col("std_error").is_null()
+    unfilled = (
+        pl.col("value_missing")
+        & pl.col("n").is_null()
+        & pl.col("std_error").is_null()
+        & ~pl.col("formula_bad")
+    )
     for record in frame.filter(unfilled).select(ROW_COLUMN).iter_rows():
         issues.append(
             make_issue(
@@ -220,6 +276,7 @@ def validate_table(
                 file=file,
                 severity="warning",
                 message_key="missing-value-skipped",
+                sheet=sheet,
             )
         )
 
@@ -233,6 +290,8 @@ def validate_table(
         "year_missing",
         "year_bad",
         "year_out",
+        "year_date_out",
+        "formula_bad",
         "value_missing",
         "value_nan",
         "estimated_bad",
@@ -257,12 +316,14 @@ def validate_table(
     if progress is not None and suspects.height:
         # every other row is fully checked by now
         progress(total - suspects.height, total)
-    failed = _exact_checks(suspects, context, file, issues, progress, total)
+    failed = _exact_checks(suspects, context, file, issues, progress, total, sheet)
     if failed:
         checkable = checkable.filter(
             ~pl.col(ROW_COLUMN).is_in(pl.Series(failed, dtype=pl.Int64).implode())
         )
-    accepted = checkable.filter(pl.col("clean")).select(
+    clean = checkable.filter(pl.col("clean"))
+    issues.extend(value_warnings(clean, context, file=file, sheet=sheet))
+    accepted = clean.select(
         pl.col(ROW_COLUMN).alias("row"),
         pl.col("loan_ref").alias("loan"),
         pl.col("indicator_code").alias("indicator"),
@@ -316,6 +377,7 @@ def _exact_checks(
     issues: list[ImportIssue],
     progress: Progress | None,
     total: int,
+    sheet: str | None = None,
 ) -> list[int]:
     """Exact ``Decimal`` range and whole-number checks; returns the rows that fail them."""
     failed: list[int] = []
@@ -323,6 +385,7 @@ def _exact_checks(
         return failed
     done = total - suspects.height
     rules = context.rules
+    names = context.indicator_names
     columns = suspects.select(
         ROW_COLUMN, "loan_ref", "indicator_code", "value_text", "value"
     ).iter_rows()
@@ -344,17 +407,60 @@ def _exact_checks(
                     value=raw,
                     file=file,
                     indicator=indicator,
+                    indicator_sv=names.get(indicator, (indicator, indicator))[0],
+                    indicator_en=names.get(indicator, (indicator, indicator))[1],
                     range_sv=_range_text(rule, "sv"),
                     range_en=_range_text(rule, "en"),
+                    sheet=sheet,
                 )
             )
         if rule.integer and value != value.to_integral_value():
             bad = True
             issues.append(
                 make_issue(
-                    "not-whole", row=row, column="value", value=raw, file=file, indicator=indicator
+                    "not-whole",
+                    row=row,
+                    column="value",
+                    value=raw,
+                    file=file,
+                    indicator=indicator,
+                    indicator_sv=names.get(indicator, (indicator, indicator))[0],
+                    indicator_en=names.get(indicator, (indicator, indicator))[1],
+                    sheet=sheet,
                 )
             )
         if bad:
             failed.append(row)
     return failed
+
+
+def _mark_columns(table: pl.DataFrame) -> list[pl.Expr]:
+    """The cell marks the reader found (``readers.PERCENT_COLUMN`` …), or their empty defaults."""
+    defaults: dict[str, pl.Expr] = {
+        PERCENT_COLUMN: pl.lit(False, dtype=pl.Boolean),
+        FORMULA_COLUMN: pl.lit(None, dtype=pl.String),
+        FORMULA_TEXT_COLUMN: pl.lit(None, dtype=pl.String),
+    }
+    return [
+        pl.col(name) if name in table.columns else default.alias(name)
+        for name, default in defaults.items()
+    ]
+
+
+def _percent_cells_scaled(frame: pl.DataFrame) -> pl.DataFrame:
+    """A fraction (at most 1 either way) in a percent-formatted cell of a percent indicator, ×100.
+
+    "91,5 %" typed into such a cell is stored as 0.915; the borrower meant 91.5. The shift is exact
+    (``Decimal.scaleb``); a number over 1 in a percent cell is left as it is.
+    """
+    scale = (
+        pl.col(PERCENT_COLUMN).fill_null(False)
+        & pl.col("percent").fill_null(False)
+        & (pl.col("value_text").cast(pl.Float64, strict=False).abs() <= 1)
+    )
+    rows = frame.select(scale.fill_null(False)).to_series().arg_true()
+    if rows.len() == 0:
+        return frame
+    texts = frame["value_text"].gather(rows).to_list()
+    scaled = pl.Series([format(Decimal(text).scaleb(2).normalize(), "f") for text in texts])
+    return frame.with_columns(frame["value_text"].scatter(rows, scaled))

@@ -270,12 +270,13 @@ class KoladaClient:
             url += "?" + "&".join(f"{k}={quote(v, safe=',')}" for k, v in sorted(query.items()))
         return url
 
-    def _unavailable(self, ctx: Context, detail: str) -> KoladaError:
+    def _unavailable(self, ctx: Context, detail_sv: str, detail_en: str) -> KoladaError:
+        # said as a person would: what went wrong, that nothing changed, and what to do about it
         return KoladaError(
             issue(
                 "kolada-unavailable",
-                f"Kolada svarar inte ({detail}) och inget sparat svar finns.",
-                f"Kolada cannot be reached ({detail}) and no cached response exists.",
+                f"{detail_sv}, och inget sparat svar finns. Inget ändrades; försök igen senare.",
+                f"{detail_en}, and no saved answer exists. Nothing was changed; try again later.",
                 kpi=ctx.kpi,
                 municipality=ctx.municipality,
                 years=ctx.years,
@@ -289,29 +290,39 @@ class KoladaClient:
             try:
                 response = self._client().get(url)
             except httpx.TimeoutException:
-                detail = "timeout"
+                seconds = format(self.timeout, "g")
+                detail = (
+                    f"Kolada svarade inte inom {seconds.replace('.', ',')} s",
+                    f"Kolada gave no answer within {seconds} s",
+                )
                 status = None
-            except httpx.TransportError as exc:
-                detail = f"network: {type(exc).__name__}"
+            except httpx.TransportError:
+                detail = (
+                    "Ingen nätverksanslutning till Kolada",
+                    "There is no network connection to Kolada",
+                )
                 status = None
             else:
                 status = response.status_code
                 if status == 200:
                     return response.text
-                detail = f"HTTP {status}"
+                detail = (
+                    f"Kolada svarade med fel {status}",
+                    f"Kolada answered with error {status}",
+                )
                 if status != 429 and status < 500:
                     raise KoladaError(
                         issue(
                             "kolada-rejected",
-                            f"Kolada avvisade frågan ({detail}); kontrollera id och år.",
-                            f"Kolada refused the request ({detail}); check the ids and years.",
+                            f"Kolada avvisade frågan (fel {status}); kontrollera id och år.",
+                            f"Kolada refused the request (error {status}); check the ids and years.",
                             kpi=ctx.kpi,
                             municipality=ctx.municipality,
                             years=ctx.years,
                         )
                     )
             if attempt >= self.retries:
-                raise self._unavailable(ctx, detail)
+                raise self._unavailable(ctx, *detail)
             wait = self.backoff * (2**attempt)
             if status == 429:
                 retry_after = response.headers.get("Retry-After", "")

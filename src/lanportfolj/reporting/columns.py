@@ -317,6 +317,7 @@ IMPACT_PER_LOAN = Table(
         C("latest_value", "Senaste värde", "Latest value", "value", 12),
         C("target_value", "Målvärde", "Target", "value", 12),
         C("target_year", "Målår", "Target year", "year", 8),
+        C("expected_value", "Förväntat vid beslut", "Expected at approval", "value", 12),
         C("change_abs", "Förändring", "Change", "value", 12),
         C("change_pct", "Förändring (%)", "Change (%)", "percent", 10),
         C("on_track", "I fas", "On track", "bool", 8),

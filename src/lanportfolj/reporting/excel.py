@@ -30,11 +30,13 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from lanportfolj.reporting.columns import EXCEL_FORMATS, SUMMARY, Column, Table, tables
+from lanportfolj.reporting.columns import EXCEL_FORMATS, LOANS, SUMMARY, Column, Table, tables
 from lanportfolj.reporting.model import bulk_conversion
+from lanportfolj.reporting.names import indicator_units, name, vocabularies
+from lanportfolj.reporting.register import REGISTER, REGISTER_INDICATORS
 
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@")
-_NUMERIC: Final = ("money", "value", "percent", "share")
+_NUMERIC: Final = ("money", "value", "percent", "share", "rate")
 
 _SHEET_TEXT: Final[dict[str, dict[str, str]]] = {
     "bond": {"sv": "Obligation", "en": "Bond"},
@@ -50,7 +52,40 @@ _SHEET_TEXT: Final[dict[str, dict[str, str]]] = {
     "fx_as_of": {"sv": "Kursdag", "en": "Rate as of"},
     "fx_source": {"sv": "Källa", "en": "Source"},
     "flags": {"sv": "Flaggor", "en": "Flags"},
+    "illustrative": {"sv": "Illustrativa data", "en": "Illustrative data"},
+    "report": {"sv": "Allokerings- och effektrapport", "en": "Allocation and impact report"},
+    "status": {"sv": "Status", "en": "Status"},
+    "draft": {"sv": "Utkast – ej publicerad", "en": "Draft – not published"},
+    "published": {"sv": "Publicerad", "en": "Published"},
+    "revised": {"sv": "Reviderad", "en": "Revised"},
+    "sheets": {"sv": "Flikar", "en": "Sheets"},
+    "code": {"sv": "kod", "en": "code"},
+    "unit": {"sv": "Enhet", "en": "Unit"},
+    "page": {"sv": "Sida &P av &N", "en": "Page &P of &N"},
+    "disclaimer": {
+        "sv": "Illustrativa data: siffrorna i den här rapporten kommer från påhittade lån och "
+        "beskriver inga verkliga projekt. De får inte användas som underlag för beslut.",
+        "en": "Illustrative data: the figures in this report come from made-up loans and describe "
+        "no real projects. They must not be relied on for any decision.",
+    },
+    "draft_note": {
+        "sv": "Utkast: siffrorna kan ändras innan rapporten publiceras.",
+        "en": "Draft: the figures may change before the report is published.",
+    },
+    "exact_note": {
+        "sv": "Cellerna har de exakta värdena; talformaten visar dem avrundade.",
+        "en": "The cells hold the exact values; their number formats show them rounded.",
+    },
 }
+
+#: number formats beyond the column kinds': a rate with its real decimals (a coupon of 2.625 %),
+#: and the display rounding of indicator values by how they combine (counts whole, ratios 1 dp)
+_RATE_FORMAT: Final = "#,##0.00####"
+_WHOLE_FORMAT: Final = "#,##0"
+_ONE_DECIMAL_FORMAT: Final = "#,##0.0"
+_WHOLE_AGGREGATIONS: Final = ("sum", "latest")
+#: A4, landscape, one page wide, narrow margins
+_PAPER_A4: Final = 9
 
 
 class _Writer:
@@ -61,10 +96,17 @@ class _Writer:
         self.bold = book.add_format({"bold": True})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.quoted = book.add_format({"quote_prefix": True})
+        self.title = book.add_format({"bold": True, "font_size": 16})
+        self.warning = book.add_format({"bold": True, "font_color": "#9C0006", "text_wrap": True})
         self.formats: dict[str, Format | None] = {
             kind: book.add_format({"num_format": fmt}) if fmt else None
             for kind, fmt in EXCEL_FORMATS.items()
         }
+        # shares are shown as percentages with one decimal, the cell keeping the exact fraction
+        self.formats["share"] = book.add_format({"num_format": "0.0%"})
+        self.formats["rate"] = book.add_format({"num_format": _RATE_FORMAT})
+        self.whole = book.add_format({"num_format": _WHOLE_FORMAT})
+        self.one_decimal = book.add_format({"num_format": _ONE_DECIMAL_FORMAT})
 
     def text(
         self, sheet: Worksheet, row: int, col: int, value: str, fmt: Format | None = None
@@ -223,18 +265,32 @@ def _present(column: Column) -> pl.Expr:
     return value.is_not_null() & (value != "")
 
 
-def _cell_xml(column: Column, index: int, writer: _Writer, previous: pl.Expr | None) -> pl.Expr:
+def _cell_xml(
+    column: Column,
+    index: int,
+    writer: _Writer,
+    previous: pl.Expr | None,
+    styled_by: pl.Expr | None = None,
+) -> pl.Expr:
     """The ``<c>`` element of ``column`` for each row, or "" where the cell is empty.
 
     A cell right after a cell of the same row needs no reference (``r`` is optional: such a cell
     is the next column), so only the first cell and those after a gap carry one; at 10 000 loans
     that is a fifth of the sheet XML that never has to be written and compressed. Text is a
     shared string (the column ``__sst_<key>`` holds its index), written and escaped by xlsxwriter.
+    With ``styled_by`` (true where the row's value is a count), a value cell's number format shows
+    it whole there and with one decimal elsewhere.
     """
     value = pl.col(column.key)
     kind = column.kind
     fmt = writer.formats.get(kind)
-    style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+    style: str | pl.Expr = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+    if styled_by is not None and kind == "value":
+        style = (
+            pl.when(styled_by)
+            .then(pl.lit(f' s="{writer.whole._get_xf_index()}"'))
+            .otherwise(pl.lit(f' s="{writer.one_decimal._get_xf_index()}"'))
+        )
     with_ref = pl.concat_str(
         [pl.lit(f'<c r="{xl_col_to_name(index)}'), pl.col("__row"), pl.lit('"')]
     )
@@ -244,7 +300,10 @@ def _cell_xml(column: Column, index: int, writer: _Writer, previous: pl.Expr | N
         text = value.cast(pl.String)
         trimmed = text.str.strip_chars_end("0").str.strip_chars_end(".")
         number = pl.when(text.str.contains(".", literal=True)).then(trimmed).otherwise(text)
-        cell = pl.concat_str([ref, pl.lit(f"{style}><v>"), number, pl.lit("</v></c>")])
+        opening = (
+            [style, pl.lit("><v>")] if isinstance(style, pl.Expr) else [pl.lit(f"{style}><v>")]
+        )
+        cell = pl.concat_str([ref, *opening, number, pl.lit("</v></c>")])
     elif kind in ("int", "year"):
         cell = pl.concat_str(
             [ref, pl.lit(f"{style}><v>"), value.cast(pl.String), pl.lit("</v></c>")]
@@ -299,8 +358,13 @@ def _set_body(
         __row=pl.int_range(2, body.height + 2).cast(pl.String),
         **{f"__sst_{key}": _shared_strings(sheet, body, key) for key in texts},
     )
+    counted = (
+        pl.col("aggregation").is_in(_WHOLE_AGGREGATIONS).fill_null(False)
+        if "aggregation" in body.columns
+        else None
+    )
     cells = [
-        _cell_xml(column, index, writer, _present(columns[index - 1]) if index else None)
+        _cell_xml(column, index, writer, _present(columns[index - 1]) if index else None, counted)
         for index, column in enumerate(columns)
     ]
     row_xml = pl.concat_str(
@@ -309,13 +373,95 @@ def _set_body(
     sheet.set_body(body, row_xml, len(columns) - 1)
 
 
+def sheet_columns(table: Table, data: dict[str, Any], lang: str) -> tuple[Column, ...]:
+    """The columns of ``table``'s sheet: the table's columns with, for each code column, its name
+    in ``lang`` just before it (the code keeps its column, labelled "(code)"), the unit after an
+    indicator's name, and no column whose label an earlier one has already (a SEK bond's
+    "Outstanding (SEK)" and "Outstanding ({currency})" are one column)."""
+    currency = data["bond"]["currency"]
+    known = vocabularies(data)
+    out: list[Column] = []
+    has_unit = any(c.key == "unit" for c in table.columns)
+    for column in table.columns:
+        if column.kind == "code" and column.key in known:
+            code = _SHEET_TEXT["code"]
+            out.append(
+                Column(
+                    f"{column.key}__name", column.label_sv, column.label_en, "text", column.width
+                )
+            )
+            out.append(
+                Column(
+                    column.key,
+                    f"{column.label_sv} ({code['sv']})",
+                    f"{column.label_en} ({code['en']})",
+                    "code",
+                    min(column.width, 14),
+                )
+            )
+            if column.key == "indicator" and not has_unit:
+                unit = _SHEET_TEXT["unit"]
+                out.append(Column("indicator__unit", unit["sv"], unit["en"], "text", 10))
+        else:
+            out.append(column)
+    seen: set[str] = set()
+    distinct = []
+    for column in out:
+        label = column.label(lang, currency)
+        if label not in seen:
+            seen.add(label)
+            distinct.append(column)
+    return tuple(distinct)
+
+
+def _named(
+    body: pl.DataFrame, columns: tuple[Column, ...], data: dict[str, Any], lang: str
+) -> pl.DataFrame:
+    """``body`` with the derived columns of ``sheet_columns`` (names, units), in their order."""
+    known = vocabularies(data)
+    units = indicator_units(data)
+    derived = []
+    for column in columns:
+        key, _, what = column.key.partition("__")
+        if not what or key not in body.columns:
+            continue
+        codes = body[key].drop_nulls().unique().to_list()
+        if what == "name":
+            mapping = {code: name(known[key], code, lang) for code in codes}
+        else:
+            mapping = {code: units.get(code, "") for code in codes}
+        derived.append(
+            pl.col(key)
+            .replace_strict(mapping, default=None, return_dtype=pl.String)
+            .alias(column.key)
+        )
+    present = body.with_columns(derived) if derived else body
+    return present.select(
+        pl.col(c.key) if c.key in present.columns else pl.lit(None, pl.String).alias(c.key)
+        for c in columns
+    )
+
+
+def _print_setup(sheet: Worksheet, title: str, lang: str, *, header_row: bool = True) -> None:
+    """Print on A4 landscape, one page wide, the header row on every page, numbered pages."""
+    sheet.set_landscape()
+    sheet.set_paper(_PAPER_A4)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    if header_row:
+        sheet.repeat_rows(0)
+    # "&" starts a header code: a title holding one is written as "&&"
+    sheet.set_header(f"&L{title.replace('&', '&&')[:200]}")
+    sheet.set_footer(f"&R{_SHEET_TEXT['page'][lang]}")
+
+
 def _table_sheet(
     book: xlsxwriter.Workbook, writer: _Writer, table: Table, data: dict[str, Any], lang: str
 ) -> None:
     """One table on its own sheet: labelled header, frozen and filterable, typed cells."""
     currency = data["bond"]["currency"]
     sheet = book.add_worksheet(table.sheet, worksheet_class=_TableSheet)
-    columns = table.columns
+    columns = sheet_columns(table, data, lang)
     for index, column in enumerate(columns):
         sheet.set_column(index, index, column.width)
         writer.text(sheet, 0, index, column.label(lang, currency), writer.header)
@@ -323,9 +469,12 @@ def _table_sheet(
     body = table.frame(data)
     if body is None:
         rows = table.rows(data)
-        body = _body_frame(rows, columns) if rows else pl.DataFrame()
+        body = _body_frame(rows, table.columns) if rows else pl.DataFrame()
+    if body.height:
+        body = _named(body, columns, data, lang)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(1, body.height), len(columns) - 1)
+    _print_setup(sheet, f"{data['bond']['name']} – {table.title(lang)}", lang)
     _set_body(sheet, writer, columns, body)
 
 
@@ -347,16 +496,24 @@ def _summary_sheet(
         (text("currency"), bond["currency"], "code"),
         (text("issue_date"), bond["issue_date"], "date"),
         (text("maturity_date"), bond["maturity_date"], "date"),
-        (text("coupon_pct"), bond["coupon_pct"], "percent"),
+        (text("coupon_pct"), bond["coupon_pct"], "rate"),
         (text("framework_version"), bond["framework_version"], "text"),
         (text("report_date"), data["report_date"], "date"),
-        (text("fx"), fx["sek_per_unit"], "value"),
+        (text("fx"), fx["sek_per_unit"], "rate"),
         (text("fx_as_of"), fx["as_of"], "date"),
         (text("fx_source"), fx["source"], "text"),
+        (text("illustrative"), bool(bond.get("illustrative")), "bool"),
     ]
     summary = data["allocation"]["summary"]
-    pairs += [(c.label(lang, bond["currency"]), summary[c.key], c.kind) for c in SUMMARY]
+    seen = {label for label, _, _ in pairs}
+    for column in SUMMARY:
+        # a SEK bond's pool outstanding in SEK and in its currency are one line
+        label = column.label(lang, bond["currency"])
+        if label not in seen:
+            seen.add(label)
+            pairs.append((label, summary[column.key], column.kind))
     sheet.freeze_panes(1, 0)
+    _print_setup(sheet, f"{bond['name']} – {text('report')}", lang)
     writer.text(sheet, 0, 0, text("bond"), writer.header)
     writer.text(sheet, 0, 1, bond["name"], writer.header)
     for row, (label, value, kind) in enumerate(pairs, start=1):
@@ -379,11 +536,89 @@ def _methodology_sheet(
     for row, section in enumerate(data["methodology"]["sections"]):
         writer.text(sheet, row, 0, section["title"][lang], writer.bold)
         writer.text(sheet, row, 1, section["text"][lang], writer.wrap)
+    _print_setup(sheet, data["bond"]["name"], lang, header_row=False)
+    sheet.set_portrait()
 
 
-def render_xlsx(data: dict[str, Any], *, lang: str | None = None) -> bytes:
-    """The report dict as XLSX bytes, labelled in ``lang`` (default: the report's language)."""
+def report_status(data: dict[str, Any], status: str | None = None) -> str:
+    """draft, published or revised: ``status`` when given, else the report's ``publication``."""
+    if status:
+        return status
+    publication = data.get("publication") or {}
+    return str(publication.get("status") or "draft")
+
+
+def _cover_sheet(
+    book: xlsxwriter.Workbook,
+    writer: _Writer,
+    data: dict[str, Any],
+    lang: str,
+    status: str,
+    sheet_names: list[tuple[str, str]],
+) -> None:
+    """The first sheet: title, bond, report date, status, the illustrative-data warning, contents."""
+    sheet = book.add_worksheet("Cover")
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 90)
+    bond = data["bond"]
+
+    def text(key: str) -> str:
+        return _SHEET_TEXT[key][lang]
+
+    writer.text(sheet, 0, 0, bond["name"], writer.title)
+    writer.text(sheet, 1, 0, text("report"), writer.bold)
+    rows: list[tuple[str, Any, str]] = [
+        (text("isin"), bond["isin"], "code"),
+        (text("report_date"), data["report_date"], "date"),
+        (text("status"), _SHEET_TEXT.get(status, {}).get(lang, status), "text"),
+        (text("framework_version"), bond["framework_version"], "text"),
+        (text("currency"), bond["currency"], "code"),
+    ]
+    row = 3
+    for label, value, kind in rows:
+        writer.text(sheet, row, 0, label, writer.bold)
+        writer.cell(sheet, row, 1, value, kind)
+        row += 1
+    row += 1
+    if bond.get("illustrative"):
+        sheet.set_row(row, 45)
+        writer.text(sheet, row, 0, text("illustrative"), writer.warning)
+        writer.text(sheet, row, 1, text("disclaimer"), writer.warning)
+        row += 2
+    if status == "draft":
+        writer.text(sheet, row, 0, text("draft"), writer.warning)
+        writer.text(sheet, row, 1, text("draft_note"), writer.warning)
+        row += 2
+    writer.text(sheet, row, 1, text("exact_note"), writer.wrap)
+    row += 2
+    writer.text(sheet, row, 0, text("sheets"), writer.bold)
+    for offset, (sheet_name, title) in enumerate(sheet_names, start=1):
+        writer.text(sheet, row + offset, 0, sheet_name)
+        writer.text(sheet, row + offset, 1, title)
+    _print_setup(sheet, bond["name"], lang, header_row=False)
+    sheet.set_portrait()
+
+
+def workbook_tables(data: dict[str, Any]) -> tuple[Table, ...]:
+    """The tables of the workbook's sheets, in order: the report's, the register after the loans."""
+    out: list[Table] = []
+    for table in tables(data):
+        out.append(table)
+        if table is LOANS:
+            out += [REGISTER, REGISTER_INDICATORS]
+    return tuple(out)
+
+
+def render_xlsx(
+    data: dict[str, Any], *, lang: str | None = None, status: str | None = None
+) -> bytes:
+    """The report dict as XLSX bytes, labelled in ``lang`` (default: the report's language).
+
+    ``status`` (draft, published, revised) is shown on the cover; by default the report's own
+    ``publication`` status, else draft.
+    """
     lang = lang or data["methodology"]["lang"]
+    status = report_status(data, status)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -403,9 +638,17 @@ def render_xlsx(data: dict[str, Any], *, lang: str | None = None) -> bytes:
         }
     )
     writer = _Writer(book)
+    sheet_tables = workbook_tables(data)
+    summary_title = {"sv": "Sammanfattning", "en": "Summary"}[lang]
+    contents = [
+        ("Summary", summary_title),
+        *((t.sheet, t.title(lang)) for t in sheet_tables),
+        ("Methodology", {"sv": "Metod", "en": "Methodology"}[lang]),
+    ]
+    _cover_sheet(book, writer, data, lang, status, contents)
     _summary_sheet(book, writer, data, lang)
     with bulk_conversion():
-        for table in tables(data):
+        for table in sheet_tables:
             _table_sheet(book, writer, table, data, lang)
     _methodology_sheet(book, writer, data, lang)
     book.close()
@@ -413,4 +656,11 @@ def render_xlsx(data: dict[str, Any], *, lang: str | None = None) -> bytes:
     return _with_bodies(buffer.getvalue(), sheets) if sheets else buffer.getvalue()
 
 
-__all__ = ["FORMULA_TRIGGERS", "Column", "render_xlsx"]
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "Column",
+    "render_xlsx",
+    "report_status",
+    "sheet_columns",
+    "workbook_tables",
+]

@@ -40,6 +40,7 @@ from lanportfolj.reporting.columns import (
     values_by_year,
 )
 from lanportfolj.reporting.model import FrameRows, frame_rows, value_series, value_series_rows
+from lanportfolj.reporting.register import REGISTER, REGISTER_INDICATORS
 
 _NUMERIC_KINDS: Final = ("money", "value", "percent", "share", "int", "year")
 
@@ -351,6 +352,11 @@ def render_html(
         ),
         "values_note": ui["values_elsewhere"].format(rows=value_rows),
         "restatements_table": _table(RESTATEMENTS, data, lang, max_table_rows),
+        # the ICMA project register (reporting.register), shown by report/_register.html
+        "register": {
+            "projects": _table(REGISTER, data, lang, max_table_rows),
+            "indicators": _table(REGISTER_INDICATORS, data, lang, max_table_rows),
+        },
         "methodology": [
             (section["key"], section["title"][lang], section["text"][lang])
             for section in data["methodology"]["sections"]

@@ -139,7 +139,7 @@ def compute_report(inputs: ReportInputs) -> ReportModel:
         loan_indicators=inputs.loan_indicators,
         measurements=inputs.measurements,
         report_year=inputs.report_date.year,
-        bond_share=allocation.bond_share_of_pool,
+        bond_share=allocation.bond_share_exact,
     )
     return ReportModel(
         bond=inputs.bond,

@@ -185,6 +185,8 @@ class IndicatorInput:
     target_value: Decimal | None = None
     target_year: int | None = None
     data_source: str = ""
+    #: The value expected (ex ante) for the target year; frozen once the committee approves.
+    expected_value: Decimal | None = None
     #: For the loan's own indicator; ignored for a library code.
     name: str = ""
     unit: str = ""
@@ -440,6 +442,9 @@ def parse_indicator(index: int, raw: Mapping[str, Any], errors: list[FieldError]
         baseline_year=_optional_year(f"{prefix}.baseline_year", raw.get("baseline_year"), errors),
         target_value=_optional_decimal(f"{prefix}.target_value", raw.get("target_value"), errors),
         target_year=_optional_year(f"{prefix}.target_year", raw.get("target_year"), errors),
+        expected_value=_optional_decimal(
+            f"{prefix}.expected_value", raw.get("expected_value"), errors
+        ),
         data_source=str(raw.get("data_source") or "").strip(),
         name=str(raw.get("name") or "").strip(),
         unit=str(raw.get("unit") or "").strip(),
@@ -825,6 +830,19 @@ def _replace_indicators(
         row.target_value = ind.target_value
         row.target_year = ind.target_year
         row.data_source = ind.data_source[:300]
+        if row.expected_frozen_at is None:
+            row.expected_value = ind.expected_value
+        elif ind.expected_value != row.expected_value:
+            frozen = "" if row.expected_value is None else format(row.expected_value, "f")
+            errors.append(
+                _err(
+                    f"indicators.{index}.expected_value",
+                    f"Det förväntade värdet för {ind.code} fastställdes när kommittén godkände "
+                    f"ansökan ({frozen or 'inget'}) och kan inte ändras.",
+                    f"The expected value of {ind.code} was fixed when the committee approved "
+                    f"the application ({frozen or 'none'}) and cannot be changed.",
+                )
+            )
         session.add(row)
     session.flush()
     for indicator_id, row in current.items():
@@ -1208,6 +1226,34 @@ def both_approved(decisions: Mapping[str, Decision]) -> bool:
     )
 
 
+def freeze_expected_values(session: Session, loan: Loan, *, actor: str) -> int:
+    """Fix the loan indicators' expected (ex-ante) values as they stand at the committee's approval;
+    returns how many were frozen now (audited). A later approval leaves the first one's values."""
+    from lanportfolj.models import utcnow
+
+    now = utcnow()
+    rows = session.exec(
+        select(LoanIndicator).where(
+            LoanIndicator.loan_id == loan.id, col(LoanIndicator.expected_frozen_at).is_(None)
+        )
+    ).all()
+    for row in rows:
+        row.expected_frozen_at = now
+        session.add(row)
+    if rows:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="loan.expected_frozen",
+            entity="loan",
+            entity_id=loan.reference,
+            after={"indicators": len(rows)},
+            detail="expected values fixed at the committee's approval",
+        )
+    return len(rows)
+
+
 def record_decision(
     *,
     session: Session,
@@ -1269,6 +1315,8 @@ def record_decision(
         after={"kind": kind, "outcome": outcome},
         detail=rationale.strip(),
     )
+    if kind == "committee" and outcome == "approved":
+        freeze_expected_values(session, loan, actor=actor)
     discount = (
         settings.discount_bp if both_approved(latest_decisions(session, loan)) else Decimal(0)
     )

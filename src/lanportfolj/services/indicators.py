@@ -36,6 +36,9 @@ def definition_fields(ind: IndicatorDef) -> dict[str, Any]:
         "kolada_kpi": ind.kolada.kpi if ind.kolada else None,
         "kolada_gender": ind.kolada.gender if ind.kolada else None,
         "kolada_level": ind.kolada.level if ind.kolada else None,
+        "context": ind.context,
+        "aggregation_reason_sv": ind.aggregation_reason_sv,
+        "aggregation_reason_en": ind.aggregation_reason_en,
     }
 
 

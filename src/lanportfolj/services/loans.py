@@ -217,6 +217,12 @@ def loan_detail(session: Session, reference: str) -> dict[str, Any] | None:
                 "own": ind.loan_id is not None,
                 "baseline": {"value": _num(li.baseline_value), "year": li.baseline_year},
                 "target": {"value": _num(li.target_value), "year": li.target_year},
+                "expected": {
+                    "value": _num(li.expected_value),
+                    "frozen_at": li.expected_frozen_at.isoformat()
+                    if li.expected_frozen_at
+                    else None,
+                },
                 "data_source": li.data_source or ind.data_source,
                 "measurements": [
                     {

@@ -52,6 +52,9 @@ class Change:
     estimated: bool
     old_value: Decimal | None = None
     old_version: int | None = None
+    comment: str | None = None
+    #: The stored comment a restatement replaces (a comment-only edit has the same old and new value).
+    old_comment: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,12 @@ class Change:
             "estimated": self.estimated,
             "old_value": None if self.old_value is None else str(self.old_value),
             "old_version": self.old_version,
+            "comment": self.comment,
+            "old_comment": self.old_comment,
+            # a restatement of the comment alone: the value stays as it was
+            "comment_only": self.kind == "restate"
+            and self.old_value == self.value
+            and self.comment != self.old_comment,
         }
 
 
@@ -95,6 +104,8 @@ class Plan:
             "estimated",
             "old_index",
             "old_version",
+            "comment",
+            "old_comment",
         ).iter_rows()
         return [
             Change(
@@ -108,10 +119,22 @@ class Plan:
                 # only a restatement names what it replaces (an unchanged row has nothing to show)
                 old_value=plain(Decimal(olds[old_index])) if kind == "restate" else None,
                 old_version=old_version if kind == "restate" else None,
+                comment=comment,
+                old_comment=old_comment if kind == "restate" else None,
             )
-            for kind, loan, indicator, year, group, value, estimated, old_index, old_version in (
-                columns
-            )
+            for (
+                kind,
+                loan,
+                indicator,
+                year,
+                group,
+                value,
+                estimated,
+                old_index,
+                old_version,
+                comment,
+                old_comment,
+            ) in columns
         ]
 
 
@@ -136,6 +159,20 @@ class ImportResult:
     duplicate_of: int | None = None
     #: What each accepted row does, as a frame; :attr:`changes` turns it into objects on demand.
     plan: Plan | None = field(default=None, repr=False, compare=False)
+    #: Nothing was stored because a warning asks for confirmation and none was given.
+    unconfirmed: bool = False
+    #: Indicator code → (Swedish, English) name, for the preview and the CLI.
+    indicator_names: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+
+    def indicator_name(self, code: str, lang: str = "en") -> str:
+        """The indicator's name in ``lang``, or its code when it has none."""
+        sv, en = self.indicator_names.get(code, (code, code))
+        return sv if lang == "sv" else en
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether a warning asks the uploader to confirm the values before they are stored."""
+        return any(issue.confirm for issue in self.errors)
 
     @cached_property
     def changes(self) -> list[Change]:
@@ -165,8 +202,17 @@ class ImportResult:
             if self.more_errors
             else None,
         }
+        data["needs_confirmation"] = self.needs_confirmation
+        data["unconfirmed"] = self.unconfirmed
+        data["warnings"] = [
+            issue.to_dict(lang) for issue in self.errors if issue.severity != "error"
+        ]
         if with_changes:
-            data["changes"] = [c.to_dict() for c in self.changes if c.kind != "unchanged"]
+            data["changes"] = [
+                {**c.to_dict(), "indicator_name": self.indicator_name(c.indicator, lang)}
+                for c in self.changes
+                if c.kind != "unchanged"
+            ]
         return data
 
 
@@ -175,6 +221,7 @@ def stored_issues(issues: list[ImportIssue], more: int) -> list[dict[str, Any]]:
     kept: list[dict[str, Any]] = [
         {
             "file": issue.file,
+            "sheet": issue.sheet,
             "row": issue.row,
             "column": issue.column,
             "code": issue.code,
@@ -263,8 +310,13 @@ def build_context(
     )
     # a borrower is told another organisation's loan is unknown: not even its existence leaks
     known = frozenset(loan_ref.values()) if allowed is None else allowed
-    codes = frozenset(session.exec(select(IndicatorDefinition.code)).all())
-    stmt = select(
+    definitions = session.exec(
+        select(IndicatorDefinition.code, IndicatorDefinition.name_sv, IndicatorDefinition.name_en)
+    ).all()
+    codes = frozenset(code for code, _, _ in definitions)
+    # names for messages and the preview: the borrower reads names, not codes
+    names = {code: (name_sv or code, name_en or code) for code, name_sv, name_en in definitions}
+    stmt = select(  # type: ignore[call-overload]  # sqlmodel types select() up to a few columns
         LoanIndicator.id,
         LoanIndicator.loan_id,
         LoanIndicator.baseline_year,
@@ -272,6 +324,7 @@ def build_context(
         IndicatorDefinition.min_value,
         IndicatorDefinition.max_value,
         IndicatorDefinition.integer,
+        IndicatorDefinition.unit,
     ).join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
     if loans is None:
         selected = [session.exec(stmt).all()]
@@ -283,7 +336,7 @@ def build_context(
     rules: dict[tuple[str, str], LoanIndicatorRule] = {}
     ids: dict[tuple[str, str], int] = {}
     for part in selected:
-        for li_id, loan_id, baseline_year, code, lo, hi, integer in part:
+        for li_id, loan_id, baseline_year, code, lo, hi, integer, unit in part:
             key = (loan_ref[loan_id], code)
             rules[key] = LoanIndicatorRule(
                 loan=key[0],
@@ -292,6 +345,7 @@ def build_context(
                 min_value=lo,
                 max_value=hi,
                 integer=bool(integer),
+                percent=unit == "percent",
             )
             ids[key] = li_id
     context = IngestContext(
@@ -301,8 +355,46 @@ def build_context(
         current_year=current_year or date.today().year,
         allowed_loans=allowed,
         history=history,
+        indicator_names=names,
+        previous=stored_values(session, ids),
     )
     return with_limits(context, settings), ids
+
+
+def stored_values(session: Session, ids: dict[tuple[str, str], int]) -> pl.DataFrame:
+    """The current stored values of these loan indicators (loan, indicator, group, year, value text).
+
+    What a file's values are compared with for the plausibility warnings (``ingest.plausibility``).
+    """
+    by_id = {li: key for key, li in ids.items()}
+    rows: list[Any] = []
+    stmt = select(
+        Measurement.loan_indicator_id,
+        Measurement.group_name,
+        Measurement.year,
+        type_coerce(Measurement.value, String),
+    ).where(col(Measurement.is_current))
+    connection = session.connection()
+    for chunk in _chunks(sorted(by_id)):
+        rows.extend(
+            connection.execute(stmt.where(col(Measurement.loan_indicator_id).in_(chunk))).all()
+        )
+    return pl.DataFrame(
+        {
+            "loan": [by_id[row[0]][0] for row in rows],
+            "indicator": [by_id[row[0]][1] for row in rows],
+            "group": [row[1] for row in rows],
+            "year": [row[2] for row in rows],
+            "value": [str(row[3]) for row in rows],
+        },
+        schema={
+            "loan": pl.String,
+            "indicator": pl.String,
+            "group": pl.String,
+            "year": pl.Int64,
+            "value": pl.String,
+        },
+    )
 
 
 _KEY = ["li", "group", "year"]
@@ -337,6 +429,7 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
         Measurement.estimated,
         Measurement.n,
         type_coerce(Measurement.std_error, String),
+        Measurement.comment,
     ).where(col(Measurement.is_current))
     if len(years) <= _CHUNK:
         # a yearly file names one or two years: skip the loan indicators' other years in the index
@@ -350,6 +443,8 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
     old_values = [row[5] for row in stored]
     # a new count or standard error for the same value is a restatement too
     old_uncertainty = [(row[7], None if row[8] is None else Decimal(row[8])) for row in stored]
+    # so is a new comment on an unchanged value (a blank comment cell keeps the stored one)
+    old_comments = [row[9] for row in stored]
     current = pl.DataFrame(
         {
             "old_id": [row[0] for row in stored],
@@ -358,6 +453,7 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
             "year": [row[3] for row in stored],
             "old_version": [row[4] for row in stored],
             "old_estimated": [bool(row[6]) for row in stored],
+            "old_comment": old_comments,
         },
         schema={
             "old_id": pl.Int64,
@@ -366,17 +462,19 @@ def plan_changes(session: Session, accepted: pl.DataFrame, ids: dict[tuple[str, 
             "year": pl.Int64,
             "old_version": pl.Int64,
             "old_estimated": pl.Boolean,
+            "old_comment": pl.String,
         },
     ).with_row_index("old_index")
     frame = frame.join(current, on=_KEY, how="left", maintain_order="left")
     met = frame.filter(pl.col("old_index").is_not_null()).select(
-        "row", "value", "estimated", "old_index", "old_estimated", "n", "std_error"
+        "row", "value", "estimated", "old_index", "old_estimated", "n", "std_error", "comment"
     )
     same = [
         estimated == old_estimated
         and Decimal(value) == Decimal(old_values[index])
         and (n, None if se is None else Decimal(se)) == old_uncertainty[index]
-        for _, value, estimated, index, old_estimated, n, se in met.iter_rows()
+        and (comment is None or comment == old_comments[index])
+        for _, value, estimated, index, old_estimated, n, se, comment in met.iter_rows()
     ]
     frame = frame.join(
         pl.DataFrame({"row": met["row"], "same": pl.Series(same, dtype=pl.Boolean)}),
@@ -408,8 +506,12 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
     recorded_at: Any = None,
     history: bool = False,
+    confirmed: bool = True,
 ) -> ImportResult:
     """Check ``data`` and, unless rejected or a dry run, store it in ``session``.
+
+    ``confirmed=False`` (the web page before its box is ticked) stores nothing when a warning asks for
+    confirmation (a value far off last year's): the result is then a dry run with ``unconfirmed`` set.
 
     The caller owns the transaction (``session_scope``): everything this adds commits or rolls back together.
     A rejected file writes nothing. A file whose rows are all already stored writes nothing either.
@@ -430,6 +532,7 @@ def import_file(
         settings,
     )
     ids: dict[tuple[str, str], int] = {}
+    names: dict[str, tuple[str, str]] = {}
 
     def context_for(loans: list[str]) -> IngestContext:
         # only the loans the file names: a one-row file on a national portfolio loads one loan's rules
@@ -442,6 +545,7 @@ def import_file(
             history=history,
         )
         ids.update(found)
+        names.update(context.indicator_names)
         return context
 
     parsed: ParseResult = parse_upload(
@@ -456,6 +560,7 @@ def import_file(
         rows=parsed.total_rows,
         errors=list(parsed.issues),
         more_errors=parsed.more_issues,
+        indicator_names=names,
     )
     if not parsed.ok:
         return result
@@ -489,6 +594,10 @@ def import_file(
     result.inserted = plan.count("insert")
     result.restated = plan.count("restate")
     result.unchanged = plan.count("unchanged")
+    if not dry_run and not confirmed and result.needs_confirmation:
+        result.dry_run = True
+        result.unconfirmed = True
+        return result
     if dry_run or result.nothing_changed:
         return result
 
@@ -533,7 +642,7 @@ def import_file(
             "year": new["year"].to_list(),
             "value": list(map(Decimal, new["value"].to_list())),
             "estimated": new["estimated"].to_list(),
-            "comment": new["comment"].to_list(),
+            "comment": new.select(pl.coalesce("comment", "old_comment")).to_series().to_list(),
             "version": new.select(pl.col("old_version").fill_null(0) + 1).to_series().to_list(),
             "n": new["n"].to_list(),
             "std_error": [None if se is None else Decimal(se) for se in new["std_error"]],

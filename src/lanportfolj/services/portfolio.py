@@ -40,6 +40,7 @@ from lanportfolj.models import (
     LoanIndicator,
     SocialBond,
     Submission,
+    utcnow,
 )
 from lanportfolj.services import audit
 from lanportfolj.services.indicators import apply_fields, definition_fields, sync_library
@@ -437,7 +438,7 @@ def read_portfolio(
 
         own: dict[str, IndicatorDef] = {}
         for j, raw_ind in enumerate(ln.get("own_indicator", []), start=1):
-            ind, problems = parse_indicator(raw_ind, file=str(toml_path))
+            ind, problems = parse_indicator(raw_ind, file=str(toml_path), own=True)
             for p in problems:
                 chk.add(f"{rec} own_indicator #{j}", p.field or "", p.message)
             if ind is not None:
@@ -463,6 +464,7 @@ def read_portfolio(
                     "baseline_year",
                     "target_value",
                     "target_year",
+                    "expected_value",
                     "data_source",
                 },
             )
@@ -478,6 +480,7 @@ def read_portfolio(
                     "baseline_year": chk.year(lrec, li, "baseline_year"),
                     "target_value": chk.number(lrec, li, "target_value"),
                     "target_year": chk.year(lrec, li, "target_year"),
+                    "expected_value": chk.number(lrec, li, "expected_value"),
                     "data_source": str(li.get("data_source", "")),
                 }
             )
@@ -800,6 +803,9 @@ def _sync_children(
         values = {k: use[k] for k in use if k != "code"}
         ind_id = ids[use["code"]]
         row = uses.get(ind_id)
+        if row is not None and row.expected_frozen_at is not None:
+            # fixed at the committee's approval: a later file does not change it
+            values.pop("expected_value", None)
         if row is None:
             row = LoanIndicator(loan_id=loan.id or 0, indicator_id=ind_id, **values)
             session.add(row)
@@ -870,6 +876,16 @@ def _sync_children(
                 )
             )
             summary.changed_records.append(f"{label} decision {d['kind']}")
+    committee = [
+        d for d in ln["decisions"] if (d["kind"], d["outcome"]) == ("committee", "approved")
+    ]
+    if committee:
+        session.flush()
+        frozen_at = committee[0]["at"] or utcnow()
+        for row in use_by_code.values():
+            if row.expected_frozen_at is None:
+                row.expected_frozen_at = frozen_at
+                session.add(row)
     have_judgements = {
         (j.criterion_id, j.result, j.judged_by)
         for j in session.exec(select(Judgement).where(Judgement.loan_id == loan.id)).all()

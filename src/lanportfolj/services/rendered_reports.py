@@ -78,7 +78,9 @@ def rendered(
         try:
             if target.exists():
                 return target.read_bytes()
-            content = reports.render(json.loads(frozen()), fmt=fmt, lang=lang)
+            content = reports.render(
+                json.loads(frozen()), fmt=fmt, lang=lang, status=reports.PUBLISHED
+            )
             _write(target, content)
             return content
         finally:

@@ -64,6 +64,11 @@ def build_template_spec(
             for m in history.get(li.id or 0, [])
             if m.is_current and m.group_name == "" and m.estimated
         )
+        comments = {
+            m.year: m.comment
+            for m in history.get(li.id or 0, [])
+            if m.is_current and m.group_name == "" and m.comment
+        }
         lines.append(
             TemplateLine(
                 indicator=ind.code,
@@ -75,6 +80,7 @@ def build_template_spec(
                 target_year=li.target_year,
                 previous=previous,
                 previous_estimated=estimated,
+                previous_comments=comments,
                 min_value=ind.min_value,
                 max_value=ind.max_value,
                 integer=ind.integer,

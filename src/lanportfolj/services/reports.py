@@ -55,6 +55,8 @@ from lanportfolj.reporting.html import build_environment, render_html
 from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
 from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, report_to_dict
+from lanportfolj.reporting.pdf import html_to_pdf
+from lanportfolj.reporting.register import ProjectFacts, build_register, register_csv
 from lanportfolj.services import audit
 from lanportfolj.services.evaluation import (
     comparison_by_language,
@@ -75,6 +77,7 @@ __all__ = [
     "published_report",
     "published_reports",
     "render",
+    "suffix",
 ]
 
 LANGS: Final = ("sv", "en")
@@ -82,7 +85,11 @@ FORMATS: Final[dict[str, str]] = {
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
+    "pdf": "application/pdf",
+    "register-csv": "text/csv; charset=utf-8",
 }
+#: the file name ending of each format (``ISIN-DATE.<suffix>``)
+SUFFIXES: Final[dict[str, str]] = {"register-csv": "register.csv"}
 KOLADA_SOURCE: Final = "kolada"
 KOLADA_LABEL: Final = "Källa: Kolada"
 PUBLISHED: Final = "published"
@@ -322,6 +329,7 @@ def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
             col(IndicatorDefinition.aggregation),
             col(IndicatorDefinition.numerator),
             col(IndicatorDefinition.denominator),
+            col(IndicatorDefinition.context),
         )
         .where(
             or_(
@@ -344,6 +352,7 @@ def _indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
             "aggregation",
             "numerator",
             "denominator",
+            "context",
         ],
         orient="row",
     )
@@ -419,6 +428,7 @@ def _loan_indicators_ids(session: Session, bond_id: int) -> pl.DataFrame:
             _as_text(session, col(LoanIndicator.target_value)),
             col(LoanIndicator.target_year),
             col(LoanIndicator.data_source),
+            _as_text(session, col(LoanIndicator.expected_value)),
         )
         .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
@@ -437,9 +447,10 @@ def _loan_indicators_ids(session: Session, bond_id: int) -> pl.DataFrame:
             "target_value": pl.String,
             "target_year": pl.Int64,
             "data_source": pl.String,
+            "expected_value": pl.String,
         },
     )
-    return _exact(frame, ["baseline_value", "target_value"], VALUE)
+    return _exact(frame, ["baseline_value", "target_value", "expected_value"], VALUE)
 
 
 def _loan_indicators_frame(session: Session, bond_id: int) -> pl.DataFrame:
@@ -853,6 +864,44 @@ def _report_extras(
     data["impact"]["comparison"] = comparison_by_language(session, refs, langs=LANGS)
     # issue 19: a short evaluation per loan (estimate, interval, method, source)
     data["impact"]["evaluation"] = evaluation_summary(data["impact"]["comparison"])
+    # issue 16: whether the figures are illustrative, and the ICMA project register
+    data["bond"]["illustrative"] = bool(bond.illustrative)
+    data["register"] = build_register(data, _project_facts(session, bond.id))
+
+
+def _project_facts(session: Session, bond_id: int) -> dict[str, ProjectFacts]:
+    """The register's facts of each pool loan by reference: the date of its latest approving
+    committee decision, its target population and whether its data are illustrative."""
+    approved: dict[int, date] = {}
+    for loan_id, decided_at in session.execute(
+        sa_select(Decision.loan_id, Decision.decided_at)
+        .where(
+            col(Decision.loan_id).in_(_pool_ids(bond_id)),
+            Decision.kind == "committee",
+            Decision.outcome == "approved",
+        )
+        .order_by(col(Decision.decided_at), col(Decision.id))
+    ).all():
+        approved[loan_id] = decided_at.date()
+    facts: dict[str, ProjectFacts] = {}
+    for loan_id, reference, who, where, traits, illustrative in session.execute(
+        sa_select(
+            col(Loan.id),
+            col(Loan.reference),
+            col(Loan.target_group_who),
+            col(Loan.target_group_where),
+            col(Loan.target_group_attributes),
+            col(Loan.illustrative),
+        ).where(col(Loan.id).in_(_pool_ids(bond_id)))
+    ).all():
+        facts[reference] = ProjectFacts(
+            approval_date=approved.get(loan_id),
+            target_group_who=who or "",
+            target_group_where=where or "",
+            target_group_size=traits or "",
+            illustrative=bool(illustrative),
+        )
+    return facts
 
 
 def draft_report(
@@ -1069,28 +1118,42 @@ def _evaluation_html(data: dict[str, Any], lang: str) -> str:
     )
 
 
+def suffix(fmt: str) -> str:
+    """The end of a report file's name for ``fmt``: ``ISIN-DATE.<suffix>``."""
+    return SUFFIXES.get(fmt, fmt)
+
+
 def render(
     data: dict[str, Any],
     *,
     fmt: str,
     lang: str | None = None,
     plotly_js: str = "url:/static/plotly.min.js",
+    status: str | None = None,
 ) -> bytes:
-    """``data`` as ``html``, ``xlsx`` or ``json`` bytes; the same dict always gives the same bytes.
+    """``data`` as ``html``, ``xlsx``, ``json``, ``pdf`` or ``register-csv`` bytes; the same dict
+    always gives the same bytes (the PDF: the same pages and text).
 
-    The HTML adds the comparison groups' sections before the methodology.
+    The HTML adds the comparison groups' sections before the methodology; the PDF is that HTML
+    printed by Chromium (``reporting.pdf``; ``PdfUnavailable`` without it). ``status`` (draft,
+    published, revised) is what the workbook's cover says, by default the report's own.
     """
     lang = _lang(lang or data["methodology"]["lang"])
     if fmt == "json":
         return render_json(data)
     if fmt == "xlsx":
-        return render_xlsx(data, lang=lang)
-    if fmt == "html":
+        return render_xlsx(data, lang=lang, status=status)
+    if fmt == "register-csv":
+        return register_csv(data, lang)
+    if fmt in ("html", "pdf"):
         page = render_html(
             data,
-            plotly_js=plotly_js,
+            plotly_js="inline" if fmt == "pdf" else plotly_js,
             lang=lang,
             sections=_evaluation_html(data, lang) + _comparison_html(data, lang),
         )
+        if fmt == "pdf":
+            title = f"{data['bond']['name']} – {data['bond']['isin']} – {data['report_date']}"
+            return html_to_pdf(page, title=title, day=date.fromisoformat(data["report_date"]))
         return page.encode("utf-8")
     raise ReportError("bad_format", f"Okänt format: {fmt}", f"Unknown format: {fmt}")

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from lanportfolj.db import bulk_insert
+from lanportfolj.db import advance_id_sequences, bulk_insert
 from lanportfolj.domain.categories import PROGRAMME_TO_ICMA
 from lanportfolj.domain.identifiers import isin_check_digit
 from lanportfolj.domain.orgnr import luhn_check_digit
@@ -341,5 +341,7 @@ def synthesise(
         insert(BondPoolEntry),
         [{"bond_id": bond_id, "loan_id": loan_id0 + n, "added_at": now} for n in range(loans)],
     )
+    # the ids above were chosen here: PostgreSQL's sequences must hear of them
+    advance_id_sequences(session, (Borrower, Submission, Loan, LoanIndicator, SocialBond))
     summary.bond_isin = isin
     return summary

@@ -51,6 +51,7 @@ class IndicatorBody(msgspec.Struct, forbid_unknown_fields=True):
     baseline_year: int | None = None
     target_value: Decimal | None = None
     target_year: int | None = None
+    expected_value: Decimal | None = None
     data_source: str = ""
     name: str = ""
     unit: str = ""
@@ -167,6 +168,9 @@ class IndicatorView(msgspec.Struct):
     target_value: str | None
     target_year: int | None
     data_source: str
+    #: expected (ex ante) for the target year; frozen at the committee's approval
+    expected_value: str | None = None
+    expected_frozen_at: str | None = None
 
 
 class DecisionView(msgspec.Struct):
@@ -381,6 +385,8 @@ def loan_view(db: Session, reference: str, errors: Sequence[apps.FieldError] = (
                 target_value=i["target"]["value"],
                 target_year=i["target"]["year"],
                 data_source=i["data_source"] or "",
+                expected_value=i["expected"]["value"],
+                expected_frozen_at=i["expected"]["frozen_at"],
             )
             for i in d["indicators"]
         ],

@@ -138,6 +138,8 @@ def form_from_loan(detail: dict[str, Any]) -> dict[str, Any]:
             "baseline_year": _text(i["baseline"]["year"]),
             "target_value": _text(i["target"]["value"]),
             "target_year": _text(i["target"]["year"]),
+            "expected_value": _text(i["expected"]["value"]),
+            "expected_frozen": bool(i["expected"]["frozen_at"]),
             "data_source": i["data_source"] or "",
         }
         for i in detail["indicators"]
@@ -172,6 +174,7 @@ def raw_from_form(data: dict[str, Any]) -> dict[str, Any]:
             "baseline_year",
             "target_value",
             "target_year",
+            "expected_value",
             "data_source",
         ),
     }

@@ -26,7 +26,10 @@ TITLES = {
     422: "Some values are not valid",
     429: "Too many attempts",
     500: "Something went wrong on our side",
+    503: "Not available on this server",
 }
+#: server errors whose detail is written for the user (a missing PDF printer), shown like a refusal's
+_SHOWN_SERVER_ERRORS = (503,)
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -72,7 +75,8 @@ def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     # client; nothing extra ever does for a server error
     refusal = exc.status_code < 500 and isinstance(exc.extra, dict)
     extra = exc.extra if isinstance(exc, ValidationException) or refusal else None
-    detail = exc.detail if exc.status_code < 500 else ""
+    shown = exc.status_code < 500 or exc.status_code in _SHOWN_SERVER_ERRORS
+    detail = exc.detail if shown else ""
     detail = FRIENDLIER.get(detail, detail)
     if detail in (TITLES.get(exc.status_code), HTTPStatus(exc.status_code).phrase):
         detail = ""  # the default detail only repeats the title

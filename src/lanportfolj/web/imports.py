@@ -95,6 +95,7 @@ def _run(
     data: bytes,
     dry_run: bool,
     source: str,
+    confirmed: bool = True,
 ) -> ImportResult:
     """One import or dry run, committed when stored and rolled back otherwise."""
     try:
@@ -108,8 +109,9 @@ def _run(
             borrower_id=borrower_scope(user),
             dry_run=dry_run,
             source=source,
+            confirmed=confirmed,
         )
-        if dry_run or not result.accepted:
+        if result.dry_run or not result.accepted:
             db.rollback()
         else:
             db.commit()
@@ -275,7 +277,29 @@ def confirm(
     if content is None:
         flash(request, _("The previewed file is no longer here. Upload it again."), "error")
         return Redirect("/imports")
-    result = _run(db, request, user, filename=filename, data=content, dry_run=False, source="web")
+    checked = str(data.get("values_checked", "")) == "yes"
+    result = _run(
+        db,
+        request,
+        user,
+        filename=filename,
+        data=content,
+        dry_run=False,
+        source="web",
+        confirmed=checked,
+    )
+    if result.unconfirmed:
+        # a value far off last year's: stored only once the box under the warnings is ticked
+        flash(request, _("Check the values marked below and tick the box to store them."), "error")
+        return Template(
+            "imports/preview.html",
+            context={
+                "result": result.to_dict(get_language(), with_changes=True),
+                "digest": digest,
+                "upload_key": key,
+            },
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     if not result.accepted:
         # the database changed since the preview (a loan or indicator was removed): show why
         return Template(
@@ -423,7 +447,7 @@ def api_import(
     user: CurrentUser,
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
-    """Import a CSV or XLSX file (multipart field ``file``; ``dry_run=true`` only checks).
+    """Import a CSV, XLSX, XLS or ODS file (multipart field ``file``; ``dry_run=true`` only checks).
 
     200 with the summary (``accepted``, ``rows``, ``inserted``, ``restated``, ``unchanged``, ``changes``)
     when accepted; 422 with every problem in ``errors`` (row, column, code, value, message) when not.

@@ -8,6 +8,7 @@ the same as JSON (``?import=1`` to import). Every page and JSON answer carries "
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,8 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
-from sqlmodel import Session
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.kolada.cache import DatabaseCache
@@ -32,6 +34,7 @@ from lanportfolj.kolada.fetch import (
     plan_fetch,
 )
 from lanportfolj.kolada.offline import OfflineKolada
+from lanportfolj.models import IndicatorDefinition, Loan
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 
 ROLES = allow("analyst", "admin", "borrower")
@@ -78,7 +81,27 @@ def _plan(
     )
 
 
+def _indicator_names(db: Session, loan: Loan, codes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Swedish and English names of the indicators a fetch touched: people read names, not codes."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = db.exec(
+        select(IndicatorDefinition).where(
+            col(IndicatorDefinition.code).in_(wanted),
+            or_(
+                col(IndicatorDefinition.loan_id).is_(None),
+                col(IndicatorDefinition.loan_id) == loan.id,
+            ),
+        )
+    ).all()
+    # a loan's own definition wins over the library's of the same code
+    ordered = sorted(rows, key=lambda d: d.loan_id is not None)
+    return {d.code: (d.name_sv, d.name_en) for d in ordered}
+
+
 def _page(context: dict[str, Any]) -> Template:
+    context.setdefault("back", f"/loans/{context['reference']}")
     return Template("kolada/fetch.html", context=context)
 
 
@@ -91,18 +114,20 @@ def fetch_page(
     data: Annotated[dict[str, Any], FORM],
 ) -> Template:
     """Fetch and show the values next to the stored ones; nothing is imported yet."""
-    require_loan_access(db, user, reference)
+    loan = require_loan_access(db, user, reference)
     try:
         plan = _plan(db, request.app.state.settings, reference, data, "online")
     except KoladaError as exc:
         db.rollback()
         return _page({"reference": reference, "error": exc.issue, "plan": None})
     db.commit()  # keep the cached responses: the import step reads exactly these
+    by_indicator = grouped_by_indicator(plan)
     return _page(
         {
             "reference": reference,
             "plan": plan,
-            "by_indicator": grouped_by_indicator(plan),
+            "by_indicator": by_indicator,
+            "names": _indicator_names(db, loan, by_indicator),
             "form": {"years": data.get("years", ""), "compare": data.get("compare", "")},
             "error": None,
             "result": None,
@@ -143,11 +168,13 @@ def import_page(
         db.commit()
     else:
         db.rollback()
+    by_indicator = grouped_by_indicator(plan)
     return _page(
         {
             "reference": reference,
             "plan": plan,
-            "by_indicator": grouped_by_indicator(plan),
+            "by_indicator": by_indicator,
+            "names": _indicator_names(db, loan, by_indicator),
             "form": {"years": data.get("years", ""), "compare": data.get("compare", "")},
             "error": None,
             "result": result,

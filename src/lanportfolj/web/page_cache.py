@@ -10,8 +10,12 @@ page behind, because the check asks the database itself:
   so every commit anywhere, this process's own included, is seen; pooled connections come and go under
   load and could not keep a baseline. The file's identity is part of the mark: a database file replaced
   under the same name (a restore) counts as a change.
-- PostgreSQL: ``pg_current_snapshot()`` (xmin, xmax and the transactions in progress) changes whenever a
-  transaction that writes starts or ends anywhere in the cluster.
+- PostgreSQL: the write counter every process on this machine shares (``lanportfolj.shared_generation``:
+  bumped when a connection that wrote goes back to its pool, read from memory), and, every
+  ``page_cache_recheck_seconds``, ``pg_current_snapshot()`` (xmin, xmax and the transactions in progress),
+  which changes whenever a transaction that writes starts or ends anywhere in the cluster: the check that
+  sees writes from elsewhere (``psql``, another machine). Between those checks a cached page costs no
+  database round trip.
 - Any other database: every check counts as a change, so nothing is ever served from the cache.
 
 Any difference moves this process's generation on, which invalidates every cached part at once. A page is
@@ -27,6 +31,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -39,6 +44,7 @@ from markupsafe import Markup
 from sqlalchemy import URL, Engine
 from sqlmodel import Session
 
+from lanportfolj import shared_generation
 from lanportfolj.web.security import (
     SAME_ORIGIN_FRAMES,
     allowed_script_hashes,
@@ -49,8 +55,10 @@ T = TypeVar("T")
 
 _lock = threading.Lock()
 _generation = 0
-#: the last mark seen per database URL
+#: the last mark seen per database URL and source (the database's own, the shared write counter)
 _marks: dict[str, Hashable] = {}
+#: when the database itself was last asked (PostgreSQL), per URL
+_db_checked: dict[str, float] = {}
 
 
 class _SqliteWatcher:
@@ -106,9 +114,9 @@ def _sqlite_file(url: URL) -> str | None:
     return None if database.startswith("file:") else os.path.abspath(database)
 
 
-def _advance(url: URL, mark: Hashable) -> int:
+def _advance(url: URL, mark: Hashable, part: str = "database") -> int:
     global _generation
-    key = str(url)
+    key = f"{url}#{part}"
     with _lock:
         if _marks.get(key) != mark:
             _marks[key] = mark
@@ -116,16 +124,36 @@ def _advance(url: URL, mark: Hashable) -> int:
         return _generation
 
 
+def _shared_generation(engine: Engine) -> int | None:
+    """The generation from the write counter this machine's processes share (no database round trip),
+    or None when there is no counter or the database check is due (``page_cache_recheck_seconds``)."""
+    counter = shared_generation.counter_for(engine)
+    if counter is None:
+        return None
+    key = str(engine.url)
+    recheck = shared_generation.recheck_seconds(engine)
+    checked = _db_checked.get(key)
+    generation = _advance(engine.url, counter.read(), part="shared")
+    if checked is None or time.monotonic() - checked >= recheck:
+        return None
+    return generation
+
+
 def data_generation(db: Session) -> int:
     """This process's data generation, moved on if anything was committed since the last look.
     Cached parts made at an older generation are stale."""
-    url = db.get_bind().engine.url
+    engine = db.get_bind().engine
+    url = engine.url
     mark: Hashable
     if (path := _sqlite_file(url)) is not None:
         # the watcher's own connection: no pooled connection is taken for the check
         mark = _sqlite_mark(path)
     elif url.get_backend_name() == "postgresql":
+        if (generation := _shared_generation(engine)) is not None:
+            return generation
+        checked = time.monotonic()
         mark = db.connection().exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+        _db_checked[str(url)] = checked
     else:
         mark = object()  # never equal: no caching
     return _advance(url, mark)
@@ -133,9 +161,14 @@ def data_generation(db: Session) -> int:
 
 def quick_generation(engine: Engine) -> int | None:
     """The data generation when it can be read in microseconds without a pooled connection (an SQLite
-    file: one pragma on the watcher's connection), so on the event loop; None otherwise."""
+    file: one pragma on the watcher's connection; PostgreSQL: the shared write counter while the
+    database check is not due), so on the event loop; None otherwise."""
     path = _sqlite_file(engine.url)
-    return None if path is None else _advance(engine.url, _sqlite_mark(path))
+    if path is not None:
+        return _advance(engine.url, _sqlite_mark(path))
+    if engine.url.get_backend_name() == "postgresql":
+        return _shared_generation(engine)
+    return None
 
 
 def data_changed() -> None:

@@ -2,9 +2,10 @@
 
 * ``GET /reports``: every bond with its published reports (and, for staff, a draft form);
 * ``GET /reports/{isin}/{date}``: the published report page, rendered from its frozen data only;
-  ``…/report.html``, ``…/report.xlsx`` and ``…/report.json`` are the downloads;
+  ``…/report.html``, ``…/report.xlsx``, ``…/report.pdf``, ``…/register.csv`` (the ICMA project
+  register) and ``…/report.json`` are the downloads;
 * ``GET /reports/{isin}/draft?date=``: the live draft (staff; investors get 404, they never see
-  drafts), with ``format=html|xlsx|json`` for the bare report or a download;
+  drafts), with ``format=html|xlsx|json|pdf|register-csv`` for the bare report or a download;
 * ``POST /reports/{isin}/publish``: first a confirmation page, then (``confirm=yes``) the publication.
 """
 
@@ -23,7 +24,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
@@ -33,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.models import Report, SocialBond
+from lanportfolj.reporting.pdf import PdfUnavailable
 from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 from lanportfolj.web.access import CurrentUser, allow
@@ -67,6 +69,18 @@ def _date_or_404(raw: str) -> date:
         return reports.parse_report_date(raw)
     except ReportError:
         raise NotFoundException("There is no such report.") from None
+
+
+#: what the user reads when the server cannot print PDFs (the log has the reason)
+NO_PDF = (
+    "The PDF cannot be made on this server: headless Chromium is not installed. The other "
+    "downloads (XLSX, JSON, CSV) work; ask the administrator to install Debian's chromium."
+)
+
+
+def _no_pdf(exc: PdfUnavailable) -> ServiceUnavailableException:
+    log.warning("no PDF: %s", exc.detail)
+    return ServiceUnavailableException(detail=NO_PDF)
 
 
 def _download(content: bytes, fmt: str, filename: str, *, attachment: bool) -> Response[bytes]:
@@ -240,9 +254,12 @@ async def _published_async(
             cached, kept = _RENDERED.get((sha256, _kind(fmt, attachment), get_language()))
             if cached and kept is not None:
                 return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
-    return await anyio.to_thread.run_sync(
-        partial(_published, request, engine, isin, when, fmt, attachment=attachment)
-    )
+    try:
+        return await anyio.to_thread.run_sync(
+            partial(_published, request, engine, isin, when, fmt, attachment=attachment)
+        )
+    except PdfUnavailable as exc:
+        raise _no_pdf(exc) from None
 
 
 def _published(
@@ -288,7 +305,7 @@ def _respond(
     *,
     attachment: bool,
 ) -> Response[bytes]:
-    filename = f"{bond_isin}-{when.isoformat()}.{fmt}"
+    filename = f"{bond_isin}-{when.isoformat()}.{reports.suffix(fmt)}"
     if kept.gzipped is None:
         return _download(kept.content, fmt, filename, attachment=attachment)
     gzipped = _accepts_gzip(request)
@@ -328,6 +345,23 @@ async def report_xlsx(
 ) -> Response[bytes]:
     """The published report as an Excel workbook."""
     return await _published_async(request, isin, report_date, "xlsx", attachment=True)
+
+
+@get("/reports/{isin:str}/{report_date:str}/report.pdf", opt=READERS, include_in_schema=False)
+async def report_pdf(
+    request: Request[Any, Any, Any], isin: str, report_date: str
+) -> Response[bytes]:
+    """The published report as a PDF: its HTML printed by headless Chromium, made once per
+    published report and kept with its other renderings (503 when Chromium is missing)."""
+    return await _published_async(request, isin, report_date, "pdf", attachment=True)
+
+
+@get("/reports/{isin:str}/{report_date:str}/register.csv", opt=READERS, include_in_schema=False)
+async def register_csv(
+    request: Request[Any, Any, Any], isin: str, report_date: str
+) -> Response[bytes]:
+    """The published report's ICMA project register as CSV (one row per project and indicator)."""
+    return await _published_async(request, isin, report_date, "register-csv", attachment=True)
 
 
 @get("/reports/{isin:str}/{report_date:str}/report.json", opt=READERS, include_in_schema=False)
@@ -381,8 +415,11 @@ def draft_page(
     except ReportError as exc:
         return _error_page(bond, exc.message(lang))
     if fmt in reports.FORMATS:
-        content = reports.render(data, fmt=fmt, lang=lang)
-        name = f"{bond.isin}-{when.isoformat()}-draft.{fmt}"
+        try:
+            content = reports.render(data, fmt=fmt, lang=lang)
+        except PdfUnavailable as exc:
+            raise _no_pdf(exc) from None
+        name = f"{bond.isin}-{when.isoformat()}-draft.{reports.suffix(fmt)}"
         return _download(content, fmt, name, attachment=fmt != "html")
     form = {"date": when.isoformat(), "fx_rate": fx_rate, "fx_source": fx_source}
     return Template(
@@ -476,5 +513,7 @@ ROUTES = [
     report_page,
     report_html,
     report_xlsx,
+    report_pdf,
+    register_csv,
     report_json,
 ]

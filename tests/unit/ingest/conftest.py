@@ -19,7 +19,7 @@ def build_context(
     rules = [
         LoanIndicatorRule("SH-2023-001", "dwellings_renovated", 2022, Decimal(0), None, True),
         LoanIndicatorRule(
-            "SH-2023-001", "perceived_safety_share", 2022, Decimal(0), Decimal(100), False
+            "SH-2023-001", "perceived_safety_share", 2022, Decimal(0), Decimal(100), False, True
         ),
         LoanIndicatorRule("SH-2024-002", "home_visits_new_parents", 2023, Decimal(0), None, True),
         LoanIndicatorRule("SH-2025-003", "home_visits_new_parents", 2024, Decimal(0), None, True),

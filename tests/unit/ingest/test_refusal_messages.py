@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,19 +23,23 @@ def analyst() -> IngestContext:
     return build_context()
 
 
-def test_an_opendocument_file_is_named_as_such(analyst: IngestContext) -> None:
-    name = "bad_not-a-spreadsheet.ods"
-    assert parse_file(name, (FIXTURES / name).read_bytes(), analyst).issues == [
+def test_an_opendocument_text_is_refused_as_not_a_spreadsheet(analyst: IngestContext) -> None:
+    # LibreOffice's spreadsheets (.ods) are read; its text documents are not spreadsheets
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<office:document-content/>")
+    assert parse_file("brev.odt", buffer.getvalue(), analyst).issues == [
         ImportIssue(
             code="not-a-spreadsheet",
             row=None,
             column=None,
             value=None,
-            message_sv="Filen är inte en CSV- eller XLSX-fil (OpenDocument (.ods)). Spara den som "
-            ".xlsx eller .csv.",
-            message_en="The file is not a CSV or XLSX file (OpenDocument (.ods)). Save it as .xlsx "
-            "or .csv.",
-            file=name,
+            message_sv="Filen är inte en CSV-, Excel- (.xlsx, .xls) eller LibreOffice-fil (.ods) "
+            "(OpenDocument, not a spreadsheet). Spara den som .xlsx, .ods eller .csv.",
+            message_en="The file is not a CSV, Excel (.xlsx, .xls) or LibreOffice (.ods) file "
+            "(OpenDocument, not a spreadsheet). Save it as .xlsx, .ods or .csv.",
+            file="brev.odt",
             severity="error",
         )
     ]

@@ -28,6 +28,9 @@ def _definition(code: str, en: str, sv: str, unit: str, kind: str, aggregation: 
         "aggregation": aggregation,
         "numerator": None,
         "denominator": None,
+        "context": False,
+        # a ratio's scale comes from its unit (an unknown unit such as "%" scales by 100)
+        "ratio_scale": D(100) if aggregation == "ratio" else None,
     }
 
 
@@ -66,6 +69,14 @@ def test_the_bonds_ratio_row_is_pooled_and_carries_no_attribution() -> None:
             "per_million": None,
             "estimated": True,
             "restated": False,
+            # coverage: both loans with the ratio reported it (2 000 000 + 1 000 000 EUR) of the
+            # pool's 3 700 000.09 EUR; the other two loans (500 000.09 + 200 000) do not have it
+            "coverage_base": D("3700000.09"),
+            "covered_amount": D("3000000.00"),
+            "coverage_share": D("0.81081079"),
+            "missing_not_yet_due": D("0.00"),
+            "missing_overdue": D("0.00"),
+            "missing_not_applicable": D("700000.09"),
         }
     ]
 

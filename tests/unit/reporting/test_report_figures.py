@@ -100,7 +100,14 @@ def test_financing_versus_refinancing_and_the_lookback_flag(inputs: ReportInputs
     assert alloc.lookback_cutoff == date(2023, 4, 1)
     flagged = alloc.loans.filter(pl.col("lookback_exceeded"))["reference"].to_list()
     assert flagged == ["SH-2021-003"]
-    assert [m.code for m in alloc.messages] == ["lookback_exceeded"]
+    # SH-2021-003's project cost (4 000 000) is below its loan (6 000 000): a likely data error
+    assert [m.code for m in alloc.messages] == [
+        "lookback_exceeded",
+        "total_project_cost_below_loan",
+    ]
+    below = alloc.messages[1]
+    assert "SH-2021-003 (4000000.00 < 6000000.00 SEK)" in below.message_en
+    assert "SH-2021-003" in below.message_sv
 
 
 def test_allocation_by_category(inputs: ReportInputs) -> None:

@@ -17,11 +17,13 @@ import pytest
 
 from conftest import make_inputs
 from lanportfolj.reporting.charts import div_id
-from lanportfolj.reporting.columns import SUMMARY, Column, tables
-from lanportfolj.reporting.excel import render_xlsx
+from lanportfolj.reporting.columns import SUMMARY, Column
+from lanportfolj.reporting.excel import render_xlsx, sheet_columns, workbook_tables
 from lanportfolj.reporting.html import render_html
 from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, report_to_dict, value_rows
+from lanportfolj.reporting.names import indicator_units, vocabularies
+from lanportfolj.reporting.names import name as code_name
 
 pytestmark = pytest.mark.unit
 
@@ -100,8 +102,9 @@ def test_xlsx_created_property_is_the_report_date(data: dict[str, Any]) -> None:
 
 
 def _expected(value: Any, column: Column) -> Any:
-    """What the cell must hold for the report value (numbers compared at the JSON's scale)."""
-    if value is None:
+    """What the cell must hold for the report value (numbers compared at the JSON's scale); empty
+    text has no cell."""
+    if value is None or value == "":
         return None
     if column.kind == "list":
         return ", ".join(value)
@@ -120,23 +123,37 @@ def _cell(value: Any, column: Column, expected: Any) -> Any:
     return value
 
 
+def _derived(row: dict[str, Any], column: Column, data: dict[str, Any]) -> Any:
+    """A sheet column the workbook adds (``sheet_columns``): a code's name or an indicator's unit."""
+    key, _, what = column.key.partition("__")
+    code = row.get(key)
+    if not what or code is None:
+        return row.get(column.key)
+    if what == "unit":
+        return indicator_units(data)[code] or None
+    return code_name(vocabularies(data)[key], code, "en")
+
+
 def test_xlsx_read_back_equals_the_json(data: dict[str, Any]) -> None:
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx(data)), read_only=True)
     frozen = json.loads(render_json(data))
-    assert book.sheetnames[0] == "Summary" and book.sheetnames[-1] == "Methodology"
-    for table in tables(frozen):
+    assert book.sheetnames[:2] == ["Cover", "Summary"] and book.sheetnames[-1] == "Methodology"
+    assert {"Register", "Register indicators"} <= set(book.sheetnames)
+    for table in workbook_tables(frozen):
         sheet = book[table.sheet]
+        columns = sheet_columns(table, frozen, "en")
         rows = list(sheet.iter_rows(values_only=True))
-        assert list(rows[0]) == [c.label("en", "EUR") for c in table.columns], table.sheet
+        assert list(rows[0]) == [c.label("en", "EUR") for c in columns], table.sheet
         expected_rows = table.rows(frozen)
         assert len(rows) - 1 == len(expected_rows), table.sheet
         for got, row in zip(rows[1:], expected_rows, strict=True):
-            for column, value in zip(table.columns, got, strict=True):
-                want = _expected(row.get(column.key), column)
+            for column, value in zip(columns, got, strict=True):
+                want = _expected(_derived(row, column, frozen), column)
                 assert _cell(value, column, want) == want, (table.sheet, column.key)
     values = book["Impact values"]
     headers = next(values.iter_rows(values_only=True))
-    assert headers[5:8] == ("2023", "2024", "2025")  # a column per year, not a row per year
+    # loan, category name and code, indicator name, code and unit, aggregation name and code, share
+    assert headers[9:12] == ("2023", "2024", "2025")  # a column per year, not a row per year
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}
     for column in SUMMARY:
         want = _expected(frozen["allocation"]["summary"][column.key], column)
@@ -153,7 +170,7 @@ def test_xlsx_sheets_have_frozen_filtered_headers_and_number_formats(data: dict[
     outstanding = loans.cell(row=2, column=headers.index("Outstanding (EUR)") + 1)
     assert outstanding.number_format == "#,##0.00"
     share = loans.cell(row=2, column=headers.index("Share of project") + 1)
-    assert share.number_format == "0.00%"
+    assert share.number_format == "0.0%"  # percentages shown with one decimal
     assert loans.column_dimensions["D"].width > 20  # the project title column is wide
 
 

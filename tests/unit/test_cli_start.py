@@ -1,0 +1,114 @@
+"""The command line starts without importing what only some commands need (issue 15 item 2).
+
+``lanportfolj --help`` lists every command from ``lanportfolj.cli.COMMANDS``; the modules are imported
+only when a command runs. These tests keep the table honest and the start-up light.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.core import TyperGroup
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from lanportfolj.cli import COMMANDS, app, load_all_commands
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+HEAVY = ("polars", "alembic", "httpx", "plotly", "litestar", "sqlalchemy", "xlsxwriter", "jinja2")
+
+
+def _first_paragraph(text: str | None) -> str:
+    return " ".join((text or "").strip().split("\n\n")[0].split())
+
+
+def _modules_after(*args: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """The modules a fresh ``lanportfolj ARGS`` process has imported when it exits, and its stdout."""
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: sys.__stderr__.write('MODULES' + json.dumps(sorted(sys.modules))))\n"
+        "from lanportfolj.cli import app\n"
+        f"sys.argv = ['lanportfolj', *{list(args)!r}]\n"
+        "app()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC, **(env or {})},
+        timeout=120,
+    )
+    modules = json.loads(result.stderr.rsplit("MODULES", 1)[1])
+    return {m.split(".")[0] for m in modules}, result.stdout
+
+
+def test_the_listing_says_what_the_commands_say() -> None:
+    load_all_commands()
+    built = get_command(app)
+    assert isinstance(built, TyperGroup)
+    real = {name: cmd for name, cmd in built.commands.items() if not cmd.hidden}
+    assert set(real) == set(COMMANDS), "every command is in COMMANDS, and COMMANDS names no other"
+    for name, entry in COMMANDS.items():
+        assert entry.help == _first_paragraph(real[name].help), name
+
+
+def test_help_lists_every_command_without_importing_heavy_modules() -> None:
+    modules, out = _modules_after("--help")
+    assert not modules & set(HEAVY), f"--help imported {sorted(modules & set(HEAVY))}"
+    for name, entry in COMMANDS.items():
+        assert name in out
+        assert entry.help.split()[0] in out
+
+
+def test_version_is_printed_without_importing_heavy_modules() -> None:
+    modules, out = _modules_after("--version")
+    assert out.strip().startswith("lanportfolj ")
+    assert not modules & set(HEAVY)
+
+
+def test_a_listing_imports_neither_alembic_polars_httpx_plotly_nor_litestar(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    result = CliRunner().invoke(app, ["--database-url", url, "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    modules, out = _modules_after("--database-url", url, "bonds", "list", "--json")
+    assert json.loads(out) == []
+    assert not modules & {"polars", "alembic", "httpx", "plotly", "litestar", "xlsxwriter"}
+
+
+@pytest.mark.parametrize("name", ["loans", "demo"])
+def test_a_group_spread_over_two_modules_has_all_its_subcommands(name: str) -> None:
+    result = CliRunner().invoke(app, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    expected = {"loans": ("list", "show", "submit", "decide"), "demo": ("load", "synth")}[name]
+    for sub in expected:
+        assert sub in result.output
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["bnods"])
+    assert result.exit_code == 2
+
+
+def test_a_group_built_from_one_module_gets_the_other_modules_subcommands() -> None:
+    """``db`` loads portfolio.py, which defines ``demo``; ``demo synth`` (synth.py) must still be found."""
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from lanportfolj.cli import app\n"
+        "r = CliRunner()\n"
+        "assert r.invoke(app, ['db', '--help']).exit_code == 0\n"
+        "out = r.invoke(app, ['demo', '--help']).output\n"
+        "print('synth' in out)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+        timeout=120,
+    )
+    assert result.stdout.strip() == "True", result.stderr
