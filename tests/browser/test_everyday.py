@@ -174,3 +174,43 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, role) -> None
         assert not wide, f"pages wider than the phone's 390 px: {wide}"
     finally:
         context.close()
+
+
+def test_the_borrower_picks_an_indicator_by_name_and_adds_rows_without_saving(
+    page, live_server
+) -> None:
+    from playwright.sync_api import expect
+
+    from lanportfolj.library import load_library
+
+    library = load_library()
+    indicator = library["dwellings_renovated"]
+    base = live_server.url
+    _sign_in(page, base, live_server.accounts["borrower"])
+    page.goto(f"{base}/applications/new?lang=sv")
+    before = _loan_count(live_server)
+    # the borrower knows the name, not the code: the Swedish name fills in the code
+    page.get_by_label("Indikator 1: sök på namn").fill(indicator.name_sv)
+    expect(page.get_by_label("Indikator 1: kod")).to_have_value("dwellings_renovated")
+    # and the English name in row 2
+    other = next(
+        i
+        for code, i in sorted(library.items())
+        if code != "dwellings_renovated" and i.name_en != i.name_sv
+    )
+    page.get_by_label("Indikator 2: sök på namn").fill(other.name_en)
+    expect(page.get_by_label("Indikator 2: kod")).to_have_value(other.code)
+
+    rows = page.locator("#indicators .row")
+    count = rows.count()
+    page.get_by_role("button", name="Lägg till en indikator").click()
+    expect(rows).to_have_count(count + 1)
+    assert _loan_count(live_server) == before, "adding a row saved nothing"
+    new_code = page.get_by_label(f"Indikator {count + 1}: kod")
+    expect(new_code).to_have_value("")
+    expect(new_code).to_have_attribute("name", f"indicators-{count}-code")
+    goals = page.locator("#goals .row")
+    goal_count = goals.count()
+    page.get_by_role("button", name="Lägg till ett mål").click()
+    expect(goals).to_have_count(goal_count + 1)
+    expect(page.locator(f"#goals-{goal_count}-text")).to_have_value("")

@@ -76,6 +76,8 @@ def _library(db: Session) -> list[dict[str, str]]:
         {
             "code": r.code,
             "name": r.name_sv if lang == "sv" else r.name_en,
+            "name_sv": r.name_sv,
+            "name_en": r.name_en,
             "unit": r.unit,
             "kind": r.kind,
         }
@@ -218,6 +220,7 @@ def _form_page(
     refused: bool = False,
 ) -> Template:
     lang = get_language()
+    library = _library(db)
     return Template(
         "applications/form.html",
         context={
@@ -227,7 +230,8 @@ def _form_page(
             "refused": refused,
             "action": action,
             "reference": reference,
-            "library": _library(db),
+            "library": library,
+            "library_names": {ind["code"]: ind["name"] for ind in library},
             **_vocabularies(lang),
         },
         status_code=status_code,
