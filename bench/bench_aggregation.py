@@ -46,7 +46,9 @@ CREATE OR REPLACE MACRO from_units(u) AS CAST(u AS DECIMAL(38, 4)) / 10000;
 
 QUERY = """
 WITH pool AS (
-    SELECT reference AS loan, programme_category, project_share AS share, outstanding FROM loans
+    SELECT reference AS loan, programme_category, outstanding, outstanding_sek AS out_sek,
+           total_project_cost_sek AS cost
+    FROM loans
 ), uses AS (
     SELECT li.loan, li.indicator, d.aggregation, d.numerator AS num_code,
            d.denominator AS den_code
@@ -99,8 +101,13 @@ WITH pool AS (
     SELECT loan, indicator, aggregation, year, NULL, num, den, est, res FROM ratios
 ), attributed AS (
     SELECT r.*, p.programme_category, p.outstanding,
+           -- the exact fraction outstanding ÷ project cost (capped at 1), rounded once
            CASE WHEN r.aggregation IN ('sum', 'latest') THEN
-               from_units(half_even_div(units(r.value, 4) * units(p.share, 8), 100000000))
+               CASE WHEN p.cost IS NULL THEN NULL
+                    WHEN p.out_sek >= p.cost THEN r.value
+                    ELSE from_units(half_even_div(units(r.value, 4) * units(p.out_sek, 2),
+                                                  units(p.cost, 2)))
+               END
            END AS attributed
     FROM rows r JOIN pool p ON p.loan = r.loan
 ), totals AS (
@@ -109,7 +116,9 @@ WITH pool AS (
            count(*)::BIGINT AS loan_count,
            sum(value) AS value, sum(attributed) AS attributed,
            sum(num) AS numerator, sum(den) AS denominator,
-           sum(outstanding) AS invested,
+           -- the per-million base: the projects that could be attributed
+           sum(CASE WHEN aggregation = 'ratio' OR attributed IS NOT NULL THEN outstanding END)
+               AS invested,
            bool_or(est) AS estimated, bool_or(res) AS restated
     FROM attributed
     GROUP BY GROUPING SETS ((programme_category, indicator, aggregation, year),
@@ -123,7 +132,8 @@ SELECT programme_category, indicator, aggregation, year, is_bond, loan_count,
        numerator, denominator, invested,
        from_units(half_even_div(units(attributed, 4) * 100000000, units(invested, 2))) AS per_million,
        CASE WHEN aggregation <> 'ratio' THEN
-           from_units(half_even_div(units(attributed, 4) * units($bond_share, 8), 100000000))
+           from_units(half_even_div(units(attributed, 4) * $share_top::HUGEINT,
+                                    $share_bottom::HUGEINT))
        END AS bond_attributed,
        estimated, restated
 FROM totals
@@ -207,7 +217,8 @@ def main() -> None:
         lookback_months=inputs.lookback_months,
     )
     year = inputs.report_date.year
-    share = allocation.bond_share_of_pool
+    share = allocation.bond_share_exact
+    assert share is not None
     print(f"{'measurements':<30}{inputs.measurements.height:10d} rows")
 
     def with_polars() -> Any:
@@ -229,7 +240,12 @@ def main() -> None:
     con.register("measurements", inputs.measurements)
 
     def with_duckdb() -> pl.DataFrame:
-        table = con.sql(QUERY, params={"year": year, "bond_share": share}).to_arrow_table()
+        params = {
+            "year": year,
+            "share_top": str(share.numerator),
+            "share_bottom": str(share.denominator),
+        }
+        table = con.sql(QUERY, params=params).to_arrow_table()
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return frame

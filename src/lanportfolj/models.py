@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from lanportfolj.dbtypes import ExactDecimal
@@ -230,7 +230,10 @@ class Measurement(SQLModel, table=True):
     source: str = Field(default="upload", max_length=40)
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     recorded_by: str = Field(default="", max_length=200)
+    #: The time the file (or person) claims for the value, e.g. a portfolio's ``uploaded_at``.
     recorded_at: datetime = _ts()
+    #: When this version was written to the database: decides restatements (issue 17), never claimed.
+    written_at: datetime = _ts(sa_column_kwargs={"server_default": func.now()})
     #: Units measured behind the value (respondents, pupils, children), when reported.
     n: int | None = None
     #: The value's standard error, when reported.
@@ -282,6 +285,51 @@ class Report(SQLModel, table=True):
     sha256: str | None = Field(default=None, max_length=64)
     published_at: datetime | None = _ts(nullable=True)
     published_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+
+
+class DisbursementTranche(SQLModel, table=True):
+    """One dated disbursement of a loan; ``funding`` marks it financing or refinancing (None: derived
+    from the bond's issue date)."""
+
+    __tablename__ = "disbursement_tranche"
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    disbursed_on: date
+    amount: Decimal = Field(sa_type=MONEY)  # type: ignore[call-overload]
+    funding: str | None = Field(default=None, max_length=12)
+    created_at: datetime = _ts()
+
+
+class LoanEvent(SQLModel, table=True):
+    """A dated life event that takes a loan (or part of it) out of the pool: matured, repaid, prepaid,
+    written down. ``amount`` None means the whole outstanding amount."""
+
+    __tablename__ = "loan_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    kind: str = Field(max_length=20)
+    event_date: date
+    amount: Decimal | None = Field(default=None, sa_type=MONEY)  # type: ignore[call-overload]
+    note: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    recorded_by: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+
+
+class ExchangeRate(SQLModel, table=True):
+    """A dated FX rate: 1 unit of ``currency`` = ``sek_per_unit`` SEK on ``rate_date``, with its source."""
+
+    __tablename__ = "fx_rate"
+    __table_args__ = (UniqueConstraint("currency", "rate_date", name="uq_fx_rate_currency_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    currency: str = Field(max_length=3, index=True)
+    rate_date: date
+    sek_per_unit: Decimal = Field(sa_type=VALUE)  # type: ignore[call-overload]
+    source: str = Field(default="", max_length=200)
+    created_by: str = Field(default="", max_length=200)
     created_at: datetime = _ts()
 
 

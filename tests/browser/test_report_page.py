@@ -61,6 +61,7 @@ def test_an_investor_opens_the_published_report_and_every_chart_is_drawn(page, l
     for index in range(count):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
-        expect(chart.locator(".main-svg").first).to_be_attached()
+        # drawn when it comes into view (script_json.DRAW_ON_DEMAND), seconds on a loaded machine
+        expect(chart.locator(".main-svg").first).to_be_attached(timeout=30_000)
     expect(page.locator("#comparison")).to_be_visible()
     assert problems == []

@@ -75,7 +75,9 @@ def _assert_inert_and_drawn(page: Any, watch: Watch, *, legend: bool = True) -> 
     for index in range(count):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
-        expect(chart.locator(".main-svg").first).to_be_attached()
+        # a report's figures draw when they come into view (script_json.DRAW_ON_DEMAND): a
+        # trajectory of twelve panels takes seconds on a loaded machine
+        expect(chart.locator(".main-svg").first).to_be_attached(timeout=30_000)
     assert page.locator("#pwn").count() == 0
     assert page.locator("img[src='x']").count() == 0
     assert page.locator("a[href*='evil.example']").count() == 0

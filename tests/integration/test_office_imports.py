@@ -119,6 +119,10 @@ def test_a_far_off_value_is_stored_only_once_the_borrower_confirms_it(world, nam
     stored = _confirm(client, unticked.text, name, values_checked="yes")
     assert stored.status_code in (302, 303), stored.text
     assert _submissions(engine) == before + 1
+    detail = client.get(stored.headers["location"] + "?lang=sv")
+    assert "Andel boende som känner sig trygga" in detail.text  # names, not codes
+    # the warnings kept with the submission name the column as the template's header does
+    assert "<td>värde</td>" in detail.text
     # 91,5 % from a percent cell is 91.5; the comment-only edit is a new version with the comment
     assert _current(engine, "perceived_safety_share", 2025)[0] == Decimal("91.5")
     value, comment, version = _current(engine, "dwellings_renovated", 2025)
@@ -188,3 +192,27 @@ def test_cli_imports_an_ods_file_with_the_same_warnings_and_names(demo_settings)
     assert table.exit_code == 1
     assert "formula-error" in table.output and "#DIV/0!" in table.output
     assert "värde" in table.output and "Data" in table.output
+
+
+def test_the_api_lists_the_warnings_labels_and_names(world) -> None:
+    app, _ = world
+    client = signed_in(app, "b@own.example")
+    response = client.post(
+        "/api/imports?lang=en",
+        files={"file": ("office_demo.xls", (FIXTURES / "office_demo.xls").read_bytes())},
+        data={"dry_run": "true", "_csrf_token": csrf(client)},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["needs_confirmation"] is True and body["dry_run"] is True
+    far = [w for w in body["warnings"] if w["code"] == "far-from-previous"]
+    # row 3: 1,270 read as 1.27 against 1 201; row 2: an .xls keeps no percent format we can read, so
+    # the stored 0.915 stays a fraction, and the warning against last year's 65.6 catches it
+    assert [(w["sheet"], w["row"], w["column_label"], w["confirm"]) for w in far] == [
+        ("Data", 2, "value", True),
+        ("Data", 3, "value", True),
+    ]
+    assert "in 2024 the value was 1 201" in next(
+        w["message"] for w in body["warnings"] if w["code"] == "ambiguous-thousands"
+    )
+    assert {c["indicator_name"] for c in body["changes"]} >= {"Dwellings renovated"}

@@ -118,6 +118,7 @@ def test_downloads_open_and_the_workbook_equals_the_json(app_and_engine) -> None
         "methodology",
         "restatements",
         "register",
+        "programme",
     }
 
     html = investor.get(f"/reports/{ISIN}/{DAY}/report.html")

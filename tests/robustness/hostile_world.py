@@ -678,6 +678,18 @@ def _publish_form(name: str) -> Row:
     return Row("analyst", store, grammar=name != "fx_source")
 
 
+def _rate_form(name: str) -> Row:
+    """The programme page's form that adds one FX rate (issue 17); the source is free text."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        data = {"currency": "NOK", "rate_date": "2025-12-31", "sek_per_unit": "1.02", "source": "t"}
+        data[name] = value
+        response = world.form("analyst", "/programme/rates", data)
+        return form_outcome(world.clients["analyst"], response, name)
+
+    return Row("analyst", store, grammar=name != "source")
+
+
 def _get_form(role: str, path: str, name: str, base: dict[str, str] | None = None) -> Row:
     def store(world: Actors, value: str) -> Outcome:
         client = world.clients[role]
@@ -886,6 +898,11 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     **{
         ("form", "GET /analyst/applications", n): _get_form("analyst", "/analyst/applications", n)
         for n in ("status", "category", "borrower")
+    },
+    ("form", "GET /programme", "date"): _get_form("analyst", "/programme", "date"),
+    **{
+        ("form", "POST /programme/rates", n): _rate_form(n)
+        for n in ("currency", "rate_date", "sek_per_unit", "source")
     },
     ("form", "GET /reports/{isin}/draft", "date"): _get_form(
         "analyst", "/reports/{isin}/draft", "date", {"date": REPORT_DATE}

@@ -68,6 +68,13 @@ COMMANDS: dict[str, CommandEntry] = {
         "Minimum detectable effect for a planned sample, or the sample needed for an effect; with"
         " --loan, the minimum detectable effect on the loan's official (Kolada) figures.",
     ),
+    "fx": CommandEntry(
+        ("lanportfolj.cli.fx",),
+        "FX rates as data: SEK per unit of a currency, dated, with a source.",
+    ),
+    "programme": CommandEntry(
+        ("lanportfolj.cli.programme",), "The bond programme: several bonds on one eligible pool."
+    ),
     "users": CommandEntry(("lanportfolj.cli.users",), "User accounts and roles."),
     "tokens": CommandEntry(("lanportfolj.cli.users",), "API tokens for scripts."),
 }

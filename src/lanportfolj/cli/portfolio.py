@@ -146,6 +146,12 @@ def _load(ctx: typer.Context, path: Path, as_json: bool) -> None:
         f"measurements: {summary.inserted} new, {summary.restated} restated, "
         f"{summary.unchanged} unchanged."
         + ("" if changed else " Nothing changed: the database already held this portfolio.")
+        + (
+            f" The {summary.restated} restated value(s) count from now, when they were written, "
+            "not from the files' uploaded_at: the next report lists them."
+            if summary.restated
+            else ""
+        )
     )
 
 

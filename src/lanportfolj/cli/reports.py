@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -19,9 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from lanportfolj.cli import app
 from lanportfolj.cli.common import EXIT_USAGE, console, err_console, fail, migrated_engine, state
 from lanportfolj.db import session_scope
-from lanportfolj.models import SocialBond
+from lanportfolj.models import Report, SocialBond
 from lanportfolj.reporting.pdf import PdfUnavailable
-from lanportfolj.services import reports
+from lanportfolj.services import rendered_reports, reports
 from lanportfolj.services.reports import ReportError
 
 
@@ -112,11 +113,15 @@ def _write(
         bond = _bond(session, isin, msg_lang)
         try:
             when = reports.parse_report_date(raw_date)
-            data = reports.load_published(session, bond, when)
-            status = "published"
-            if data is None:
+            published = reports.published_report(session, bond, when)
+            if published is not None:
+                written = _write_published(settings, published, bond.isin, when, wanted, out, lang)
+                status = "published"
+            else:
                 status = "draft"
-                fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+                fx = reports.make_fx(
+                    bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+                )
                 data = reports.draft_report(
                     session=session,
                     bond=bond,
@@ -125,13 +130,13 @@ def _write(
                     lang=msg_lang,
                     lookback_months=settings.lookback_months,
                 )
-            steps.step("computed")
-            out.mkdir(parents=True, exist_ok=True)
-            for fmt in wanted:
-                path = out / f"{bond.isin}-{when.isoformat()}.{reports.suffix(fmt)}"
-                path.write_bytes(reports.render(data, fmt=fmt, lang=lang, status=status))
-                written.append(path)
-                steps.step(f"wrote {fmt}")
+                steps.step("computed")
+                out.mkdir(parents=True, exist_ok=True)
+                for fmt in wanted:
+                    path = out / f"{bond.isin}-{when.isoformat()}.{reports.suffix(fmt)}"
+                    path.write_bytes(reports.render(data, fmt=fmt, lang=lang, status=status))
+                    written.append(path)
+                    steps.step(f"wrote {fmt}")
         except ReportError as exc:
             fail(exc.message(msg_lang))
         except PdfUnavailable as exc:
@@ -139,6 +144,54 @@ def _write(
     err_console.print(f"{bond.isin} {when.isoformat()}: {status}", highlight=False)
     for path in written:
         console.print(str(path), highlight=False, soft_wrap=True)
+
+
+#: the formats whose renderings of a published report are kept for every process (what the web serves)
+KEPT: Final = ("html", "xlsx")
+
+
+def _write_published(
+    settings: Any,
+    report: Report,
+    isin: str,
+    when: date,
+    wanted: list[str],
+    out: Path,
+    lang: str | None,
+) -> list[Path]:
+    """Write a published report's files: the JSON is its frozen bytes as they are (checked against
+    the SHA-256); the HTML and XLSX are the renderings the web serves (``services.rendered_reports``:
+    made once, from the frozen JSON parsed at most once here, and kept for every process)."""
+    payload = reports.frozen_bytes(report)
+    assert report.sha256 is not None  # frozen_bytes checked it
+    parsed: dict[str, Any] = {}
+
+    def data() -> dict[str, Any]:
+        if not parsed:
+            parsed.update(reports.parse_frozen(payload))
+        return parsed
+
+    report_lang = lang or reports.frozen_lang(payload)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in wanted:
+        path = out / f"{isin}-{when.isoformat()}.{reports.suffix(fmt)}"
+        if fmt == "json":
+            content = payload
+        elif fmt in KEPT:
+            try:
+                content = rendered_reports.rendered_from(
+                    settings, report.sha256, fmt, report_lang, data
+                )
+            except OSError:  # the renderings' folder cannot be written: render here only
+                content = reports.render(
+                    data(), fmt=fmt, lang=report_lang, status=reports.PUBLISHED
+                )
+        else:
+            content = reports.render(data(), fmt=fmt, lang=report_lang, status=reports.PUBLISHED)
+        path.write_bytes(content)
+        written.append(path)
+    return written
 
 
 def _publish(
@@ -157,7 +210,9 @@ def _publish(
         bond = _bond(session, isin, lang)
         try:
             when = reports.parse_report_date(raw_date)
-            fx = reports.make_fx(bond, report_date=when, rate=fx_rate, source=fx_source)
+            fx = reports.make_fx(
+                bond, report_date=when, rate=fx_rate, source=fx_source, session=session
+            )
             if reports.published_report(session, bond, when) is not None:
                 raise ReportError(
                     "already_published",
@@ -169,7 +224,7 @@ def _publish(
             ):
                 fail("Not published.")
             with _progress(2, quiet=False) as steps:
-                report = reports.publish_report(
+                report, frozen = reports.publish_report_with_data(
                     session=session,
                     bond=bond,
                     report_date=when,
@@ -185,9 +240,10 @@ def _publish(
         f"published {bond.isin} {when.isoformat()} sha256 {report.sha256}", highlight=False
     )
     # the web page is rendered now, once for every worker, so its first reader does not wait for it
-    # (seconds at national scale); a failure here only means that first request renders instead
+    # (seconds at national scale), from the report's own dict rather than by parsing its frozen JSON
+    # back; a failure here only means that first request renders instead
     with _progress(1, quiet=False) as steps:
         steps.step("rendering the report page")
-        from lanportfolj.web.reports import prerender  # the web stack, only when publishing
+        from lanportfolj.web.reports import prerender_from  # the web stack, only when publishing
 
-        prerender(engine, settings, report.id)
+        prerender_from(settings, report.sha256 or "", frozen)

@@ -24,6 +24,8 @@ from typing import Final
 
 import polars as pl
 
+from lanportfolj.domain.programme import exact_shares, round_down, round_half_even
+
 MONEY_SCALE: Final = 2
 SHARE_SCALE: Final = 8
 FX_MAX_SCALE: Final = 6
@@ -304,8 +306,9 @@ def allocate(
     The pool is the loans that are eligible, approved or active, and disbursed on or before the report
     date. Each loan's outstanding amount is converted to the bond's currency; a loan disbursed on or
     after the issue date is financing, earlier ones refinancing, and refinancing older than
-    ``lookback_months`` before issue is flagged. Allocated = min(nominal, pool left after the other
-    bonds sharing it); unallocated = nominal − allocated (never negative).
+    ``lookback_months`` before issue is flagged. Shares and allocation follow ``domain.programme``
+    (SEK, outstanding): allocated = share × pool rounded down, with the shares of the bonds sharing the
+    pool capped together at 100 %; unallocated = nominal − allocated (never negative).
 
     The returned ``loans`` frame has the input's descriptive columns plus ``amount_sek``,
     ``disbursed_sek``, ``outstanding_sek``, ``total_project_cost_sek`` (SEK), ``disbursed`` and
@@ -351,21 +354,29 @@ def allocate(
     pool_disbursed = _total(pool, "disbursed")
     other = convert_amount(money(other_bonds_nominal_sek), fx)
 
-    available = max(Decimal("0.00"), pool_outstanding - other)
-    allocated = min(nominal, available)
-    unallocated = nominal - allocated
-
-    # Several bonds on one pool: their shares together never exceed the pool, so each bond keeps its
-    # proportion of the bonds' total rather than the pool's disbursed amount.
-    share_capped = False
+    # One basis (issue 17, ``domain.programme``): SEK, outstanding amounts. The bond's share is its SEK
+    # nominal ÷ the pool, capped together with the other bonds sharing the pool at 100 % (÷ the bonds'
+    # total when that is larger); allocated = the exact share × pool, rounded down to the cent, so
+    # allocation and impact shares agree and the bonds together never allocate more than the pool.
+    nominal_sek = round_half_even(Fraction(nominal) * Fraction(fx.sek_per_unit), MONEY_SCALE)
+    other_sek = money(other_bonds_nominal_sek)
+    [exact_share] = exact_shares([nominal_sek, other_sek], pool_outstanding_sek)[:1]
+    share_capped = nominal_sek + other_sek > pool_outstanding_sek and pool_outstanding_sek > 0
     bond_share: Decimal | None = None
+    allocated = Decimal("0.00")
+    # the exact share (issue 17 item 6 keeps it exact until the final rounding)
     bond_share_exact: Fraction | None = None
-    if pool_disbursed > 0 and nominal > 0:
-        bond_share_exact = Fraction(nominal) / Fraction(pool_disbursed)
-        if nominal + other > pool_disbursed:
-            bond_share_exact = Fraction(nominal) / Fraction(nominal + other)
-            share_capped = True
-        bond_share = _rounded(bond_share_exact, SHARE_SCALE)
+    if exact_share is not None and nominal > 0:
+        bond_share_exact = exact_share
+        bond_share = round_half_even(exact_share, SHARE_SCALE)
+        allocated = min(
+            nominal,
+            round_down(
+                exact_share * Fraction(pool_outstanding_sek) / Fraction(fx.sek_per_unit),
+                MONEY_SCALE,
+            ),
+        )
+    unallocated = nominal - allocated
 
     social_loan_ratio = None
     if all_loans_total_sek is not None and all_loans_total_sek > 0:
@@ -374,7 +385,7 @@ def allocate(
     financing_amount = _total(pool.filter(pl.col("funding") == FINANCING), "outstanding")
     refinancing_amount = pool_outstanding - financing_amount
     lookback_count = int(pool["lookback_exceeded"].sum()) if pool.height else 0
-    pool_small = pool_outstanding < nominal + other
+    pool_small = pool_outstanding_sek < nominal_sek + other_sek
 
     messages: list[Message] = []
     if pool_small:
@@ -403,9 +414,9 @@ def allocate(
         messages.append(
             Message(
                 "bond_share_capped",
-                "Obligationerna som delar poolen överstiger utbetalda stödberättigade lån; "
+                "Obligationerna som delar poolen överstiger utestående stödberättigade lån; "
                 "obligationens andel är begränsad så att andelarna tillsammans är 100 %.",
-                "The bonds sharing the pool exceed the eligible loans disbursed; the bond's share "
+                "The bonds sharing the pool exceed the eligible loans outstanding; the bond's share "
                 "is capped so that the shares together are 100 %.",
             )
         )

@@ -22,6 +22,9 @@ class IndicatorUse:
     baseline_year: int | None = None
     target_value: Decimal | None = None
     target_year: int | None = None
+    #: The indicator's names, for the reasons a borrower reads ("" = show the code).
+    name_sv: str = ""
+    name_en: str = ""
 
 
 @dataclass(frozen=True)

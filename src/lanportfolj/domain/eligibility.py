@@ -712,7 +712,8 @@ def e7_follow_up(case: Case, rules: RuleSet) -> CriterionResult:
         reasons.append(_r("no_outcome"))
 
     for ind in case.indicators:
-        code = ind.code or "?"
+        # the indicator as the borrower knows it: by name in each language, the code when it has none
+        code = _indicator_label(ind)
         if ind.kind not in ("output", "outcome"):
             reasons.append(_r("kind_unknown", code=code, kind=ind.kind))
         missing = [
@@ -750,9 +751,21 @@ def e7_follow_up(case: Case, rules: RuleSet) -> CriterionResult:
         fields.append("indicators")
     if reasons:
         return _result(rules, "E7", FAIL, reasons, tuple(fields))
-    outputs = ", ".join(ind.code for ind in case.indicators if ind.kind == "output")
-    outcomes = ", ".join(ind.code for ind in case.indicators if ind.kind == "outcome")
+    labels = {ind.code: _indicator_label(ind) for ind in case.indicators}
+    outputs = {
+        lang: ", ".join(labels[i.code][lang] for i in case.indicators if i.kind == "output")
+        for lang in LANGUAGES
+    }
+    outcomes = {
+        lang: ", ".join(labels[i.code][lang] for i in case.indicators if i.kind == "outcome")
+        for lang in LANGUAGES
+    }
     return _result(rules, "E7", PASS, [_r("pass", outputs=outputs, outcomes=outcomes)])
+
+
+def _indicator_label(ind: IndicatorUse) -> dict[str, str]:
+    code = ind.code or "?"
+    return {"sv": ind.name_sv or code, "en": ind.name_en or code}
 
 
 def e8_long_term(case: Case, rules: RuleSet) -> CriterionResult:

@@ -510,22 +510,48 @@ def _coverage(
     without the indicator; ``missing_not_yet_due``: projects with it, disbursed after that year;
     ``missing_overdue``: the rest. ``coverage_share`` = covered ÷ pool outstanding (8 decimals).
     """
-    keys = bond.select("indicator", "year").unique()
-    grid = keys.join(
-        series.select("sid", "indicator", "outstanding", "first_year"), on="indicator"
-    ).join(
-        core.filter(pl.col("value").is_not_null()).select("sid", "year", reported=pl.lit(True)),
-        on=["sid", "year"],
-        how="left",
-    )
-    reported = pl.col("reported").fill_null(False)
-    later = pl.col("first_year").is_not_null() & (pl.col("first_year") > pl.col("year"))
+    # by indicator number and year, from narrow columns: a grid of every series × year was 1.2
+    # million rows at national scale; these are sums over the reported values and the series
     zero = pl.lit(Decimal(0), MONEY)
-    counted = grid.group_by("indicator", "year").agg(
-        applicable=pl.col("outstanding").sum(),
-        covered_amount=pl.when(reported).then(pl.col("outstanding")).otherwise(zero).sum(),
-        missing_not_yet_due=pl.when(~reported & later).then(pl.col("outstanding")).otherwise(zero).sum(),
-    )  # fmt: skip
+    keys = (
+        bond.select("indicator", "year")
+        .unique()
+        .join(series.select("indicator", "iid").unique(), on="indicator")
+    )
+    later = pl.col("first_year").is_not_null() & (pl.col("first_year") > pl.col("year"))
+    reported = (
+        core.filter(pl.col("value").is_not_null())
+        .select(
+            "year",
+            iid=pl.lit(series["iid"]).gather(pl.col("sid")),
+            outstanding=pl.lit(series["outstanding"]).gather(pl.col("sid")),
+            first_year=pl.lit(series["first_year"]).gather(pl.col("sid")),
+        )
+        .group_by("iid", "year")
+        .agg(
+            covered_amount=pl.col("outstanding").sum(),
+            reported_early=pl.when(later).then(pl.col("outstanding")).otherwise(zero).sum(),
+        )
+    )
+    by_start = series.group_by("iid", "first_year").agg(pl.col("outstanding").sum())
+    # projects disbursed after the year: not yet due, unless they reported (early) all the same
+    due_later = (
+        keys.select("iid", "year")
+        .join(by_start, on="iid")
+        .group_by("iid", "year")
+        .agg(
+            applicable=pl.col("outstanding").sum(),
+            later=pl.when(later).then(pl.col("outstanding")).otherwise(zero).sum(),
+        )
+    )
+    counted = (
+        keys.join(due_later, on=["iid", "year"], how="left")
+        .join(reported, on=["iid", "year"], how="left")
+        .with_columns(
+            pl.col("covered_amount").fill_null(zero),
+            missing_not_yet_due=pl.col("later") - pl.col("reported_early").fill_null(zero),
+        )
+    )
     total = pl.lit(Decimal(base), MONEY)
     return counted.select(
         "indicator",

@@ -71,7 +71,7 @@ _CELL_TYPE = re.compile(rb'\bt="(\w+)"')
 _HAS_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*>(.*?)</(?:\w+:)?v>", re.DOTALL)
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
-_SCAN_CHUNK = 4 * 1024 * 1024
+_SCAN_CHUNK = 1024 * 1024
 
 
 def _attributes(text: str) -> dict[str, str]:

@@ -246,6 +246,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def column_label(column: str | None, lang: str = "en") -> str | None:
+    """A canonical column as the template's header names it in ``lang`` (``value`` → ``värde``)."""
+    if column is None:
+        return None
+    label_sv, label_en = COLUMN_LABELS.get(column, (column, column))
+    return label_sv if lang == "sv" else label_en
+
+
 @dataclass(frozen=True)
 class ImportIssue:
     """One problem found in an uploaded file."""
@@ -269,10 +277,7 @@ class ImportIssue:
 
     def column_label(self, lang: str = "en") -> str | None:
         """The column as the template's header names it in ``lang`` (``värde``), or None."""
-        if self.column is None:
-            return None
-        label_sv, label_en = COLUMN_LABELS.get(self.column, (self.column, self.column))
-        return label_sv if lang == "sv" else label_en
+        return column_label(self.column, lang)
 
     def message(self, lang: str = "en") -> str:
         """The message in ``lang`` ("sv" or "en"; anything else falls back to English)."""

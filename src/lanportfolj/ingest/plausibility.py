@@ -38,29 +38,31 @@ def number_text(value: Decimal, lang: str) -> str:
 
 
 def _latest_previous(clean: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
-    """Each row with the latest stored value before its year: ``prev_year``, ``prev_value``."""
+    """Each row with the latest stored value before its year: ``prev_year``, ``prev_value``.
+
+    An as-of join (backward, the row's own year excluded) per series: one match per row, never a row per
+    stored year.
+    """
+    keys = ["loan", "indicator", "group"]
     rows = clean.select(
         pl.col(_ROW),
         pl.col("loan_ref").alias("loan"),
         pl.col("indicator_code").alias("indicator"),
         pl.col("group_name").alias("group"),
         pl.col("year_number").alias("year"),
-    )
+    ).sort("year")
     earlier = previous.select(
-        "loan",
-        "indicator",
-        "group",
-        pl.col("year").alias("prev_year"),
-        pl.col("value").alias("prev_value"),
-    )
-    return (
-        rows.join(earlier, on=["loan", "indicator", "group"], how="inner")
-        .filter(pl.col("prev_year") < pl.col("year"))
-        .sort(_ROW, "prev_year")
-        .group_by(_ROW, maintain_order=True)
-        .last()
-        .select(_ROW, "prev_year", "prev_value")
-    )
+        *keys, pl.col("year").alias("prev_year"), pl.col("value").alias("prev_value")
+    ).sort("prev_year")
+    return rows.join_asof(
+        earlier,
+        left_on="year",
+        right_on="prev_year",
+        by=keys,
+        strategy="backward",
+        allow_exact_matches=False,
+        check_sortedness=False,
+    ).select(_ROW, "prev_year", "prev_value")
 
 
 def value_warnings(

@@ -189,17 +189,23 @@ def _read_workbook(
             header_index = _find_header(frame)
             if header_index is not None:
                 return _sheet_table(filename, kind, archive, reader, marked, frame, header_index)
-    # no (usable) marker: the sheets whose first rows hold our header row
+    # no (usable) marker: the sheets whose first rows hold our header row. Each sheet is read once: in
+    # full until the data sheet is found, then only its first rows, to see whether another has the header
+    found: tuple[str, pl.DataFrame, int] | None = None
     with_header: list[str] = []
     first_frame: str | None = None
     for sheet_name in sheet_names:
-        head = load(sheet_name, 200)
-        if head is None or head.height == 0:
+        frame = load(sheet_name, None if found is None else 200)
+        if frame is None or frame.height == 0:
             continue
-        if _find_header(head) is not None:
+        header_index = _find_header(frame)
+        if header_index is not None:
             with_header.append(sheet_name)
+            if found is None:
+                found = (sheet_name, frame, header_index)
         elif first_frame is None:
             first_frame = sheet_name
+        del frame
     if len(with_header) > 1:
         raise ReadError(
             make_issue(
@@ -208,14 +214,9 @@ def _read_workbook(
                 sheets=", ".join(f"'{name}'" for name in with_header),
             )
         )
-    if with_header:
-        frame = load(with_header[0])
-        if frame is not None:
-            header_index = _find_header(frame)
-            if header_index is not None:
-                return _sheet_table(
-                    filename, kind, archive, reader, with_header[0], frame, header_index
-                )
+    if found is not None:
+        sheet_name, frame, header_index = found
+        return _sheet_table(filename, kind, archive, reader, sheet_name, frame, header_index)
     if first_frame is None:
         raise ReadError(make_issue("empty-file", file=filename))
     # No sheet has our header: report the missing columns against the first sheet with content.
@@ -578,28 +579,14 @@ def _build_table(
             )
     names = frame.columns
     position_of = {name: position for position, name in mapping.items()}
-    percent = [False] * frame.height
-    formula_column: list[str | None] = [None] * frame.height
-    formula_text: list[str | None] = [None] * frame.height
     if marks:
-        value_position = position_of.get("value")
-        for row, column in marks.percent:
-            if column == value_position and header_index < row < frame.height:
-                percent[row] = True
-        order = {name: index for index, name in enumerate(CANONICAL_COLUMNS)}
-        for (row, column), text in sorted(marks.formula.items()):
-            name = mapping.get(column)
-            if name is None or position_of[name] != column or not header_index < row < frame.height:
-                continue
-            current = formula_column[row]
-            if current is None or order[name] < order[current]:
-                formula_column[row] = name
-                formula_text[row] = text
-    frame = frame.with_columns(
-        pl.Series(PERCENT_COLUMN, percent, dtype=pl.Boolean),
-        pl.Series(FORMULA_COLUMN, formula_column, dtype=pl.String),
-        pl.Series(FORMULA_TEXT_COLUMN, formula_text, dtype=pl.String),
-    )
+        frame = frame.with_columns(*_mark_series(marks, mapping, header_index, frame.height))
+    else:
+        frame = frame.with_columns(
+            pl.lit(False, dtype=pl.Boolean).alias(PERCENT_COLUMN),
+            pl.lit(None, dtype=pl.String).alias(FORMULA_COLUMN),
+            pl.lit(None, dtype=pl.String).alias(FORMULA_TEXT_COLUMN),
+        )
     body = frame.slice(header_index + 1).with_row_index(ROW_COLUMN, offset=header_row + 1)
     selected = [pl.col(ROW_COLUMN).cast(pl.Int64)]
     for column in CANONICAL_COLUMNS:
@@ -617,3 +604,31 @@ def _build_table(
         | pl.col(FORMULA_COLUMN).is_not_null()
     )
     return RawTable(frame=table, header_row=header_row, issues=issues, sheet=sheet)
+
+
+def _mark_series(
+    marks: CellMarks, mapping: dict[int, str], header_index: int, height: int
+) -> list[pl.Series]:
+    """The marks as the three columns ``_build_table`` documents, one value per row of the sheet."""
+    position_of = {name: position for position, name in mapping.items()}
+    percent = [False] * height
+    formula_column: list[str | None] = [None] * height
+    formula_text: list[str | None] = [None] * height
+    value_position = position_of.get("value")
+    for row, column in marks.percent:
+        if column == value_position and header_index < row < height:
+            percent[row] = True
+    order = {name: index for index, name in enumerate(CANONICAL_COLUMNS)}
+    for (row, column), text in sorted(marks.formula.items()):
+        name = mapping.get(column)
+        if name is None or position_of[name] != column or not header_index < row < height:
+            continue
+        current = formula_column[row]
+        if current is None or order[name] < order[current]:
+            formula_column[row] = name
+            formula_text[row] = text
+    return [
+        pl.Series(PERCENT_COLUMN, percent, dtype=pl.Boolean),
+        pl.Series(FORMULA_COLUMN, formula_column, dtype=pl.String),
+        pl.Series(FORMULA_TEXT_COLUMN, formula_text, dtype=pl.String),
+    ]

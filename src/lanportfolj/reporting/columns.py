@@ -296,6 +296,23 @@ IMPACT_BOND = Table(
         C("per_million", "Per miljon {currency}", "Per million {currency}", "value", 14),
         _ESTIMATED,
         _RESTATED,
+        # coverage (issue 16 item 5): share of the pool that reported, and why the rest did not
+        C("coverage_share", "Täckning", "Coverage", "share", 10),
+        C("missing_overdue", "Försenat ({currency})", "Overdue ({currency})", "money", 16),
+        C(
+            "missing_not_yet_due",
+            "Ännu inte förfallet ({currency})",
+            "Not yet due ({currency})",
+            "money",
+            16,
+        ),
+        C(
+            "missing_not_applicable",
+            "Ej tillämpligt ({currency})",
+            "Not applicable ({currency})",
+            "money",
+            16,
+        ),
     ),
 )
 

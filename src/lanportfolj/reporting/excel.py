@@ -540,6 +540,76 @@ def _methodology_sheet(
     sheet.set_portrait()
 
 
+#: the programme sheet's bond columns: (key, Swedish, English, kind)
+_PROGRAMME_BONDS: Final = (
+    ("isin", "ISIN", "ISIN", "code"),
+    ("currency", "Valuta", "Currency", "code"),
+    ("nominal", "Nominellt", "Nominal", "money"),
+    ("issue_date", "Emission", "Issue", "date"),
+    ("maturity_date", "Förfall", "Maturity", "date"),
+    ("status", "Status", "Status", "text"),
+    ("sek_per_unit", "SEK per enhet", "SEK per unit", "value"),
+    ("nominal_sek", "Nominellt (SEK)", "Nominal (SEK)", "money"),
+    ("share", "Andel", "Share", "share"),
+    ("allocated", "Allokerat", "Allocated", "money"),
+    ("allocated_sek", "Allokerat (SEK)", "Allocated (SEK)", "money"),
+    ("unallocated", "Ej allokerat", "Unallocated", "money"),
+    ("fx", "Kurs", "FX", "text"),
+)
+_PROGRAMME_HISTORY: Final = (
+    ("date", "Datum", "Date", "date"),
+    ("kind", "Slag", "Kind", "text"),
+    ("bonds_outstanding_sek", "Obligationer (SEK)", "Bonds (SEK)", "money"),
+    ("pool_sek", "Pool (SEK)", "Pool (SEK)", "money"),
+    ("headroom_sek", "Utrymme (SEK)", "Headroom (SEK)", "money"),
+    ("within_pool", "Uppfyllt", "Met", "bool"),
+)
+
+
+def _programme_sheet(
+    book: xlsxwriter.Workbook, writer: _Writer, data: dict[str, Any], lang: str
+) -> None:
+    """Issue 17: the bonds on the pool with their allocation, then the dated bonds ≤ pool test
+    (nothing for a report frozen before the section existed)."""
+    programme = data.get("programme")
+    if not programme or not programme.get("available"):
+        return
+    sv = lang == "sv"
+    sheet = book.add_worksheet("Programme")
+    sheet.set_column(0, len(_PROGRAMME_BONDS) - 1, 18)
+    sheet.freeze_panes(1, 0)
+    for col, (_key, label_sv, label_en, _kind) in enumerate(_PROGRAMME_BONDS):
+        writer.text(sheet, 0, col, label_sv if sv else label_en, writer.header)
+    for row, bond in enumerate(programme["bonds"], start=1):
+        for col, (key, _sv, _en, kind) in enumerate(_PROGRAMME_BONDS):
+            writer.cell(sheet, row, col, bond[key], kind)
+    row = len(programme["bonds"]) + 2
+    for key, label_sv, label_en, kind in (
+        ("pool_sek", "Stödberättigad pool (SEK)", "Eligible pool (SEK)", "money"),
+        (
+            "bonds_outstanding_sek",
+            "Utestående obligationer (SEK)",
+            "Bonds outstanding (SEK)",
+            "money",
+        ),
+        ("allocated_sek", "Allokerat (SEK)", "Allocated (SEK)", "money"),
+        ("unallocated_sek", "Ej allokerat (SEK)", "Unallocated (SEK)", "money"),
+        ("headroom_sek", "Utrymme (SEK)", "Headroom (SEK)", "money"),
+        ("ratio", "Obligationer ÷ pool", "Bonds ÷ pool", "share"),
+    ):
+        writer.text(sheet, row, 0, label_sv if sv else label_en, writer.bold)
+        writer.cell(sheet, row, 2, programme[key], kind)
+        row += 1
+    row += 1
+    for col, (_key, label_sv, label_en, _kind) in enumerate(_PROGRAMME_HISTORY):
+        writer.text(sheet, row, col, label_sv if sv else label_en, writer.header)
+    for point in programme["history"]:
+        row += 1
+        for col, (key, _sv, _en, kind) in enumerate(_PROGRAMME_HISTORY):
+            writer.cell(sheet, row, col, point[key], kind)
+    _print_setup(sheet, data["bond"]["name"], lang, header_row=True)
+
+
 def report_status(data: dict[str, Any], status: str | None = None) -> str:
     """draft, published or revised: ``status`` when given, else the report's ``publication``."""
     if status:
@@ -643,6 +713,11 @@ def render_xlsx(
     contents = [
         ("Summary", summary_title),
         *((t.sheet, t.title(lang)) for t in sheet_tables),
+        *(
+            [("Programme", {"sv": "Obligationsprogrammet", "en": "The bond programme"}[lang])]
+            if (data.get("programme") or {}).get("available")
+            else []
+        ),
         ("Methodology", {"sv": "Metod", "en": "Methodology"}[lang]),
     ]
     _cover_sheet(book, writer, data, lang, status, contents)
@@ -650,6 +725,7 @@ def render_xlsx(
     with bulk_conversion():
         for table in sheet_tables:
             _table_sheet(book, writer, table, data, lang)
+    _programme_sheet(book, writer, data, lang)
     _methodology_sheet(book, writer, data, lang)
     book.close()
     sheets = [s for s in book.worksheets() if isinstance(s, _TableSheet) and s.body is not None]

@@ -216,11 +216,14 @@ def _first_charted(
 
 
 def _plotly_script(plotly_js: str) -> Markup:
-    """The one ``<script>`` that loads plotly.js."""
+    """The one ``<script>`` that loads plotly.js, and the one that makes the figures draw when they
+    come into view (``script_json.DRAW_ON_DEMAND``: hundreds of charts at national scale)."""
+    on_demand = Markup(f"<script>{script_json.DRAW_ON_DEMAND}</script>")
     if plotly_js == "inline":
-        return Markup(f'<script type="text/javascript">{get_plotlyjs()}</script>')
+        return Markup(f'<script type="text/javascript">{get_plotlyjs()}</script>\n') + on_demand
     if plotly_js.startswith("url:"):
-        return Markup('<script src="{}"></script>').format(plotly_js.removeprefix("url:"))
+        library = Markup('<script src="{}"></script>\n').format(plotly_js.removeprefix("url:"))
+        return library + on_demand
     raise ValueError(f"plotly_js must be 'inline' or 'url:<path>', not {plotly_js!r}")
 
 

@@ -357,6 +357,8 @@ def case_for(session: Session, loan: Loan) -> Case:
                 baseline_year=li.baseline_year,
                 target_value=li.target_value,
                 target_year=li.target_year,
+                name_sv=ind.name_sv,
+                name_en=ind.name_en,
             )
             for li, ind in rows
         ),

@@ -364,10 +364,9 @@ def build_context(
 def stored_values(session: Session, ids: dict[tuple[str, str], int]) -> pl.DataFrame:
     """The current stored values of these loan indicators (loan, indicator, group, year, value text).
 
-    What a file's values are compared with for the plausibility warnings (``ingest.plausibility``).
+    What a file's values are compared with for the plausibility warnings (``ingest.plausibility``); built
+    column-wise, no Python object per value.
     """
-    by_id = {li: key for key, li in ids.items()}
-    rows: list[Any] = []
     stmt = select(
         Measurement.loan_indicator_id,
         Measurement.group_name,
@@ -375,25 +374,32 @@ def stored_values(session: Session, ids: dict[tuple[str, str], int]) -> pl.DataF
         type_coerce(Measurement.value, String),
     ).where(col(Measurement.is_current))
     connection = session.connection()
-    for chunk in _chunks(sorted(by_id)):
+    rows: list[Any] = []
+    for chunk in _chunks(sorted(ids.values())):
         rows.extend(
             connection.execute(stmt.where(col(Measurement.loan_indicator_id).in_(chunk))).all()
         )
-    return pl.DataFrame(
+    li, group, year, value = zip(*rows, strict=True) if rows else ((), (), (), ())
+    values = pl.DataFrame(
         {
-            "loan": [by_id[row[0]][0] for row in rows],
-            "indicator": [by_id[row[0]][1] for row in rows],
-            "group": [row[1] for row in rows],
-            "year": [row[2] for row in rows],
-            "value": [str(row[3]) for row in rows],
+            "li": list(li),
+            "group": list(group),
+            "year": list(year),
+            # text on SQLite, Decimal on PostgreSQL
+            "value": [v if isinstance(v, str) else str(v) for v in value],
         },
-        schema={
-            "loan": pl.String,
-            "indicator": pl.String,
-            "group": pl.String,
-            "year": pl.Int64,
-            "value": pl.String,
+        schema={"li": pl.Int64, "group": pl.String, "year": pl.Int64, "value": pl.String},
+    )
+    keys = pl.DataFrame(
+        {
+            "li": list(ids.values()),
+            "loan": [loan for loan, _ in ids],
+            "indicator": [code for _, code in ids],
         },
+        schema={"li": pl.Int64, "loan": pl.String, "indicator": pl.String},
+    )
+    return values.join(keys, on="li", how="inner").select(
+        "loan", "indicator", "group", "year", "value"
     )
 
 
@@ -653,6 +659,8 @@ def import_file(
             "submission_id": submission.id,
             "recorded_by": uploaded_by,
             "recorded_at": when,
+            # issue 17: the time of writing, whatever the file claims; restatements go by this
+            "written_at": utcnow(),
             "history": history,
         },
     )

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -67,24 +67,25 @@ def rendered(
 ) -> bytes:
     """The published report with this SHA-256 as ``fmt`` (html or xlsx) in ``lang``: from its file, or
     rendered once into it from ``frozen()``, the report's frozen JSON (checked against the hash)."""
-    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-        raise ValueError("not a SHA-256")  # it names a file
-    target = _path(settings, sha256, fmt, lang)
-    if target.exists():
-        return target.read_bytes()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_suffix(f".{fmt}.lock"), "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be making this very rendering
-        try:
-            if target.exists():
-                return target.read_bytes()
-            content = reports.render(
-                json.loads(frozen()), fmt=fmt, lang=lang, status=reports.PUBLISHED
-            )
-            _write(target, content)
-            return content
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return _kept(
+        _path(settings, _checked(sha256), fmt, lang),
+        lambda: reports.render(
+            reports.parse_frozen(frozen()), fmt=fmt, lang=lang, status=reports.PUBLISHED
+        ),
+    )
+
+
+def rendered_from(
+    settings: Settings, sha256: str, fmt: str, lang: str, data: Callable[[], dict[str, Any]]
+) -> bytes:
+    """``rendered``, made (when its file is missing) from ``data()``, the published report's dict as
+    it reads back from its frozen JSON: parsed once by the caller for several renderings, or
+    ``reporting.model.as_frozen``'s (what ``publish_report_with_data`` returns), which gives the
+    same bytes without parsing the frozen JSON at all."""
+    return _kept(
+        _path(settings, _checked(sha256), fmt, lang),
+        lambda: reports.render(data(), fmt=fmt, lang=lang, status=reports.PUBLISHED),
+    )
 
 
 def derived(
@@ -94,12 +95,23 @@ def derived(
     that every process reads it instead of making it again: ``make()`` runs only when it is missing."""
     if not kind.isalnum():
         raise ValueError("a kind is letters and digits")  # it names a file
-    target = _path(settings, sha256, fmt, lang).with_suffix(f".{fmt}.{kind}")
+    return _kept(_path(settings, _checked(sha256), fmt, lang).with_suffix(f".{fmt}.{kind}"), make)
+
+
+def _checked(sha256: str) -> str:
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256")  # it names a file
+    return sha256
+
+
+def _kept(target: Path, make: Callable[[], bytes]) -> bytes:
+    """The file ``target``'s bytes, or ``make()`` written into it once: the lock beside it makes a
+    concurrent caller wait for this one's file instead of making its own."""
     if target.exists():
         return target.read_bytes()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_suffix(f".{kind}.lock"), "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with open(target.with_name(target.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be making this very file
         try:
             if target.exists():
                 return target.read_bytes()

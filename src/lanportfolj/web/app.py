@@ -39,6 +39,7 @@ from lanportfolj.web import account as account_web
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
+from lanportfolj.web import programme as programme_web
 from lanportfolj.web import reports as reports_web
 from lanportfolj.web.compression import GzipMiddleware
 from lanportfolj.web.security import SecurityMiddleware, body_limit
@@ -72,6 +73,7 @@ def route_handlers() -> list[Any]:
         *imports_web.ROUTES,
         *reports_web.ROUTES,
         *evaluation_web.ROUTES,
+        *programme_web.ROUTES,
         *account_web.ROUTES,
     ]
 
@@ -98,6 +100,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("/analyst/applications", "Applications"),
         ("/imports", "Imports"),
         ("/reports", "Reports"),
+        ("/programme", "Programme"),
     ],
     "borrower": [("/", "My loans"), ("/imports", "Report values")],
     "investor": [("/reports", "Reports")],

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
 from lanportfolj.domain.filenames import safe_filename
+from lanportfolj.ingest.issues import column_label
 from lanportfolj.models import (
     Borrower,
     IndicatorDefinition,
@@ -169,10 +170,16 @@ def _visible_submission(db: Session, user: CurrentUser, submission_id: int) -> S
     return submission
 
 
-def submission_rows(db: Session, submission_id: int) -> list[dict[str, Any]]:
+def submission_rows(db: Session, submission_id: int, lang: str = "en") -> list[dict[str, Any]]:
     """The values a submission stored, each with the version it replaced (for restatements)."""
     stmt = (
-        select(Measurement, Loan.reference, IndicatorDefinition.code)
+        select(
+            Measurement,
+            Loan.reference,
+            IndicatorDefinition.code,
+            IndicatorDefinition.name_sv,
+            IndicatorDefinition.name_en,
+        )
         .join(LoanIndicator, col(LoanIndicator.id) == col(Measurement.loan_indicator_id))
         .join(Loan, col(Loan.id) == col(LoanIndicator.loan_id))
         .join(IndicatorDefinition, col(IndicatorDefinition.id) == col(LoanIndicator.indicator_id))
@@ -180,7 +187,7 @@ def submission_rows(db: Session, submission_id: int) -> list[dict[str, Any]]:
         .order_by(col(Loan.reference), col(IndicatorDefinition.code), col(Measurement.year))
     )
     out: list[dict[str, Any]] = []
-    for m, reference, code in db.exec(stmt).all():
+    for m, reference, code, name_sv, name_en in db.exec(stmt).all():
         old = None
         if m.version > 1:
             old = db.exec(
@@ -195,6 +202,8 @@ def submission_rows(db: Session, submission_id: int) -> list[dict[str, Any]]:
             {
                 "loan": reference,
                 "indicator": code,
+                # what the borrower reads: the name in the page's language (the code without one)
+                "indicator_name": (name_sv if lang == "sv" else name_en) or code,
                 "year": m.year,
                 "group": m.group_name,
                 "value": m.value,
@@ -360,7 +369,7 @@ def submission_page(db: Session, user: CurrentUser, submission_id: RowId) -> Tem
         "imports/detail.html",
         context={
             "submission": meta,
-            "rows": submission_rows(db, submission_id),
+            "rows": submission_rows(db, submission_id, get_language()),
             "notes": notes,
             "more_notes": more,
         },
@@ -373,7 +382,11 @@ def stored_notes(
     """The warnings kept with a submission (skipped rows), in ``lang``, and the "… and N more" line."""
     key = "message_sv" if lang == "sv" else "message_en"
     notes = [
-        {"row": entry.get("row"), "column": entry.get("column"), "message": entry.get(key, "")}
+        {
+            "row": entry.get("row"),
+            "column": column_label(entry.get("column"), lang),
+            "message": entry.get(key, ""),
+        }
         for entry in stored
         if entry.get("code") != "more-issues"
     ]

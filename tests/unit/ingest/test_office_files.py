@@ -245,3 +245,14 @@ def test_the_template_carries_the_marker() -> None:
     )
     workbook = zipfile.ZipFile(io.BytesIO(write_template_xlsx(spec))).read("xl/workbook.xml")
     assert b'<definedName name="lanportfolj_data">' in workbook
+
+
+def test_ods_rows_are_numbered_as_the_sheet_shows_them(analyst: IngestContext) -> None:
+    # good_two_sheets.xlsx saved by LibreOffice as .ods: header on row 3 of the second sheet
+    result = _parse("office_two_sheets.ods", analyst)
+    assert result.issues == []
+    assert [(r.row, r.year, r.value) for r in result.rows] == [
+        (4, 2024, Decimal("120")),
+        (5, 2025, Decimal("240")),
+        (6, 2025, Decimal("12.3")),
+    ]

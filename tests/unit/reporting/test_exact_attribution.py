@@ -51,8 +51,9 @@ def test_34356_times_200_over_409_is_16800_exactly() -> None:
 def test_the_bonds_part_is_the_exact_fraction_of_the_pool_rounded_once() -> None:
     model = compute_report(make_inputs())
     alloc = model.allocation
-    # 3 000 000 EUR over the pool's disbursed 3 721 739.22 EUR (see test_report_figures)
-    assert alloc.bond_share_exact == Fraction(alloc.nominal_amount) / Fraction(alloc.pool_disbursed)
+    # one basis (issue 17): 3 000 000 EUR × 11.5 = 34 500 000 SEK over the pool's outstanding
+    # 42 550 001 SEK (see test_report_figures)
+    assert alloc.bond_share_exact == Fraction(34_500_000, 42_550_001)
     (dwell,) = model.impact.bond.filter(indicator="DWELL", year=2025).to_dicts()
     exact = Fraction(dwell["attributed"]) * alloc.bond_share_exact
     assert dwell["bond_attributed"] == D(round(exact * 10**4)).scaleb(-4)

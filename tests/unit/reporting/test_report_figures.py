@@ -76,8 +76,9 @@ def test_allocation_totals(inputs: ReportInputs) -> None:
     # pool 3 700 000.09 ≥ nominal 3 000 000 → all proceeds allocated
     assert (alloc.allocated, alloc.unallocated) == (D("3000000.00"), D("0.00"))
     assert not alloc.pool_smaller_than_bond
-    # 3 000 000 / 3 765 217.39 = 0.7967667439… → 0.79676674
-    assert alloc.bond_share_of_pool == D("0.79676674")
+    # one basis, SEK outstanding (issue 17): 3 000 000 × 11.5 = 34 500 000 SEK;
+    # 34 500 000 / 42 550 001 = 0.8108107918… → 0.81081079
+    assert alloc.bond_share_of_pool == D("0.81081079")
     assert not alloc.bond_share_capped
     # 42 550 001 / 425 500 010 = 0.1
     assert alloc.social_loan_ratio == D("0.10000000")
@@ -127,10 +128,11 @@ def test_pool_smaller_than_bond_is_flagged_and_unallocated_never_negative() -> N
     base = make_inputs()
     bond = BondInfo(**{**base.bond.__dict__, "nominal_amount": D("4000000.00")})
     alloc = compute_report(make_inputs(bond=bond)).allocation
-    # allocated = pool 3 700 000.09; unallocated = 4 000 000 − 3 700 000.09 = 299 999.91
-    assert (alloc.allocated, alloc.unallocated) == (D("3700000.09"), D("299999.91"))
+    # 4 000 000 × 11.5 = 46 000 000 SEK > pool 42 550 001 SEK: share capped at 1;
+    # allocated = 1 × 42 550 001 / 11.5 = 3 700 000.0869… rounded down → 3 700 000.08;
+    # unallocated = 4 000 000 − 3 700 000.08 = 299 999.92
+    assert (alloc.allocated, alloc.unallocated) == (D("3700000.08"), D("299999.92"))
     assert alloc.pool_smaller_than_bond
-    # 4 000 000 > disbursed 3 765 217.39: the share is capped at 4 000 000 / 4 000 000 = 1
     assert alloc.bond_share_of_pool == D("1.00000000")
     assert alloc.bond_share_capped
     codes = {m.code for m in alloc.messages}
@@ -141,10 +143,12 @@ def test_pool_smaller_than_bond_is_flagged_and_unallocated_never_negative() -> N
 
 def test_other_bonds_on_the_pool_share_it_without_double_counting() -> None:
     alloc = compute_report(make_inputs(other_bonds_nominal_sek=D("11500000.00"))).allocation
-    # other bonds: 11 500 000 SEK / 11.5 = 1 000 000 EUR; left for this bond 2 700 000.09
+    # other bonds: 11 500 000 SEK / 11.5 = 1 000 000 EUR
     assert alloc.other_bonds_nominal == D("1000000.00")
-    assert (alloc.allocated, alloc.unallocated) == (D("2700000.09"), D("299999.91"))
-    # bonds 4 000 000 > disbursed 3 765 217.39 → this bond's share = 3 000 000 / 4 000 000
+    # bonds 34 500 000 + 11 500 000 = 46 000 000 SEK > pool 42 550 001 → share 34.5 / 46 = 0.75;
+    # allocated = 0.75 × 42 550 001 / 11.5 = 2 775 000.0652… rounded down → 2 775 000.06 (share ×
+    # pool, not the pool minus the others' full nominal); unallocated 3 000 000 − that = 224 999.94
+    assert (alloc.allocated, alloc.unallocated) == (D("2775000.06"), D("224999.94"))
     assert alloc.bond_share_of_pool == D("0.75000000")
 
 
@@ -156,9 +160,8 @@ def test_a_sek_bond_needs_no_conversion() -> None:
     fx = FxRate("SEK", D("1"), date(2025, 12, 31), "identity")
     alloc = compute_report(make_inputs(bond=bond, fx=fx)).allocation
     assert alloc.pool_outstanding == alloc.pool_outstanding_sek == D("42550001.00")
-    # disbursed 23 000 000 + 12 000 000 + 6 000 000 + 2 300 000 = 43 300 000
-    # 30 000 000 / 43 300 000 = 0.6928406466… → 0.69284065
-    assert alloc.bond_share_of_pool == D("0.69284065")
+    # on outstanding (issue 17): 30 000 000 / 42 550 001 = 0.7050528600… → 0.70505286
+    assert alloc.bond_share_of_pool == D("0.70505286")
 
 
 def test_sum_indicator_full_and_attributed_by_year(inputs: ReportInputs) -> None:
@@ -247,14 +250,14 @@ def test_per_loan_rows_baseline_target_and_on_track(inputs: ReportInputs) -> Non
 def test_bond_totals_and_the_bonds_share_of_them(inputs: ReportInputs) -> None:
     bond = compute_report(inputs).impact.bond
     visits = _row(bond, indicator="VISITS", year=2025)
-    # pool attributed 1259.75 × bond share 0.79676674 = 1003.7269007… → 1003.7269
-    assert (visits["attributed"], visits["bond_attributed"]) == (D("1259.7500"), D("1003.7269"))
+    # pool attributed 1259.75 × bond share 0.81081079 = 1021.4189… → 1021.4189
+    assert (visits["attributed"], visits["bond_attributed"]) == (D("1259.7500"), D("1021.4189"))
     dwell = _row(bond, indicator="DWELL", year=2025)
-    # 40 × 0.79676674 = 31.87066960 → 31.8707
-    assert dwell["bond_attributed"] == D("31.8707")
+    # 40 × 0.81081079 = 32.43243160 → 32.4324
+    assert dwell["bond_attributed"] == D("32.4324")
     stock = _row(bond, indicator="STOCK", year=2025)
-    # 170 × 0.79676674 = 135.4503458 → 135.4503
-    assert (stock["value"], stock["bond_attributed"]) == (D("230.0000"), D("135.4503"))
+    # 170 × 0.81081079 = 137.8378343 → 137.8378
+    assert (stock["value"], stock["bond_attributed"]) == (D("230.0000"), D("137.8378"))
 
 
 def test_report_dict_writes_decimals_as_fixed_scale_strings(inputs: ReportInputs) -> None:
@@ -264,7 +267,7 @@ def test_report_dict_writes_decimals_as_fixed_scale_strings(inputs: ReportInputs
     ]  # fmt: skip
     summary = data["allocation"]["summary"]
     assert summary["unallocated"] == "0.00"
-    assert summary["bond_share_of_pool"] == "0.79676674"
+    assert summary["bond_share_of_pool"] == "0.81081079"
     assert data["fx"]["sek_per_unit"] == "11.5"
     assert data["report_date"] == "2025-12-31"
     assert data["restatements"][0]["old"] == "25"
