@@ -482,6 +482,13 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         )
         for action in ("withdraw", "delete")
     },
+    # the analysts' programme page and its API (landed without rows; added when web-ux merged main)
+    ("GET", "/programme"): Rule(STAFF_ONLY_GET),
+    ("GET", "/api/programme"): Rule({"anonymous": 401, "analyst": 200, "admin": 200, ANY: 403}),
+    # an empty rate form is refused with every field marked (400), nothing stored
+    ("POST", "/programme/rates"): Rule(
+        {"anonymous": 401, "analyst": 400, "admin": 400, ANY: 403}, form={}
+    ),
     ("GET", "/analyst/applications"): Rule(STAFF_ONLY_GET),
     # issue 18: the queue and the loan list as files (a borrower's list holds only their own loans)
     ("GET", "/analyst/applications.csv"): Rule(STAFF_ONLY_GET),
