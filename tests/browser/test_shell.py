@@ -12,10 +12,19 @@ from lanportfolj.services.users import DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 MENUS = {
-    "analyst": ["Loans", "Applications", "Imports", "Reports"],
+    "analyst": ["Loans", "Applications", "Imports", "Reports", "Programme"],
     "borrower": ["My loans", "Report values"],
     "investor": ["Reports"],
-    "admin": ["Loans", "Applications", "Imports", "Reports", "Users", "Tokens", "Audit log"],
+    "admin": [
+        "Loans",
+        "Applications",
+        "Imports",
+        "Reports",
+        "Programme",
+        "Users",
+        "Tokens",
+        "Audit log",
+    ],
 }
 
 
