@@ -1,7 +1,7 @@
 """form_draft: the case form's typed values and problems kept across the redirect after a save
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-03 06:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
