@@ -103,3 +103,21 @@ def test_the_swedish_page(app_and_engine) -> None:
     page = analyst.get("/programme?date=2025-12-31&lang=sv")
     assert "Obligationsprogrammet" in page.text
     assert "99\u00a0999\u00a0999,98" in page.text
+
+
+def test_the_analyst_start_page_warns_of_matured_loans_still_active(app_and_engine) -> None:
+    from datetime import date
+
+    from lanportfolj.models import Loan
+
+    app, engine = app_and_engine
+    with session_scope(engine) as db:
+        old = db.exec(select(Loan).where(Loan.reference == "SH-2023-001")).one()
+        old.maturity_date = date(2025, 3, 1)
+    analyst = signed_in(app, "a@lender.example")
+    start = analyst.get("/?lang=en")
+    assert start.status_code == 200
+    assert 'data-testid="matured-active"' in start.text
+    assert "SH-2023-001</a> (2025-03-01)" in start.text
+    investor = signed_in(app, "i@investor.example")
+    assert 'data-testid="matured-active"' not in investor.get("/").text

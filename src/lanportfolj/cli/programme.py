@@ -4,6 +4,7 @@ allocation, headroom, ratio and the dated "bonds outstanding ≤ eligible pool" 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import typer
 from rich.markup import escape
@@ -100,5 +101,83 @@ def show(
             escape(
                 f"warning: {loan['loan']} matured on {loan['maturity_date']} but is still active"
             ),
+            highlight=False,
+        )
+
+
+def _day(raw: str, option: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        fail(f"{option}: not a date (YYYY-MM-DD): {raw!r}", code=EXIT_USAGE)
+
+
+def _money(raw: str | None, option: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        return Decimal(raw.replace(" ", "").replace(",", "."))
+    except ArithmeticError:
+        fail(f"{option}: not an amount: {raw!r}", code=EXIT_USAGE)
+
+
+@programme_app.command("tranche")
+def tranche(
+    ctx: typer.Context,
+    reference: str = typer.Argument(..., metavar="LOAN", help="The loan's reference."),
+    raw_date: str = typer.Option(..., "--date", help="The disbursement date, YYYY-MM-DD."),
+    amount: str = typer.Option(..., "--amount", help="SEK disbursed."),
+    funding: str | None = typer.Option(
+        None, "--funding", help="financing or refinancing (default: derived from the issue date)."
+    ),
+) -> None:
+    """Record a dated disbursement (tranche) of a loan."""
+    from lanportfolj.services.loan_events import LoanEventError, add_tranche
+
+    day = _day(raw_date, "--date")
+    value = _money(amount, "--amount")
+    assert value is not None
+    engine = migrated_engine(ctx)
+    with session_scope(engine) as session:
+        try:
+            done = add_tranche(
+                session, reference=reference, day=day, amount=value, funding=funding, actor="cli"
+            )
+        except LoanEventError as exc:
+            fail(escape(exc.message_en))
+        mark = done.funding or "derived"
+        console.print(
+            escape(f"{reference}: {done.amount} SEK disbursed on {day.isoformat()} ({mark})"),
+            highlight=False,
+        )
+
+
+@programme_app.command("event")
+def event(
+    ctx: typer.Context,
+    reference: str = typer.Argument(..., metavar="LOAN", help="The loan's reference."),
+    kind: str = typer.Argument(..., help="matured, repaid, prepaid or written_down."),
+    raw_date: str = typer.Option(..., "--date", help="The day it happened, YYYY-MM-DD."),
+    amount: str | None = typer.Option(
+        None, "--amount", help="SEK that left the pool (default: the whole outstanding amount)."
+    ),
+    note: str = typer.Option("", "--note", help="Why (kept in the audit trail)."),
+) -> None:
+    """Record a life event that takes a loan (or part of it) out of the pool on its date."""
+    from lanportfolj.services.loan_events import LoanEventError, record_event
+
+    day = _day(raw_date, "--date")
+    value = _money(amount, "--amount")
+    engine = migrated_engine(ctx)
+    with session_scope(engine) as session:
+        try:
+            done = record_event(
+                session, reference=reference, kind=kind, day=day, amount=value, note=note,
+                actor="cli",
+            )  # fmt: skip
+        except LoanEventError as exc:
+            fail(escape(exc.message_en))
+        console.print(
+            escape(f"{reference}: {kind} on {day.isoformat()}, {done.amount} SEK left the pool"),
             highlight=False,
         )

@@ -308,3 +308,69 @@ def left_pool(loan: PoolLoan) -> LifeEvent | None:
     if leaving and (loan.status not in POOL_STATUSES or loan.outstanding_amount <= 0):
         return leaving[-1]
     return None
+
+
+FINANCING: Final = "financing"
+REFINANCING: Final = "refinancing"
+
+
+@dataclass(frozen=True)
+class VintageRow:
+    """The pool's outstanding SEK by year of disbursement and funding mark."""
+
+    year: int
+    funding: str
+    outstanding_sek: Decimal
+    tranches: int
+    lookback_exceeded: int
+
+
+def tranches_of(loan: PoolLoan) -> tuple[Tranche, ...]:
+    """The loan's tranches; a loan without any is one tranche: its disbursement."""
+    if loan.tranches:
+        return loan.tranches
+    if loan.disbursement_date is None or loan.disbursed_amount <= 0:
+        return ()
+    return (Tranche(loan.disbursement_date, loan.disbursed_amount),)
+
+
+def funding_of(tranche: Tranche, first_issue: date) -> str:
+    """The tranche's own mark, else financing when disbursed on or after the (first) issue."""
+    if tranche.funding in (FINANCING, REFINANCING):
+        return tranche.funding
+    return FINANCING if tranche.day >= first_issue else REFINANCING
+
+
+def tranche_outstanding(loan: PoolLoan, day: date) -> list[tuple[Tranche, Decimal]]:
+    """The loan's outstanding on ``day`` spread over its tranches disbursed by then, pro rata to their
+    amounts, each rounded down to the öre and the remainder on the latest, so they add up exactly."""
+    paid = [t for t in tranches_of(loan) if t.day <= day]
+    total = outstanding_at(loan, day)
+    disbursed = sum((t.amount for t in paid), Decimal("0.00"))
+    if not paid or total <= 0 or disbursed <= 0:
+        return [(t, Decimal("0.00")) for t in paid]
+    parts = [
+        round_down(Fraction(total) * Fraction(t.amount) / Fraction(disbursed), 2) for t in paid
+    ]
+    parts[-1] += total - sum(parts, Decimal("0.00"))
+    return list(zip(paid, parts, strict=True))
+
+
+def vintage(
+    loans: Iterable[PoolLoan], day: date, first_issue: date, cutoff: date
+) -> list[VintageRow]:
+    """The pool on ``day`` by year of disbursement and financing/refinancing; refinancing tranches
+    disbursed before ``cutoff`` (the look-back limit before the first issue) are counted apart."""
+    rows: dict[tuple[int, str], list[Decimal | int]] = {}
+    for loan in loans:
+        for tranche, amount in tranche_outstanding(loan, day):
+            funding = funding_of(tranche, first_issue)
+            row = rows.setdefault((tranche.day.year, funding), [Decimal("0.00"), 0, 0])
+            row[0] = Decimal(row[0]) + amount
+            row[1] = int(row[1]) + 1
+            if funding == REFINANCING and tranche.day < cutoff:
+                row[2] = int(row[2]) + 1
+    return [
+        VintageRow(year, funding, Decimal(v[0]), int(v[1]), int(v[2]))
+        for (year, funding), v in sorted(rows.items())
+    ]

@@ -82,6 +82,8 @@ def section(view: dict[str, Any], isin: str) -> dict[str, Any]:
         "missing_rates": view["missing_rates"],
         "left_pool": view["left_pool"],
         "matured_active": view["matured_active"],
+        "lookback_cutoff": view["lookback_cutoff"],
+        "vintage": view["vintage"],
         "messages": _messages(view),
     }
 

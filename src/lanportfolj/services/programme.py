@@ -17,6 +17,7 @@ from typing import Any, Final
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from lanportfolj.domain.allocation import months_before
 from lanportfolj.domain.programme import (
     LifeEvent,
     PoolLoan,
@@ -24,6 +25,7 @@ from lanportfolj.domain.programme import (
     ProgrammeBond,
     TestPoint,
     Tranche,
+    VintageRow,
     history_dates,
     left_pool,
     nominal_sek,
@@ -31,6 +33,7 @@ from lanportfolj.domain.programme import (
     programme_at,
     status_at,
     test_point,
+    vintage,
 )
 from lanportfolj.models import (
     Borrower,
@@ -56,6 +59,9 @@ class ProgrammeView:
     missing_rates: tuple[tuple[date, str], ...]
     left: tuple[dict[str, Any], ...]
     matured_active: tuple[dict[str, Any], ...]
+    #: the pool by year of disbursement and financing/refinancing (tranches)
+    vintage: tuple[VintageRow, ...] = ()
+    lookback_cutoff: date | None = None
 
 
 def _bond_rate(session: Session, bond: SocialBond, day: date) -> tuple[Decimal, str] | None:
@@ -65,6 +71,10 @@ def _bond_rate(session: Session, bond: SocialBond, day: date) -> tuple[Decimal, 
     if found is None:
         return None
     return found.rate.sek_per_unit, found.statement("en")
+
+
+def _cents(value: Decimal | None) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
 def pool_loans(session: Session) -> list[PoolLoan]:
@@ -83,14 +93,14 @@ def pool_loans(session: Session) -> list[PoolLoan]:
         .where(col(DisbursementTranche.loan_id).in_(ids))
         .order_by(col(DisbursementTranche.disbursed_on), col(DisbursementTranche.id))
     ).all():
-        tranches[t.loan_id].append(Tranche(t.disbursed_on, t.amount, t.funding))
+        tranches[t.loan_id].append(Tranche(t.disbursed_on, _cents(t.amount), t.funding))
     events: dict[int, list[LifeEvent]] = defaultdict(list)
     for e in session.exec(
         select(LoanEvent)
         .where(col(LoanEvent.loan_id).in_(ids))
         .order_by(col(LoanEvent.event_date), col(LoanEvent.id))
     ).all():
-        events[e.loan_id].append(LifeEvent(e.kind, e.event_date, e.amount or Decimal("0.00")))
+        events[e.loan_id].append(LifeEvent(e.kind, e.event_date, _cents(e.amount)))
     rows = session.execute(
         sa_select(
             col(Loan.id),
@@ -112,8 +122,8 @@ def pool_loans(session: Session) -> list[PoolLoan]:
             borrower=borrower,
             status=status,
             disbursement_date=disbursed_on,
-            disbursed_amount=Decimal(disbursed),
-            outstanding_amount=Decimal(outstanding),
+            disbursed_amount=_cents(disbursed),
+            outstanding_amount=_cents(outstanding),
             maturity_date=maturity,
             tranches=tuple(tranches.get(loan_id, ())),
             events=tuple(events.get(loan_id, ())),
@@ -126,7 +136,7 @@ def pool_sek_at(loans: list[PoolLoan], day: date) -> Decimal:
     return sum((outstanding_at(loan, day) for loan in loans), Decimal("0.00"))
 
 
-def programme_view(session: Session, as_of: date) -> ProgrammeView:
+def programme_view(session: Session, as_of: date, lookback_months: int = 24) -> ProgrammeView:
     """The programme at ``as_of`` with its dated test from the first issue on.
 
     Raises ``ReportError("fx_missing")`` when a bond outstanding at ``as_of`` is in a currency with no
@@ -216,11 +226,19 @@ def programme_view(session: Session, as_of: date) -> ProgrammeView:
                     "loan": loan.reference,
                     "borrower": loan.borrower,
                     "maturity_date": loan.maturity_date.isoformat(),
-                    "outstanding_sek": str(loan.outstanding_amount),
+                    "outstanding_sek": str(_cents(loan.outstanding_amount)),
                 }
             )
+    cutoff = months_before(bonds[0].issue_date, lookback_months) if bonds else None
+    rows = vintage(loans, as_of, bonds[0].issue_date, cutoff) if bonds and cutoff else []
     return ProgrammeView(
-        programme, tuple(history), tuple(missing), tuple(left), tuple(matured_active)
+        programme,
+        tuple(history),
+        tuple(missing),
+        tuple(left),
+        tuple(matured_active),
+        tuple(rows),
+        cutoff,
     )
 
 
@@ -279,6 +297,17 @@ def view_dict(view: ProgrammeView) -> dict[str, Any]:
             for t in view.history
         ],
         "missing_rates": [{"date": d.isoformat(), "currency": c} for d, c in view.missing_rates],
+        "lookback_cutoff": _s(view.lookback_cutoff),
+        "vintage": [
+            {
+                "year": v.year,
+                "funding": v.funding,
+                "outstanding_sek": _s(v.outstanding_sek),
+                "tranches": v.tranches,
+                "lookback_exceeded": v.lookback_exceeded,
+            }
+            for v in view.vintage
+        ],
         "left_pool": list(view.left),
         "matured_active": list(view.matured_active),
     }

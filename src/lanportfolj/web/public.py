@@ -235,7 +235,12 @@ def _index_context(
     request: Request[Any, Any, Any], db: Session, user: CurrentUser, page: int, search: str
 ) -> dict[str, Any]:
     at_risk: list[str] = []
+    matured: list[tuple[str, Any]] = []
     if user.is_staff:
+        # issue 17: active loans past their maturity stay in the pool until a repayment is recorded
+        from lanportfolj.services.loan_events import matured_active
+
+        matured = matured_active(db, today())
         # a look at every active loan's latest reported years (~190 ms at national scale): kept until
         # anything is committed, and the day or the deadline changes
         day, deadline = today(), request.app.state.settings.report_deadline
@@ -259,6 +264,7 @@ def _index_context(
         "public_view": is_public_view(user),
         "borrower_view": user.role == "borrower",
         "at_risk": set(at_risk),
+        "matured_active": matured,
     }
 
 
