@@ -29,11 +29,14 @@ run: install
 # the whole suite in two steps: everything but the robustness tests marked `slow`, then those on their own
 # (SLOW=only runs just them, SLOW=skip leaves them out); an `-m '...'` in PYTEST_ARGS is narrowed to
 # "not slow and ..." / "slow and ..." (pytest keeps one -m)
+# The first step runs on every core (pytest-xdist; WORKERS=0 runs in one process, e.g. for pdb); the slow
+# tests start servers and time-sensitive work of their own, so they run in one process.
 SLOW ?= also
+WORKERS ?= auto
 narrow = $(if $(findstring -m ',$(PYTEST_ARGS)),$(subst -m ',-m '$(1) and ,$(PYTEST_ARGS)),-m "$(1)" $(PYTEST_ARGS))
 test: install
 ifneq ($(SLOW),only)
-	$(BIN)/python -m pytest $(call narrow,not slow)
+	$(BIN)/python -m pytest -n $(WORKERS) $(call narrow,not slow)
 endif
 # narrowed by PYTEST_ARGS to files without slow tests, the slow step finds none (exit 5): fine then, never
 # for the whole suite

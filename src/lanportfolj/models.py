@@ -288,6 +288,25 @@ class Report(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class ReportFile(SQLModel, table=True):
+    """A file of a published report frozen as made (the PDF, in one language), with its SHA-256:
+    Chromium and the templates may change later, the file handed to investors does not."""
+
+    __tablename__ = "report_file"
+    __table_args__ = (
+        UniqueConstraint("report_id", "fmt", "lang", name="uq_report_file_format_lang"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    fmt: str = Field(max_length=16)
+    lang: str = Field(max_length=2)
+    content: bytes = Field(sa_type=LargeBinary)  # type: ignore[call-overload]
+    sha256: str = Field(max_length=64)
+    size: int = 0
+    created_at: datetime = _ts()
+
+
 class DisbursementTranche(SQLModel, table=True):
     """One dated disbursement of a loan; ``funding`` marks it financing or refinancing (None: derived
     from the bond's issue date)."""

@@ -121,8 +121,10 @@ def _sign_in(context: Any, base: str, email: str) -> Any:
     return tab
 
 
+# one test per role, so the test workers share the roles out (the four in one test took 92 s of one worker)
+@pytest.mark.parametrize("role", ROLES)
 def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
-    browser: Any, hostile_live: tuple[Any, HostileWorld], tmp_path: Path
+    browser: Any, hostile_live: tuple[Any, HostileWorld], tmp_path: Path, role: str
 ) -> None:
     server, world = hostile_live
     origin = urlsplit(server.url).netloc
@@ -134,86 +136,85 @@ def test_no_stored_text_acts_on_any_page_or_download_for_any_role(
     seen_payload = 0
     opened_from_disk = False
     started = time.monotonic()
-    for role in ROLES:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        foreign: list[str] = []
-        context.on(
-            "request",
-            lambda request, foreign=foreign: (
-                foreign.append(request.url)
-                if urlsplit(request.url).netloc not in (origin, "")
-                and urlsplit(request.url).scheme in ("http", "https", "ws", "wss")
-                else None
-            ),
-        )
-        tab = _sign_in(context, server.url, world.actors.emails[role])
-        # every navigation of the tab, with the page it happened on: a refresh or a script that leaves
-        # after the page was checked is caught when the next page (or the end) is reached
-        navigations: list[tuple[str, str]] = []
-        current = [""]
-        tab.on(
-            "framenavigated",
-            lambda frame, navigations=navigations, current=current: navigations.append(
-                (current[0], frame.url)
-            ),
-        )
-        dialogs: list[str] = []
-        tab.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
-        for url in pages:
-            where = f"{role} {url}"
-            current[0] = where
-            # plotly's figure calls run before DOMContentLoaded (plotly.js is a blocking script)
-            response = tab.goto(f"{server.url}{url}", wait_until="domcontentloaded")
-            status = response.status if response else 0
-            if status >= 500:
-                problems.append(f"{where}: {status}")
-                continue
-            if urlsplit(tab.url).netloc != origin:
-                problems.append(f"{where}: ended on {tab.url}")
-                continue
-            problems += [f"{where}: {p}" for p in tab.evaluate(PAGE_CHECK, list(MARKERS))]
-            content = tab.content()
-            seen_payload += sum(content.count(m) for m in ("id=pwn", EVIL_HOST))
-        for url in downloads:
-            where = f"{role} {url}"
-            response = context.request.get(f"{server.url}{url}")
-            if response.status >= 500:
-                problems.append(f"{where}: {response.status}")
-                continue
-            if response.status != 200 or url.endswith("/file"):
-                continue
-            body = response.body()
-            kind = response.headers.get("content-type", "")
-            if "spreadsheetml" in kind or "format=xlsx" in url or url.endswith(".xlsx"):
-                found, _ = xlsx_problems(body, where)
-                problems += found
-            elif "csv" in kind or url.endswith(".csv"):
-                found, _ = csv_problems(body, where)
-                problems += found
-            elif "html" in kind:
-                problems += _report_html_problems(body.decode("utf-8", "replace"), where)
-                if url.endswith("report.html") and not opened_from_disk:
-                    # as an investor opens it: from disk, where no response header protects it
-                    saved = tmp_path / f"{role}-report.html"
-                    saved.write_bytes(body)
-                    disk = context.new_page()
-                    disk.goto(saved.as_uri(), wait_until="load")
-                    found_on_disk = disk.evaluate(PAGE_CHECK, list(MARKERS))
-                    problems += [f"{where} opened from disk: {p}" for p in found_on_disk]
-                    disk.close()
-                    opened_from_disk = True
-        tab.wait_for_timeout(100)
-        problems += [
-            f"{where}: navigated to {target}"
-            for where, target in navigations
-            if urlsplit(target).netloc not in (origin, "")
-        ]
-        problems += [f"{role}: request to another host: {u}" for u in sorted(set(foreign))]
-        problems += [f"{role}: a script opened a dialog: {m!r}" for m in dialogs]
-        context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    foreign: list[str] = []
+    context.on(
+        "request",
+        lambda request, foreign=foreign: (
+            foreign.append(request.url)
+            if urlsplit(request.url).netloc not in (origin, "")
+            and urlsplit(request.url).scheme in ("http", "https", "ws", "wss")
+            else None
+        ),
+    )
+    tab = _sign_in(context, server.url, world.actors.emails[role])
+    # every navigation of the tab, with the page it happened on: a refresh or a script that leaves
+    # after the page was checked is caught when the next page (or the end) is reached
+    navigations: list[tuple[str, str]] = []
+    current = [""]
+    tab.on(
+        "framenavigated",
+        lambda frame, navigations=navigations, current=current: navigations.append(
+            (current[0], frame.url)
+        ),
+    )
+    dialogs: list[str] = []
+    tab.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
+    for url in pages:
+        where = f"{role} {url}"
+        current[0] = where
+        # plotly's figure calls run before DOMContentLoaded (plotly.js is a blocking script)
+        response = tab.goto(f"{server.url}{url}", wait_until="domcontentloaded")
+        status = response.status if response else 0
+        if status >= 500:
+            problems.append(f"{where}: {status}")
+            continue
+        if urlsplit(tab.url).netloc != origin:
+            problems.append(f"{where}: ended on {tab.url}")
+            continue
+        problems += [f"{where}: {p}" for p in tab.evaluate(PAGE_CHECK, list(MARKERS))]
+        content = tab.content()
+        seen_payload += sum(content.count(m) for m in ("id=pwn", EVIL_HOST))
+    for url in downloads:
+        where = f"{role} {url}"
+        response = context.request.get(f"{server.url}{url}")
+        if response.status >= 500:
+            problems.append(f"{where}: {response.status}")
+            continue
+        if response.status != 200 or url.endswith("/file"):
+            continue
+        body = response.body()
+        kind = response.headers.get("content-type", "")
+        if "spreadsheetml" in kind or "format=xlsx" in url or url.endswith(".xlsx"):
+            found, _ = xlsx_problems(body, where)
+            problems += found
+        elif "csv" in kind or url.endswith(".csv"):
+            found, _ = csv_problems(body, where)
+            problems += found
+        elif "html" in kind:
+            problems += _report_html_problems(body.decode("utf-8", "replace"), where)
+            if url.endswith("report.html") and not opened_from_disk:
+                # as an investor opens it: from disk, where no response header protects it
+                saved = tmp_path / f"{role}-report.html"
+                saved.write_bytes(body)
+                disk = context.new_page()
+                disk.goto(saved.as_uri(), wait_until="load")
+                found_on_disk = disk.evaluate(PAGE_CHECK, list(MARKERS))
+                problems += [f"{where} opened from disk: {p}" for p in found_on_disk]
+                disk.close()
+                opened_from_disk = True
+    tab.wait_for_timeout(100)
+    problems += [
+        f"{where}: navigated to {target}"
+        for where, target in navigations
+        if urlsplit(target).netloc not in (origin, "")
+    ]
+    problems += [f"{role}: request to another host: {u}" for u in sorted(set(foreign))]
+    problems += [f"{role}: a script opened a dialog: {m!r}" for m in dialogs]
+    context.close()
     # the figure for the report (run with -s): the browsing alone, without building the world
     print(
-        f"\nChromium: {len(ROLES)} roles x {len(pages)} pages + {len(downloads)} downloads "
+        f"\nChromium: {role}: {len(pages)} pages + {len(downloads)} downloads "
         f"in {time.monotonic() - started:.1f} s"
     )
     assert seen_payload, "no page showed the stored payloads: the test would not see them"

@@ -3,6 +3,7 @@ and print setup, the project register as CSV, and their downloads on the web."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import subprocess
@@ -13,10 +14,12 @@ import openpyxl
 import pytest
 from litestar.testing import TestClient
 from shell_world import fast_hashing, signed_in
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from lanportfolj.cli import app
 from lanportfolj.db import make_engine, session_scope
+from lanportfolj.models import ReportFile
 from lanportfolj.services import reports, users
 
 pytestmark = pytest.mark.integration
@@ -163,7 +166,10 @@ def web(demo_settings, monkeypatch):
 
 
 @needs_chromium
-def test_investor_downloads_the_pdf_and_the_register(web) -> None:
+def test_investor_downloads_the_pdf_and_the_register(web, monkeypatch) -> None:
+    from lanportfolj.web import page_cache
+    from lanportfolj.web import reports as web_reports
+
     investor: TestClient = signed_in(web, "i@investor.example")
     listing = investor.get("/reports")
     assert f"/reports/{ISIN}/{DAY}/report.pdf" in listing.text
@@ -173,8 +179,17 @@ def test_investor_downloads_the_pdf_and_the_register(web) -> None:
     assert pdf.headers["content-type"] == "application/pdf"
     assert f"{ISIN}-{DAY}.pdf" in pdf.headers["content-disposition"]
     assert pdf.content.startswith(b"%PDF-")
+    # frozen once made: kept in the database with its SHA-256, listed on the reports page, and
+    # served as kept even when no rendering is at hand any more
+    digest = hashlib.sha256(pdf.content).hexdigest()
+    with Session(web.state.engine) as db:
+        stored = db.exec(select(ReportFile)).one()
+    assert (stored.fmt, stored.lang, stored.sha256) == ("pdf", "sv", digest)
+    assert digest[:12] in investor.get("/reports").text
+    monkeypatch.setattr(web_reports, "_RENDERED", page_cache.KeptOnce(size=8))
+    monkeypatch.setenv("LANPORTFOLJ_CHROMIUM", "/nonexistent/chromium")
     again = investor.get(f"/reports/{ISIN}/{DAY}/report.pdf")
-    assert again.content == pdf.content  # made once, kept with the published report
+    assert again.status_code == 200 and again.content == pdf.content
     register = investor.get(f"/reports/{ISIN}/{DAY}/register.csv")
     assert register.status_code == 200
     assert register.headers["content-type"].startswith("text/csv")

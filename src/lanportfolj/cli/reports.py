@@ -8,7 +8,7 @@ Exit codes: 0 done, 1 rejected (unknown ISIN, bad date or rate, already publishe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -95,6 +95,18 @@ def report_command(
     _write(ctx, first, report_date, wanted, out, fx_rate, fx_source, lang)
 
 
+def _frozen_file(
+    session: Any, report_id: int, fmt: str, lang: str, make: Callable[[], bytes]
+) -> bytes:
+    """A published report's file that is frozen once made (the PDF): the one kept, else made now
+    and kept (the web serves the same bytes); its SHA-256 goes to stderr."""
+    stored = reports.frozen_file(session, report_id, fmt, lang)
+    if stored is None:
+        stored = reports.freeze_file(session, report_id, fmt, lang, make())
+    err_console.print(f"{fmt} {lang} sha256 {stored.sha256}", highlight=False)
+    return stored.content
+
+
 def _write(
     ctx: typer.Context,
     isin: str,
@@ -115,7 +127,9 @@ def _write(
             when = reports.parse_report_date(raw_date)
             published = reports.published_report(session, bond, when)
             if published is not None:
-                written = _write_published(settings, published, bond.isin, when, wanted, out, lang)
+                written = _write_published(
+                    session, settings, published, bond.isin, when, wanted, out, lang
+                )
                 status = "published"
             else:
                 status = "draft"
@@ -151,6 +165,7 @@ KEPT: Final = ("html", "xlsx")
 
 
 def _write_published(
+    session: Any,
     settings: Any,
     report: Report,
     isin: str,
@@ -178,6 +193,17 @@ def _write_published(
         path = out / f"{isin}-{when.isoformat()}.{reports.suffix(fmt)}"
         if fmt == "json":
             content = payload
+        elif fmt in reports.FROZEN_FILES:
+            assert report.id is not None
+            content = _frozen_file(
+                session,
+                report.id,
+                fmt,
+                report_lang,
+                lambda fmt=fmt: reports.render(  # type: ignore[misc]
+                    data(), fmt=fmt, lang=report_lang, status=reports.PUBLISHED
+                ),
+            )
         elif fmt in KEPT:
             try:
                 content = rendered_reports.rendered_from(

@@ -354,10 +354,15 @@ def _writable(dtype: pl.DataType | DataTypeClass) -> bool:
     """Whether polars' JSON writer writes this column's values exactly as ``json.dumps`` does.
 
     Texts (escaped alike: quote, backslash and control characters, the rest as is), booleans,
-    integers, nulls and lists of them are; floats are not (their shortest forms can differ).
+    integers, nulls, lists of them and structs of them with sorted fields (the register's
+    indicators) are; floats are not (their shortest forms can differ).
     """
     if isinstance(dtype, pl.List):
         return _writable(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        # an object: polars writes its fields in their order, json.dumps(sort_keys=True) sorted
+        names = [field.name for field in dtype.fields]
+        return names == sorted(names) and all(_writable(field.dtype) for field in dtype.fields)
     return dtype in (pl.String, pl.Boolean, pl.Null) or dtype.is_integer()
 
 

@@ -18,17 +18,17 @@ The entries are a JSON array, the workbook's two register sheets (``REGISTER`` a
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
+import polars as pl
+
 from lanportfolj.domain.allocation import MONEY_SCALE, SHARE_SCALE
-from lanportfolj.ingest.inert import inert_text
 from lanportfolj.reporting.columns import Column, Table
-from lanportfolj.reporting.model import FrameRows, frame_rows
+from lanportfolj.reporting.model import FrameRows, string_columns
 from lanportfolj.reporting.names import (
     FUNDING,
     ICMA_CATEGORIES,
@@ -57,118 +57,225 @@ class ProjectFacts:
     illustrative: bool = False
 
 
-def _rows(node: Any) -> list[dict[str, Any]]:
-    """A table's rows as dicts, without filling a ``FrameRows`` (its JSON stays written by polars)."""
+#: the fields of a register indicator, in the sorted order the JSON writes them
+INDICATOR_FIELDS: Final = (
+    "aggregation",
+    "baseline_value",
+    "baseline_year",
+    "expected_value",
+    "financed_share_value",
+    "indicator",
+    "reported_this_year",
+    "reported_value",
+    "reported_year",
+    "scope",
+    "target_value",
+    "target_year",
+)
+_PROJECT_TEXTS: Final = (
+    "reference",
+    "borrower",
+    "borrower_orgnr",
+    "title",
+    "programme_category",
+    "icma_category",
+    "funding",
+    "status",
+)
+
+
+def _frame(node: Any) -> pl.DataFrame:
+    """A table of the report dict as a frame of its JSON values (decimals and dates as text)."""
     if isinstance(node, FrameRows) and not node.filled:
-        return frame_rows(node.frame)
-    return list(node)
+        return string_columns(node.frame)
+    rows = list(node)
+    return pl.from_dicts(rows, infer_schema_length=None) if rows else pl.DataFrame()
 
 
-def _allocated(loans: list[dict[str, Any]], allocated_total: str) -> list[str]:
+def _column(frame: pl.DataFrame, key: str, dtype: Any = pl.String) -> pl.Expr:
+    if key in frame.columns:
+        return pl.col(key).cast(dtype)
+    # as long as the frame (a bare literal would be one row, also for an empty pool)
+    return pl.repeat(None, pl.len(), dtype=dtype).alias(key)
+
+
+def _allocated(outstanding: list[str | None], allocated_total: str) -> list[str]:
     """Each loan's part of the bond's allocated amount, pro rata to its outstanding amount.
 
     The parts are whole cents that add up exactly to the allocated total: each part is rounded down
     and the cents left over go to the largest remainders (ties: the earlier reference).
     """
     total = Decimal(allocated_total)
-    weights = [Decimal(loan.get("outstanding") or 0) for loan in loans]
+    weights = [Decimal(value or 0) for value in outstanding]
     pool = sum(weights, Decimal(0))
     if pool <= 0 or total <= 0:
-        return [format(Decimal(0).quantize(_CENT), "f") for _ in loans]
+        return [format(Decimal(0).quantize(_CENT), "f") for _ in weights]
     exact = [total * weight / pool for weight in weights]
     parts = [value.quantize(_CENT, rounding=ROUND_DOWN) for value in exact]
     left = int(((total - sum(parts, Decimal(0))) / _CENT).to_integral_value())
-    order = sorted(range(len(loans)), key=lambda i: (-(exact[i] - parts[i]), i))
+    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - parts[i]), i))
     for index in order[:left]:
         parts[index] += _CENT
     return [format(part, "f") for part in parts]
 
 
 def _lifetime_years(start: str | None, end: str | None) -> str | None:
-    """Whole years and one decimal between two ISO dates (the project's expected lifetime)."""
+    """Years with one decimal between two ISO dates (the project's expected lifetime)."""
     if not start or not end:
         return None
-    days = (date.fromisoformat(end) - date.fromisoformat(start)).days
+    days = (date.fromisoformat(end[:10]) - date.fromisoformat(start[:10])).days
     return format((Decimal(days) / Decimal("365.25")).quantize(Decimal("0.1")), "f")
 
 
-def _indicator_entry(row: dict[str, Any], report_year: int) -> dict[str, Any]:
-    additive = row.get("aggregation") in _ADDITIVE
-    latest_year = row.get("latest_year")
-    return {
-        "indicator": row["indicator"],
-        "aggregation": row.get("aggregation"),
-        "baseline_value": row.get("baseline_value"),
-        "baseline_year": row.get("baseline_year"),
-        # ex-ante: recorded at committee approval (issue 16 item 5), when the report carries it
-        "expected_value": row.get("expected_value"),
-        "reported_year": latest_year,
-        "reported_value": row.get("latest_value"),
-        "reported_this_year": latest_year == report_year,
-        "target_value": row.get("target_value"),
-        "target_year": row.get("target_year"),
+def _indicators(data: dict[str, Any]) -> pl.DataFrame:
+    """Per loan (``loan``), its indicators as a list of structs with ``INDICATOR_FIELDS``."""
+    per_loan = _frame(data["impact"]["per_loan"])
+    report_year = int(str(data["report_date"])[:4])
+    if per_loan.height == 0:
+        return pl.DataFrame(schema={"loan": pl.String})
+    latest_year = _column(per_loan, "latest_year", pl.Int64)
+    fields = {
+        "aggregation": _column(per_loan, "aggregation"),
+        "baseline_value": _column(per_loan, "baseline_value"),
+        "baseline_year": _column(per_loan, "baseline_year", pl.Int64),
+        # ex-ante: recorded at committee approval (issue 16 item 5)
+        "expected_value": _column(per_loan, "expected_value"),
         # the borrowers report every value for the whole project; an additive one is also
         # attributed to the lender's financed share
-        "scope": "whole_project",
-        "financed_share_value": row.get("latest_attributed") if additive else None,
+        "financed_share_value": pl.when(_column(per_loan, "aggregation").is_in(_ADDITIVE))
+        .then(_column(per_loan, "latest_attributed"))
+        .otherwise(pl.lit(None, pl.String)),
+        "indicator": _column(per_loan, "indicator"),
+        "reported_this_year": (latest_year == report_year).fill_null(False),
+        "reported_value": _column(per_loan, "latest_value"),
+        "reported_year": latest_year,
+        "scope": pl.lit("whole_project"),
+        "target_value": _column(per_loan, "target_value"),
+        "target_year": _column(per_loan, "target_year", pl.Int64),
     }
+    return (
+        per_loan.select(
+            _column(per_loan, "loan"),
+            pl.struct(*(expr.alias(key) for key, expr in fields.items())).alias("item"),
+        )
+        .group_by("loan", maintain_order=True)
+        .agg(pl.col("item").alias("indicators"))
+    )
 
 
-def build_register(
+def build_register_frame(
     data: dict[str, Any], facts: dict[str, ProjectFacts] | None = None
-) -> list[dict[str, Any]]:
-    """The register's entries, one per loan of the pool in reference order (see the module)."""
+) -> pl.DataFrame:
+    """The register as a frame, one row per pool loan in reference order, its indicators a list of
+    structs (see the module); every value as the JSON has it."""
     facts = facts or {}
-    loans = _rows(data["allocation"]["loans"])
-    allocated = _allocated(loans, data["allocation"]["summary"]["allocated"])
-    report_year = int(str(data["report_date"])[:4])
-    indicators: dict[str, list[dict[str, Any]]] = {}
-    for row in _rows(data["impact"]["per_loan"]):
-        indicators.setdefault(row["loan"], []).append(_indicator_entry(row, report_year))
-    entries = []
-    for loan, allocated_amount in zip(loans, allocated, strict=True):
-        fact = facts.get(loan["reference"], ProjectFacts())
-        entries.append(
+    loans = _frame(data["allocation"]["loans"])
+    if loans.height == 0:
+        loans = pl.DataFrame(schema={"reference": pl.String})
+    references = loans["reference"].to_list()
+    outstanding = loans["outstanding"].to_list() if "outstanding" in loans.columns else []
+    starts = _column(loans, "disbursement_date")
+    ends = _column(loans, "maturity_date")
+    dates = loans.select(starts.alias("s"), ends.alias("e"))
+    empty = ProjectFacts()
+    known = [facts.get(ref, empty) for ref in references]
+    extra = pl.DataFrame(
+        {
+            "reference": references,
+            "allocated": _allocated(
+                outstanding or [None] * len(references), data["allocation"]["summary"]["allocated"]
+            ),
+            "lifetime_years": [
+                _lifetime_years(a, b) for a, b in zip(dates["s"], dates["e"], strict=True)
+            ],
+            "approval_date": [
+                f.approval_date.isoformat() if f.approval_date else None for f in known
+            ],
+            "target_group_who": [f.target_group_who for f in known],
+            "target_group_where": [f.target_group_where for f in known],
+            "target_group_size": [f.target_group_size for f in known],
+            "illustrative": [f.illustrative for f in known],
+        },
+        schema={
+            "reference": pl.String,
+            "allocated": pl.String,
+            "lifetime_years": pl.String,
+            "approval_date": pl.String,
+            "target_group_who": pl.String,
+            "target_group_where": pl.String,
+            "target_group_size": pl.String,
+            "illustrative": pl.Boolean,
+        },
+    )
+    sdgs = (
+        pl.col("sdgs").cast(pl.List(pl.String)).fill_null(pl.lit([], pl.List(pl.String)))
+        if "sdgs" in loans.columns
+        else pl.lit([], pl.List(pl.String)).alias("sdgs")
+    )
+    project = loans.select(
+        *(_column(loans, key) for key in _PROJECT_TEXTS if key != "reference"),
+        _column(loans, "reference"),
+        sdgs,
+        _column(loans, "amount_sek").alias("signed_sek"),
+        _column(loans, "disbursed_sek"),
+        _column(loans, "outstanding_sek"),
+        _column(loans, "total_project_cost_sek"),
+        _column(loans, "project_share"),
+        # the pool holds eligible loans only, each wholly eligible
+        pl.lit(_ONE).alias("eligibility_share"),
+        starts.alias("disbursement_date"),
+        ends.alias("expected_end"),
+    )
+    indicators = _indicators(data)
+    struct = (
+        pl.Struct(
             {
-                "reference": loan["reference"],
-                "borrower": loan.get("borrower"),
-                "borrower_orgnr": loan.get("borrower_orgnr"),
-                "title": loan.get("title"),
-                "programme_category": loan.get("programme_category"),
-                "icma_category": loan.get("icma_category"),
-                "sdgs": list(loan.get("sdgs") or []),
-                "signed_sek": loan.get("amount_sek"),
-                "disbursed_sek": loan.get("disbursed_sek"),
-                "outstanding_sek": loan.get("outstanding_sek"),
-                "total_project_cost_sek": loan.get("total_project_cost_sek"),
-                "project_share": loan.get("project_share"),
-                # the pool holds eligible loans only, each wholly eligible
-                "eligibility_share": _ONE,
-                "allocated": allocated_amount,
-                "funding": loan.get("funding"),
-                "approval_date": fact.approval_date.isoformat() if fact.approval_date else None,
-                "disbursement_date": loan.get("disbursement_date"),
-                "expected_end": loan.get("maturity_date"),
-                "lifetime_years": _lifetime_years(
-                    loan.get("disbursement_date"), loan.get("maturity_date")
-                ),
-                "status": loan.get("status"),
-                "target_group_who": fact.target_group_who,
-                "target_group_where": fact.target_group_where,
-                "target_group_size": fact.target_group_size,
-                "illustrative": fact.illustrative,
-                "indicators": indicators.get(loan["reference"], []),
+                key: indicators.schema["indicators"].inner.fields[i].dtype  # type: ignore[union-attr]
+                for i, key in enumerate(INDICATOR_FIELDS)
             }
         )
-    return entries
+        if indicators.height
+        else None
+    )
+    out = project.join(extra, on="reference", how="left", maintain_order="left")
+    if indicators.height:
+        out = out.join(
+            indicators.rename({"loan": "reference"}),
+            on="reference",
+            how="left",
+            maintain_order="left",
+        ).with_columns(pl.col("indicators").fill_null(pl.lit([], pl.List(struct))))
+    else:
+        out = out.with_columns(indicators=pl.lit([], pl.List(pl.Null)))
+    return out.select(sorted(out.columns))
+
+
+def build_register(data: dict[str, Any], facts: dict[str, ProjectFacts] | None = None) -> FrameRows:
+    """The register's entries (a ``FrameRows``: written to JSON from the frame, read as row dicts
+    by everything else), one per loan of the pool in reference order."""
+    return FrameRows(build_register_frame(data, facts))
+
+
+def register_frame(data: dict[str, Any]) -> pl.DataFrame:
+    """The register of ``data`` as a frame: as frozen with it, else built from the dict alone
+    (a report frozen before the register existed; its facts stay empty)."""
+    register = data.get("register")
+    if register is None:
+        return build_register_frame(data)
+    if isinstance(register, FrameRows) and not register.filled:
+        return register.frame
+    rows = list(register)
+    if not rows:
+        return build_register_frame({**data, "allocation": {**data["allocation"], "loans": []}})
+    return pl.from_dicts(rows, infer_schema_length=None)
 
 
 def register_entries(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The register of ``data``: as frozen with it, else built from the dict alone."""
+    """The register of ``data`` as row dicts (see ``register_frame``)."""
     register = data.get("register")
-    if register is None:
-        return build_register(data)
-    return list(register)
+    if register is not None:
+        return list(register)
+    return list(build_register(data))
 
 
 C = Column
@@ -221,29 +328,63 @@ REGISTER_INDICATOR_COLUMNS: Final[tuple[Column, ...]] = (
 )  # fmt: skip
 
 
-def indicator_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The register's indicators as one flat row per project and indicator (with the unit)."""
+def indicator_frame(data: dict[str, Any]) -> pl.DataFrame:
+    """The register's indicators as one flat row per project and indicator, with the unit."""
+    register = register_frame(data)
+    columns = [c.key for c in REGISTER_INDICATOR_COLUMNS]
+    if register.height == 0 or register.schema["indicators"] == pl.List(pl.Null):
+        return pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
     units = indicator_units(data)
-    return [
-        {"reference": entry["reference"], **item, "unit": units.get(item["indicator"], "")}
-        for entry in register_entries(data)
-        for item in entry["indicators"]
-    ]
+    flat = (
+        register.select("reference", "indicators")
+        .explode("indicators")
+        .drop_nulls("indicators")
+        .unnest("indicators")
+    )
+    return flat.with_columns(
+        unit=pl.col("indicator").replace_strict(units, default="", return_dtype=pl.String)
+    ).select(columns)
+
+
+def indicator_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """``indicator_frame`` as row dicts."""
+    return indicator_frame(data).to_dicts()
+
+
+def _sheet_frame(frame: pl.DataFrame, columns: tuple[Column, ...]) -> pl.DataFrame:
+    """``frame`` as ``Table.frame`` gives a table: text, Int64 years, Boolean flags, lists joined."""
+    out = []
+    for column in columns:
+        if column.key not in frame.columns:
+            out.append(pl.lit(None, pl.String).alias(column.key))
+        elif column.kind in ("int", "year"):
+            out.append(pl.col(column.key).cast(pl.Int64))
+        elif column.kind == "bool":
+            out.append(pl.col(column.key).cast(pl.Boolean))
+        elif column.kind == "list":
+            out.append(pl.col(column.key).cast(pl.List(pl.String)).list.join(", "))
+        else:
+            out.append(pl.col(column.key).cast(pl.String))
+    return frame.select(out)
 
 
 @dataclass(frozen=True)
 class _RegisterTable(Table):
-    """A register table: its rows are made from the register entries, never a frame of the dict."""
+    """A register table: its rows come from the register frame (``register_frame``)."""
 
     indicators: bool = False
 
-    def rows(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+    def _flat(self, data: dict[str, Any]) -> pl.DataFrame:
         if self.indicators:
-            return indicator_rows(data)
-        return register_entries(data)
+            return indicator_frame(data)
+        return register_frame(data).drop("indicators", strict=False)
 
-    def frame(self, data: dict[str, Any]) -> None:
-        return None
+    def rows(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        # a FrameRows: the page slices its first rows without converting the rest
+        return FrameRows(self._flat(data))
+
+    def frame(self, data: dict[str, Any]) -> pl.DataFrame | None:
+        return _sheet_frame(self._flat(data), self.columns)
 
 
 REGISTER: Final = _RegisterTable(
@@ -273,67 +414,77 @@ _VOCABULARY: Final = {
 }
 _CSV_PROJECT: Final = tuple(c for c in REGISTER_COLUMNS if c.key != "reference")
 _CSV_INDICATOR: Final = tuple(c for c in REGISTER_INDICATOR_COLUMNS if c.key != "reference")
+#: ``ingest.inert``'s test: any number of ``'``, then a character that starts a formula
+_FORMULA_START: Final = r"^'*[=+\-@\t\r]"
+_BOOL_WORDS: Final = {"sv": ("Ja", "Nej"), "en": ("Yes", "No")}
 
 
-def _csv_value(value: Any, column: Column, lang: str, names: dict[str, Any]) -> str:
-    """One cell of the CSV: numbers as the report's exact decimal text (a decimal comma in Swedish),
-    codes as names, text made inert (a leading ``=``, ``+``, ``-``, ``@`` gets a ``'``)."""
-    if value is None:
-        return ""
+def _inert(value: pl.Expr) -> pl.Expr:
+    """``ingest.inert.inert_text`` in polars: a ``'`` before a text that starts like a formula."""
+    return (
+        pl.when(value.str.contains(_FORMULA_START))
+        .then(pl.concat_str([pl.lit("'"), value]))
+        .otherwise(value)
+    )
+
+
+def _csv_column(key: str, column: Column, lang: str, names: dict[str, Any]) -> pl.Expr:
+    """One CSV column: numbers as the report's exact decimal text (a decimal comma in Swedish),
+    codes as names, every text made inert."""
+    value = pl.col(key)
     kind = column.kind
     if kind in ("money", "value", "share", "percent"):
-        text = str(value)
-        return text.replace(".", ",") if lang == "sv" else text
+        text = value.cast(pl.String)
+        return (text.str.replace(".", ",", literal=True) if lang == "sv" else text).alias(key)
     if kind in ("int", "year"):
-        return str(value)
+        return value.cast(pl.String).alias(key)
     if kind == "bool":
-        return {"sv": ("Ja", "Nej"), "en": ("Yes", "No")}[lang][0 if value else 1]
+        yes, no = _BOOL_WORDS[lang]
+        return pl.when(value).then(pl.lit(yes)).when(value.not_()).then(pl.lit(no)).alias(key)
     if kind == "list":
-        return inert_text(", ".join(str(item) for item in value))
-    if column.key in names:
-        return inert_text(name(names[column.key], str(value), lang) or "")
-    return inert_text(str(value))
+        return _inert(value.cast(pl.List(pl.String)).list.join(", ")).alias(key)
+    text = value.cast(pl.String)
+    if key in names:
+        mapping = {code: name(names[key], code, lang) for code in names[key]}
+        text = text.replace(mapping)
+    return _inert(text).alias(key)
 
 
 def register_csv(data: dict[str, Any], lang: str) -> bytes:
     """The register as one CSV row per project and indicator (a project without indicators: one row).
 
     Swedish: ``;`` and decimal comma; English: ``,`` and decimal point. UTF-8 with a BOM so Excel
-    shows å, ä and ö, rows end in CRLF, and no cell starts like a formula (``ingest.inert``).
+    shows å, ä and ö, rows end in CRLF, and no text cell starts like a formula (``ingest.inert``).
     Categories, statuses and indicators are named; the reference and the indicator code are kept.
     """
     currency = data["bond"]["currency"]
+    projects = register_frame(data).drop("indicators", strict=False)
+    indicators = indicator_frame(data).rename({"unit": "indicator_unit"})
+    flat = projects.join(indicators, on="reference", how="left", maintain_order="left")
+    flat = flat.with_columns(indicator_name=pl.col("indicator").cast(pl.String))
     names = {**_VOCABULARY, "indicator_name": indicator_vocabulary(data)}
-    units = indicator_units(data)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";" if lang == "sv" else ",", lineterminator="\r\n")
-    indicator_name_label = {"sv": "Indikatorns namn", "en": "Indicator name"}[lang]
-    writer.writerow(
-        [
-            REGISTER_COLUMNS[0].label(lang, currency),
-            *(c.label(lang, currency) for c in _CSV_PROJECT),
-            REGISTER_INDICATOR_COLUMNS[1].label(lang, currency),
-            indicator_name_label,
-            *(c.label(lang, currency) for c in _CSV_INDICATOR[1:]),
-        ]
+    indicator_columns = [
+        (c.key if c.key != "unit" else "indicator_unit", c) for c in _CSV_INDICATOR
+    ]
+    name_column = Column("indicator_name", "Indikatorns namn", "Indicator name", "text")
+    layout = [
+        ("reference", REGISTER_COLUMNS[0]),
+        *((c.key, c) for c in _CSV_PROJECT),
+        indicator_columns[0],
+        ("indicator_name", name_column),
+        *indicator_columns[1:],
+    ]
+    for key, _ in layout:
+        if key not in flat.columns:
+            flat = flat.with_columns(pl.lit(None, pl.String).alias(key))
+    body = flat.select(_csv_column(key, column, lang, names) for key, column in layout)
+    body.columns = [column.label(lang, currency) for _, column in layout]
+    buffer = io.BytesIO()
+    body.write_csv(
+        buffer,
+        separator=";" if lang == "sv" else ",",
+        line_terminator="\r\n",
+        include_bom=True,
+        quote_style="necessary",
     )
-    for entry in register_entries(data):
-        project = [inert_text(entry["reference"])] + [
-            _csv_value(entry.get(c.key), c, lang, names) for c in _CSV_PROJECT
-        ]
-        items = entry["indicators"] or [None]
-        for item in items:
-            if item is None:
-                writer.writerow([*project, *([""] * (len(_CSV_INDICATOR) + 1))])
-                continue
-            code = item["indicator"]
-            row = {**item, "unit": units.get(code, "")}
-            writer.writerow(
-                [
-                    *project,
-                    inert_text(code),
-                    inert_text(name(names["indicator_name"], code, lang) or ""),
-                    *(_csv_value(row.get(c.key), c, lang, names) for c in _CSV_INDICATOR[1:]),
-                ]
-            )
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()

@@ -50,6 +50,7 @@ from lanportfolj.models import (
     LoanIndicator,
     Measurement,
     Report,
+    ReportFile,
     SocialBond,
     utcnow,
 )
@@ -74,7 +75,10 @@ __all__ = [
     "ReportError",
     "build_inputs",
     "draft_report",
+    "freeze_file",
     "frozen_bytes",
+    "frozen_file",
+    "frozen_hashes",
     "frozen_lang",
     "get_bond",
     "load_published",
@@ -1178,6 +1182,68 @@ def _stored_bytes(report: Report) -> bytes | None:
         query = "SELECT convert_to(frozen_data, 'UTF8') FROM report WHERE id = :id"
     payload = session.execute(text(query), {"id": report.id}).scalar()
     return None if payload is None else bytes(payload)
+
+
+#: the formats a published report freezes as made, beside its JSON (the others are rendered from it)
+FROZEN_FILES: Final = ("pdf",)
+
+
+def frozen_file(session: Session, report_id: int, fmt: str, lang: str) -> ReportFile | None:
+    """The published report's frozen ``fmt`` file in ``lang``, checked against its SHA-256, or None
+    when it has not been made yet."""
+    stored = session.exec(
+        select(ReportFile).where(
+            ReportFile.report_id == report_id, ReportFile.fmt == fmt, ReportFile.lang == lang
+        )
+    ).first()
+    if stored is not None and hashlib.sha256(stored.content).hexdigest() != stored.sha256:
+        raise ReportError(
+            "hash_mismatch",
+            "Den publicerade rapportens fil stämmer inte med sin SHA-256: den har ändrats.",
+            "The published report's file does not match its SHA-256: it has been altered.",
+        )
+    return stored
+
+
+def freeze_file(
+    session: Session, report_id: int, fmt: str, lang: str, content: bytes
+) -> ReportFile:
+    """Keep ``content`` as the published report's ``fmt`` file in ``lang`` (the caller commits).
+    The first one kept stays: when another process froze it first, that one is returned."""
+    existing = frozen_file(session, report_id, fmt, lang)
+    if existing is not None:
+        return existing
+    stored = ReportFile(
+        report_id=report_id,
+        fmt=fmt,
+        lang=lang,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+    )
+    try:
+        with session.begin_nested():
+            session.add(stored)
+            session.flush()
+    except IntegrityError:
+        found = frozen_file(session, report_id, fmt, lang)
+        assert found is not None
+        return found
+    return stored
+
+
+def frozen_hashes(session: Session, report_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """The frozen files of these reports by report id: (format, language, SHA-256) each."""
+    out: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    if not report_ids:
+        return out
+    for report_id, fmt, lang, digest in session.execute(
+        sa_select(ReportFile.report_id, ReportFile.fmt, ReportFile.lang, ReportFile.sha256)
+        .where(col(ReportFile.report_id).in_(report_ids))
+        .order_by(col(ReportFile.fmt), col(ReportFile.lang))
+    ).all():
+        out[report_id].append((fmt, lang, digest))
+    return out
 
 
 def load_published(session: Session, bond: SocialBond, report_date: date) -> dict[str, Any] | None:

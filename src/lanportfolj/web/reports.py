@@ -100,10 +100,12 @@ def reports_page(db: Session, user: CurrentUser) -> Template:
         .order_by(col(Report.reporting_date).desc())
     ).all():
         published.setdefault(report.bond_id, []).append(report)
+    ids = [r.id for rs in published.values() for r in rs if r.id is not None]
     return Template(
         "reports/list.html",
         context={
             "bonds": [(bond, published.get(bond.id or 0, [])) for bond in bonds],
+            "frozen_files": reports.frozen_hashes(db, ids),
             "is_staff": user.is_staff,
             "today": date.today().isoformat(),
         },
@@ -274,7 +276,7 @@ async def _published_async(
     (every request after the first, until something is committed); otherwise from a thread."""
     when = _date_or_404(raw_date)
     engine = request.app.state.engine
-    if fmt != "json":
+    if fmt not in ("json", *reports.FROZEN_FILES):
         found, ref = _PUBLISHED.peek(engine, (isin, when))
         if found:
             bond_isin, _report_id, sha256 = _found(ref)
@@ -312,10 +314,35 @@ def _published(
         if fmt == "json":
             filename = f"{bond_isin}-{when.isoformat()}.json"
             return _download(frozen(), fmt, filename, attachment=attachment)
+        if fmt in reports.FROZEN_FILES:
+            return _frozen_download(request, db, bond_isin, when, report_id, sha256, fmt, frozen)
         kept = _rendering(
             _settings(request), sha256, _kind(fmt, attachment), get_language(), frozen
         )
     return _respond(request, kept, fmt, bond_isin, when, attachment=attachment)
+
+
+def _frozen_download(
+    request: Request[Any, Any, Any],
+    db: Session,
+    bond_isin: str,
+    when: date,
+    report_id: int,
+    sha256: str,
+    fmt: str,
+    frozen: Callable[[], bytes],
+) -> Response[bytes]:
+    """A file the published report freezes once made (the PDF, per language): the one kept in the
+    database, else made now (once for all processes) and kept, so every later download, whatever
+    the code, is the same bytes; its SHA-256 is listed on the reports page."""
+    lang = get_language()
+    stored = reports.frozen_file(db, report_id, fmt, lang)
+    if stored is None:
+        kept = _rendering(_settings(request), sha256, fmt, lang, frozen)
+        stored = reports.freeze_file(db, report_id, fmt, lang, kept.content)
+        db.commit()
+    filename = f"{bond_isin}-{when.isoformat()}.{reports.suffix(fmt)}"
+    return _download(stored.content, fmt, filename, attachment=True)
 
 
 def _kind(fmt: str, attachment: bool) -> str:

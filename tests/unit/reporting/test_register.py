@@ -136,3 +136,31 @@ def test_register_section_escapes_markup_on_the_page(data: dict[str, Any]) -> No
     assert 'id="register"' in page and 'id="table-register"' in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_register_json_written_by_polars_is_what_json_dumps_writes(data: dict[str, Any]) -> None:
+    """The register's frame is written by polars (its indicators as objects); the bytes are those
+    of ``json.dumps`` of the same entries, hostile texts included."""
+    written = render_json(data)
+    document = json.loads(written)
+    again = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert written == (again + "\n").encode("utf-8")
+    entry = next(e for e in document["register"] if e["reference"] == "SH-2023-001")
+    assert entry["target_group_who"] == MARKUP and entry["borrower"] == HOSTILE_BORROWER
+    assert entry["indicators"] and set(entry["indicators"][0]) == {
+        "aggregation", "baseline_value", "baseline_year", "expected_value",
+        "financed_share_value", "indicator", "reported_this_year", "reported_value",
+        "reported_year", "scope", "target_value", "target_year",
+    }  # fmt: skip
+
+
+def test_an_empty_pool_has_an_empty_register(data: dict[str, Any]) -> None:
+    frozen = json.loads(render_json(data))
+    frozen["allocation"]["loans"] = []
+    frozen["impact"]["per_loan"] = []
+    del frozen["register"]
+    assert register_entries(frozen) == []
+    header = register_csv(frozen, "en").decode("utf-8-sig").splitlines()
+    assert len(header) == 1 and header[0].startswith("Reference,Borrower")
+    blank = report_to_dict(compute_report(make_inputs(loans=make_inputs().loans.head(0))))
+    assert list(build_register(blank)) == []
