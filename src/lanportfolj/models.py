@@ -256,6 +256,11 @@ class SocialBond(SQLModel, table=True):
     maturity_date: date
     framework_version: str = Field(default="", max_length=40)
     illustrative: bool = False
+    #: the report header an analyst records (migration 0010); empty when not recorded
+    issuer_name: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    issuer_lei: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    reviewer: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    review_scope: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
 
 
 class BondPoolEntry(SQLModel, table=True):
@@ -273,11 +278,18 @@ class BondPoolEntry(SQLModel, table=True):
 class Report(SQLModel, table=True):
     """A bond's allocation and impact report for one reporting date; frozen when published."""
 
-    __table_args__ = (UniqueConstraint("bond_id", "reporting_date", name="uq_report_bond_date"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "bond_id", "reporting_date", "version", name="uq_report_bond_date_version"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     bond_id: int = Field(foreign_key="social_bond.id", index=True)
     reporting_date: date
+    #: 1 for the first publication of a date; a republication is the next version (the earlier
+    #: one's status becomes ``superseded``)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     fx_rate: Decimal = Field(default=Decimal(1), sa_type=VALUE)  # type: ignore[call-overload]
     fx_source: str = Field(default="", max_length=200)
     status: str = Field(default="draft", max_length=20)

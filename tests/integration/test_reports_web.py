@@ -117,9 +117,11 @@ def test_downloads_open_and_the_workbook_equals_the_json(app_and_engine) -> None
         "impact",
         "methodology",
         "restatements",
+        "publication",
         "register",
         "programme",
     }
+    assert data["publication"]["status"] == "published" and data["publication"]["version"] == 1
 
     html = investor.get(f"/reports/{ISIN}/{DAY}/report.html")
     assert html.status_code == 200 and "attachment" in html.headers["content-disposition"]

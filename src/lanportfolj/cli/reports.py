@@ -1,5 +1,5 @@
 """``lanportfolj report ISIN --date D --format html,xlsx,json --out DIR`` and
-``lanportfolj report publish ISIN --date D [--yes]``.
+``lanportfolj report publish ISIN --date D [--yes] [--revise]``.
 
 ``report`` writes the published report of that date when there is one (rendered from its frozen data),
 otherwise a live draft, and prints the files' paths. ``report publish`` freezes and publishes the report.
@@ -73,6 +73,9 @@ def report_command(
         None, "--lang", help="sv or en (default: a published report's own language, else en)."
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Publish without asking."),
+    revise: bool = typer.Option(
+        False, "--revise", help="Publish a date published already again, as a revised version."
+    ),
     actor: str = typer.Option("cli", "--actor", help="Who publishes (kept in the audit log)."),
 ) -> None:
     """Write the bond's report files, or publish the report with `report publish ISIN`."""
@@ -81,7 +84,7 @@ def report_command(
     if first == "publish":
         if second is None:
             fail("Usage: lanportfolj report publish ISIN --date YYYY-MM-DD", code=EXIT_USAGE)
-        _publish(ctx, second, report_date, fx_rate, fx_source, lang or "en", yes, actor)
+        _publish(ctx, second, report_date, fx_rate, fx_source, lang or "en", yes, actor, revise)
         return
     if second is not None:
         fail(f"Unexpected argument: {second}", code=EXIT_USAGE)
@@ -148,7 +151,11 @@ def _write(
                 out.mkdir(parents=True, exist_ok=True)
                 for fmt in wanted:
                     path = out / f"{bond.isin}-{when.isoformat()}.{reports.suffix(fmt)}"
-                    path.write_bytes(reports.render(data, fmt=fmt, lang=lang, status=status))
+                    # a file opened from disk: plotly.js inlined, no site links
+                    content = reports.render(
+                        data, fmt=fmt, lang=lang, status=status, plotly_js="inline"
+                    )
+                    path.write_bytes(content)
                     written.append(path)
                     steps.step(f"wrote {fmt}")
         except ReportError as exc:
@@ -229,6 +236,7 @@ def _publish(
     lang: str,
     yes: bool,
     actor: str,
+    revise: bool = False,
 ) -> None:
     engine = migrated_engine(ctx)
     settings = state(ctx).settings
@@ -239,15 +247,23 @@ def _publish(
             fx = reports.make_fx(
                 bond, report_date=when, rate=fx_rate, source=fx_source, session=session
             )
-            if reports.published_report(session, bond, when) is not None:
+            published = reports.published_report(session, bond, when)
+            if published is not None and not revise:
                 raise ReportError(
                     "already_published",
-                    f"Rapporten för {bond.isin} per {when} är redan publicerad.",
-                    f"The report of {bond.isin} as of {when} is already published.",
+                    f"Rapporten för {bond.isin} per {when} är redan publicerad "
+                    "(publicera en reviderad version med --revise).",
+                    f"The report of {bond.isin} as of {when} is already published "
+                    "(publish a revised version with --revise).",
                 )
-            if not yes and not typer.confirm(
-                f"Publish the report of {bond.isin} as of {when}? A published report never changes."
-            ):
+            question = (
+                f"Publish a revised version of the report of {bond.isin} as of {when}? "
+                f"It replaces version {published.version} for investors."
+                if published is not None
+                else f"Publish the report of {bond.isin} as of {when}? "
+                "A published report never changes."
+            )
+            if not yes and not typer.confirm(question):
                 fail("Not published.")
             with _progress(2, quiet=False) as steps:
                 report, frozen = reports.publish_report_with_data(
@@ -258,12 +274,14 @@ def _publish(
                     actor=actor,
                     lang=lang,
                     lookback_months=settings.lookback_months,
+                    revise=published is not None,
                 )
                 steps.step("published")
         except ReportError as exc:
             fail(exc.message(lang))
     console.print(
-        f"published {bond.isin} {when.isoformat()} sha256 {report.sha256}", highlight=False
+        f"published {bond.isin} {when.isoformat()} version {report.version} sha256 {report.sha256}",
+        highlight=False,
     )
     # the web page is rendered now, once for every worker, so its first reader does not wait for it
     # (seconds at national scale), from the report's own dict rather than by parsing its frozen JSON

@@ -20,6 +20,7 @@ import math
 from typing import Any, Final
 
 from lanportfolj.domain.categories import PROGRAMME_CATEGORIES, label
+from lanportfolj.reporting import display
 from lanportfolj.reporting.script_json import figure_call
 
 _CONFIG: Final[dict[str, Any]] = {"displaylogo": False, "responsive": True}
@@ -28,6 +29,9 @@ _AXIS: Final[dict[str, Any]] = {
     "gridcolor": "#e5ecf6",
     "zerolinecolor": "#c8d4e3",
     "automargin": True,
+    # whole numbers with the locale's separators (``layout.separators``), not "3B" / "6.5B"
+    "exponentformat": "none",
+    "separatethousands": True,
 }
 _LAYOUT: Final[dict[str, Any]] = {
     "height": _HEIGHT,
@@ -121,10 +125,17 @@ def _number(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    """The common layout with ``title`` and plain white axes."""
+def separators(lang: str) -> str:
+    """plotly's ``layout.separators`` for ``lang``: the decimal mark, then the thousands separator
+    (Swedish ``1 234,5``, English ``1,234.5``), for axes and hovers alike."""
+    return ",\u00a0" if lang == "sv" else ".,"
+
+
+def _layout(title: str, lang: str = "en", **extra: Any) -> dict[str, Any]:
+    """The common layout with ``title``, plain white axes and ``lang``'s number separators."""
     return {
         **_LAYOUT,
+        "separators": separators(lang),
         "title": {"text": title},
         "xaxis": dict(_AXIS),
         "yaxis": dict(_AXIS),
@@ -142,7 +153,7 @@ def allocation_by_category(data: dict[str, Any], lang: str) -> tuple[str, str]:
         "y": [_number(r["outstanding"]) for r in rows],
         "name": currency,
     }
-    layout = _layout(text("allocation", lang))
+    layout = _layout(text("allocation", lang), lang)
     layout["yaxis"]["title"] = {"text": currency}
     ident = div_id("allocation", "category")
     return ident, figure_html(ident, [trace], layout)
@@ -159,7 +170,9 @@ def financing_split(data: dict[str, Any], lang: str) -> tuple[str, str]:
     }
     ident = div_id("financing")
     return ident, figure_html(
-        ident, [trace], {**_LAYOUT, "title": {"text": text("financing", lang)}}
+        ident,
+        [trace],
+        {**_LAYOUT, "separators": separators(lang), "title": {"text": text("financing", lang)}},
     )
 
 
@@ -168,7 +181,8 @@ def indicator_names(data: dict[str, Any], lang: str) -> dict[str, str]:
     names = {}
     for row in data["impact"]["indicators"]:
         name = row["name_sv" if lang == "sv" else "name_en"] or row["code"]
-        names[row["code"]] = f"{name} ({row['unit']})" if row.get("unit") else name
+        unit = display.unit_text(row.get("unit"), lang)
+        names[row["code"]] = f"{name} ({unit})" if unit else name
     return names
 
 
@@ -205,7 +219,7 @@ def attributed_by_category(data: dict[str, Any], lang: str) -> list[tuple[str, s
             },
         ]
         layout = _layout(
-            f"{text('attributed', lang)}: {names.get(code, code)}, {year}", barmode="group"
+            f"{text('attributed', lang)}: {names.get(code, code)}, {year}", lang, barmode="group"
         )
         ident = div_id("attributed", code)
         charts.append((ident, figure_html(ident, traces, layout)))
@@ -232,6 +246,7 @@ def loan_trajectories(
         "height": 70 + _PANEL_HEIGHT * rows,
         "margin": {"l": 50, "r": 20, "t": 70, "b": 30},
         "title": {"text": loan},
+        "separators": separators(lang),
         "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         "annotations": [],
     }

@@ -23,18 +23,15 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from lanportfolj.domain.categories import ICMA_CATEGORIES, PROGRAMME_CATEGORIES, label
-from lanportfolj.reporting import charts, script_json, style_hashes
+from lanportfolj.reporting import charts, display, headlines, script_json, style_hashes
+from lanportfolj.reporting import names as vocabulary
 from lanportfolj.reporting.columns import (
     ALLOCATION_BY_CATEGORY,
     ALLOCATION_BY_ICMA,
-    DECIMALS,
     FINANCING,
-    IMPACT_BOND,
-    IMPACT_BY_CATEGORY,
     IMPACT_PER_LOAN,
     LOANS,
     RESTATEMENTS,
-    SUMMARY,
     Column,
     Table,
     values_by_year,
@@ -85,6 +82,171 @@ UI: Final[dict[str, dict[str, str]]] = {
         "en": "The values by year ({rows} rows) are in the Excel workbook and the JSON file.",
     },
     "data_sources": {"sv": "Datakällor", "en": "Data sources"},
+    "back": {"sv": "Obligationsrapporter", "en": "Bond reports"},
+    "site": {"sv": "Sociala obligationer", "en": "Social bonds"},
+    "contents": {"sv": "Innehåll", "en": "Contents"},
+    "downloads": {"sv": "Ladda ner", "en": "Download"},
+    "status_draft": {"sv": "Utkast – inte publicerad", "en": "Draft – not published"},
+    "status_published": {"sv": "Publicerad", "en": "Published"},
+    "status_revised": {"sv": "Reviderad", "en": "Revised"},
+    "revised_title": {"sv": "Reviderad", "en": "Revised"},
+    "published_on": {"sv": "publicerad {at}", "en": "published {at}"},
+    "version": {"sv": "version {n}", "en": "version {n}"},
+    "illustrative": {
+        "sv": "Illustrativa data: låntagare och belopp är delvis verkliga, alla mätvärden är påhittade.",
+        "en": "Illustrative data: borrowers and amounts are partly real, every measured value is made up.",
+    },
+    "key_figures": {"sv": "Nyckeltal", "en": "Key figures"},
+    "headlines": {"sv": "Effekter i korthet", "en": "Impact at a glance"},
+    "headline": {
+        "sv": "{name}: {value}, varav {bond} tillskrivet obligationen ({year})",
+        "en": "{name}: {value}, of which {bond} attributed to the bond ({year})",
+    },
+    "headline_plain": {"sv": "{name}: {value} ({year})", "en": "{name}: {value} ({year})"},
+    "allocated": {"sv": "Allokerat", "en": "Allocated"},
+    "unallocated": {"sv": "Ej allokerat", "en": "Unallocated"},
+    "nominal": {"sv": "Nominellt belopp", "en": "Nominal amount"},
+    "projects": {"sv": "Projekt (lån)", "en": "Projects (loans)"},
+    "borrowers": {"sv": "Låntagare", "en": "Borrowers"},
+    "categories": {"sv": "Kategorier", "en": "Categories"},
+    "bond_share": {"sv": "Obligationens andel av poolen", "en": "Bond's share of the pool"},
+    "period": {"sv": "Rapportperiod", "en": "Reporting period"},
+    "impact": {"sv": "Effekter", "en": "Impact"},
+    "impact_by_icma": {"sv": "Effekter per ICMA-kategori", "en": "Impact by ICMA category"},
+    "impact_by_programme": {
+        "sv": "Effekter per programkategori",
+        "en": "Impact by programme category",
+    },
+    "impact_note": {
+        "sv": "Senaste rapporterade år per indikator. Hela projekten = projektens samlade värde; "
+        "tillskrivet obligationen = långivarens andel av varje projekt gånger obligationens andel "
+        "av poolen. Kvoter visas som poolat värde (Σ täljare ÷ Σ nämnare); icke-additiva "
+        "indikatorer visas bara per projekt. * = uppskattat värde.",
+        "en": "Latest reported year per indicator. Whole projects = the projects' combined value; "
+        "attributed to the bond = the lender's share of each project times the bond's share of "
+        "the pool. Ratios are shown as the pooled value (Σ numerator ÷ Σ denominator); "
+        "non-additive indicators are shown per project only. * = estimated value.",
+    },
+    "col_indicator": {"sv": "Indikator", "en": "Indicator"},
+    "col_year": {"sv": "År", "en": "Year"},
+    "col_loans": {"sv": "Lån", "en": "Loans"},
+    "col_whole": {"sv": "Hela projekten", "en": "Whole projects"},
+    "col_bond": {"sv": "Tillskrivet obligationen", "en": "Attributed to the bond"},
+    "col_estimated": {"sv": "Uppskattat", "en": "Estimated"},
+    "per_loan_details": {
+        "sv": "Visa värden per lån ({rows} rader) och diagram per lån",
+        "en": "Show the values per loan ({rows} rows) and the charts per loan",
+    },
+    "loans_details": {
+        "sv": "Visa lånen i poolen ({rows})",
+        "en": "Show the loans in the pool ({rows})",
+    },
+    "values_details": {"sv": "Visa värden per år", "en": "Show the values by year"},
+    "charts_details": {
+        "sv": "Visa diagram för övriga indikatorer ({rows})",
+        "en": "Show the charts of the other indicators ({rows})",
+    },
+    "changes": {"sv": "Ändringar", "en": "Changes"},
+    "first_report": {
+        "sv": "Detta är obligationens första rapport: det finns ingen tidigare rapport att jämföra med.",
+        "en": "This is the bond's first report: there is no earlier report to compare with.",
+    },
+    "changes_since": {
+        "sv": "Värden som ändrats sedan rapporten publicerad {at}.",
+        "en": "Values changed since the report published {at}.",
+    },
+    "revision_changes": {
+        "sv": "Den här rapporten ersätter version {n} av rapporten för samma dag (publicerad {at}). "
+        "Det här har ändrats:",
+        "en": "This report replaces version {n} of the report for the same date (published {at}). "
+        "What changed:",
+    },
+    "no_revision_changes": {
+        "sv": "Inga värden skiljer sig från den tidigare versionen.",
+        "en": "No values differ from the earlier version.",
+    },
+    "col_what": {"sv": "Vad", "en": "What"},
+    "col_old": {"sv": "Tidigare", "en": "Before"},
+    "col_new": {"sv": "Nu", "en": "Now"},
+    "glossary": {"sv": "Ordlista", "en": "Glossary"},
+    "issuer": {"sv": "Emittent", "en": "Issuer"},
+    "lei": {"sv": "LEI", "en": "LEI"},
+    "reviewer": {"sv": "Extern granskare", "en": "External reviewer"},
+    "review_scope": {"sv": "Granskningens omfattning", "en": "Scope of the review"},
+    "register": {"sv": "Projektregister", "en": "Project register"},
+}
+
+GLOSSARY: Final[tuple[tuple[dict[str, str], dict[str, str]], ...]] = (
+    (
+        {"sv": "Allokerat", "en": "Allocated"},
+        {
+            "sv": "Den del av obligationens belopp som motsvaras av utestående stödberättigade lån.",
+            "en": "The part of the bond's amount matched by outstanding eligible loans.",
+        },
+    ),
+    (
+        {"sv": "Tillskrivet", "en": "Attributed"},
+        {
+            "sv": "Projektets värde gånger långivarens andel av projektets finansiering.",
+            "en": "A project's value times the lender's share of the project's financing.",
+        },
+    ),
+    (
+        {"sv": "Hela projekten", "en": "Whole projects"},
+        {
+            "sv": "Projektens samlade värde, oavsett vem som finansierat dem.",
+            "en": "The projects' combined value, whoever financed them.",
+        },
+    ),
+    (
+        {"sv": "Finansiering / refinansiering", "en": "Financing / refinancing"},
+        {
+            "sv": "Lån utbetalda från emissionsdagen är finansiering, tidigare lån refinansiering.",
+            "en": "Loans disbursed on or after the issue date are financing, earlier ones refinancing.",
+        },
+    ),
+    (
+        {"sv": "Poolat värde", "en": "Pooled value"},
+        {
+            "sv": "En kvot över flera projekt: summan av täljarna delad med summan av nämnarna.",
+            "en": "A ratio over several projects: the sum of numerators divided by the sum of "
+            "denominators.",
+        },
+    ),
+    (
+        {"sv": "Ändring (omräkning)", "en": "Restatement"},
+        {
+            "sv": "Ett värde som låntagaren ändrat efter att en rapport publicerats.",
+            "en": "A value the borrower changed after a report was published.",
+        },
+    ),
+    (
+        {"sv": "ICMA", "en": "ICMA"},
+        {
+            "sv": "International Capital Market Association; dess Social Bond Principles anger "
+            "kategorierna för sociala projekt.",
+            "en": "International Capital Market Association; its Social Bond Principles define the "
+            "social project categories.",
+        },
+    ),
+)
+
+UNIT_COUNT: Final = {"sv": "antal", "en": "count"}
+
+AGGREGATIONS: Final[dict[str, dict[str, str]]] = {
+    "sum": {"sv": "summa", "en": "sum"},
+    "latest": {"sv": "senaste", "en": "latest"},
+    "ratio": {"sv": "kvot", "en": "ratio"},
+    "none": {"sv": "ej additiv", "en": "non-additive"},
+}
+
+#: Download labels by format, in the order they are listed (report-files adds ``pdf`` and ``csv``).
+DOWNLOADS: Final[dict[str, str]] = {
+    "pdf": "PDF",
+    "xlsx": "Excel (XLSX)",
+    "json": "JSON",
+    "csv": "CSV",
+    "html": "HTML",
 }
 
 
@@ -99,48 +261,80 @@ def default_templates_dir() -> Path:
 
 def format_number(value: Decimal, decimals: int, lang: str) -> str:
     """``value`` with thousands separators: ``1,234.50`` in English, ``1 234,50`` in Swedish."""
-    text = f"{value:,.{decimals}f}"
-    if lang == "sv":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
+    return display.number(value, decimals, lang)
 
 
-def format_cell(value: Any, column: Column, lang: str) -> str:
-    """One report value as the text of its HTML cell."""
+def format_cell(
+    value: Any,
+    column: Column,
+    lang: str,
+    *,
+    unit: str | None = None,
+    names: dict[str, str] | None = None,
+) -> str:
+    """One report value as the text of its HTML cell, rounded for display (``reporting.display``).
+
+    ``unit`` is the row's indicator unit (values are rounded for it); ``names`` the indicators'
+    names by code. Codes are shown as names.
+    """
     if value is None:
         return "–"
     kind = column.kind
     if kind == "bool":
         return UI["yes" if value else "no"][lang]
-    if kind in ("money", "percent"):
-        return format_number(Decimal(value), DECIMALS[kind], lang)
+    if kind == "money":
+        return display.money_in_unit(value, lang)
+    if kind == "percent":
+        return display.number(value, 1, lang)
     if kind == "share":
-        return format_number(Decimal(value) * 100, DECIMALS[kind], lang) + "\u00a0%"
+        return display.percent(value, lang, share=True)
     if kind == "value":
-        number = Decimal(value)
-        exponent = number.normalize().as_tuple().exponent
-        assert isinstance(exponent, int)
-        return format_number(number, min(DECIMALS["value"], max(0, -exponent)), lang)
+        return display.in_unit(value, unit, lang, with_unit=False)
     if kind == "int":
-        return format_number(Decimal(value), 0, lang)
+        return display.count(value, lang)
     if kind == "list":
         return ", ".join(str(item) for item in value)
-    if column.key == "programme_category":
-        return label(PROGRAMME_CATEGORIES, value, lang)
-    if column.key == "icma_category":
-        return label(ICMA_CATEGORIES, value, lang)
-    if column.key == "funding":
-        return UI[value][lang] if value in UI else str(value)
+    if kind == "date":
+        return str(value)[:10]
+    key = column.key
+    if key in vocabulary.BY_COLUMN:
+        # categories, status, funding, aggregation, scope: by name (reporting.names)
+        return vocabulary.name(vocabulary.BY_COLUMN[key], value, lang) or "–"
+    if key == "unit":
+        # the unit as a reader writes it (kr/m², per 1 000); a count is "antal" / "count"
+        return display.unit_text(value, lang) or UNIT_COUNT[lang]
+    if key == "indicator" and names is not None:
+        return names.get(value, str(value))
     return str(value)
 
 
-def _table(table: Table, data: dict[str, Any], lang: str, max_rows: int) -> dict[str, Any]:
+def _header(column: Column, lang: str, currency: str) -> str:
+    """A column's header; money columns are in millions (``mnkr``, ``EUR m``)."""
+    if column.kind == "money":
+        text = column.label(lang, currency)
+        unit = display.million_unit(currency, lang)
+        sek = display.million_unit("SEK", lang)
+        return text.replace(f"({currency})", f"({unit})").replace("(SEK)", f"({sek})")
+    return column.label(lang, currency)
+
+
+def _table(
+    table: Table,
+    data: dict[str, Any],
+    lang: str,
+    max_rows: int,
+    *,
+    columns: tuple[Column, ...] | None = None,
+    units: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A table ready for ``_table.html``: headers and formatted cells, numbers right-aligned.
 
-    At most ``max_rows`` rows are formatted; ``note`` then says where the rest are.
+    At most ``max_rows`` rows are formatted; ``note`` then says where the rest are. ``columns``
+    narrows the table's columns for the page (the workbook keeps them all).
     """
     currency = data["bond"]["currency"]
-    columns = table.columns
+    columns = columns or table.columns
     numeric = [column.kind in _NUMERIC_KINDS for column in columns]
     rows = table.rows(data)
     shown = rows[:max_rows]
@@ -149,18 +343,135 @@ def _table(table: Table, data: dict[str, Any], lang: str, max_rows: int) -> dict
         if len(shown) < len(rows)
         else ""
     )
+    units = units or {}
     return {
         "id": table.key.replace("_", "-"),
         "title": table.title(lang),
-        "headers": [(c.label(lang, currency), n) for c, n in zip(columns, numeric, strict=True)],
+        "headers": [(_header(c, lang, currency), n) for c, n in zip(columns, numeric, strict=True)],
         "rows": [
             [
-                (format_cell(row.get(c.key), c, lang), n)
+                (
+                    format_cell(
+                        row.get(c.key),
+                        c,
+                        lang,
+                        unit=units.get(row.get("indicator") or ""),
+                        names=names,
+                    ),
+                    n,
+                )
                 for c, n in zip(columns, numeric, strict=True)
             ]
             for row in shown
         ],
+        "count": len(rows),
         "note": note,
+    }
+
+
+def _columns(table: Table, keys: tuple[str, ...]) -> tuple[Column, ...]:
+    by_key = {c.key: c for c in table.columns}
+    return tuple(by_key[k] for k in keys if k in by_key)
+
+
+#: The page's columns of each table (the workbook and the JSON keep every column).
+_PAGE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "allocation_by_category": (
+        "programme_category", "loan_count", "borrower_count", "outstanding", "disbursed",
+        "share_of_pool",
+    ),
+    "allocation_by_icma": (
+        "icma_category", "loan_count", "borrower_count", "outstanding", "disbursed",
+        "share_of_pool",
+    ),
+    "financing": ("funding", "loan_count", "outstanding", "share_of_pool"),
+    "loans": (
+        "reference", "borrower", "title", "programme_category", "icma_category", "sdgs", "status",
+        "disbursement_date", "maturity_date", "funding", "amount_sek", "outstanding",
+        "project_share",
+    ),
+    "impact_per_loan": (
+        "loan", "borrower", "indicator", "baseline_value", "baseline_year", "latest_value",
+        "latest_year", "target_value", "target_year", "change_pct", "on_track", "share",
+        "latest_attributed", "latest_estimated", "any_restated",
+    ),
+    "restatements": ("loan", "indicator", "year", "old", "new", "at"),
+}  # fmt: skip
+
+
+def _figures_table(
+    figures: list[headlines.Figure],
+    vocabulary: dict[str, dict[str, str]],
+    names: dict[str, str],
+    units: dict[str, str],
+    lang: str,
+    ident: str,
+    title: str,
+) -> dict[str, Any]:
+    """Impact figures grouped by category as one table: a category row, then its indicators."""
+    headers = [
+        (UI["col_indicator"][lang], False),
+        (UI["col_year"][lang], True),
+        (UI["col_loans"][lang], True),
+        (UI["col_whole"][lang], True),
+        (UI["col_bond"][lang], True),
+    ]
+    groups: list[tuple[str, list[list[tuple[str, bool]]]]] = []
+    current = None
+    for figure in figures:
+        if figure.category != current:
+            current = figure.category
+            groups.append((label(vocabulary, current, lang), []))
+        unit = units.get(figure.indicator)
+        whole = display.in_unit(figure.value, unit, lang)
+        if figure.aggregation == "ratio":
+            whole += " (" + AGGREGATIONS["ratio"][lang] + ")"
+        bond = (
+            display.in_unit(figure.bond_attributed, unit, lang)
+            if figure.bond_attributed is not None
+            else "–"
+        )
+        groups[-1][1].append(
+            [
+                (names.get(figure.indicator, figure.indicator), False),
+                (str(figure.year), True),
+                (display.count(figure.loan_count, lang), True),
+                (whole + (" *" if figure.estimated else ""), True),
+                (bond, True),
+            ]
+        )
+    return {"id": ident, "title": title, "headers": headers, "groups": groups}
+
+
+def _publication(data: dict[str, Any]) -> dict[str, Any]:
+    """The report's publication facts; a report frozen before they were recorded is 'published'."""
+    publication: dict[str, Any] = dict(data.get("publication") or {"status": "published"})
+    publication.setdefault("status", "published")
+    publication.setdefault("version", 1)
+    publication.setdefault("previous", None)
+    publication.setdefault("revises", None)
+    publication.setdefault("changes", [])
+    publication.setdefault("header", {})
+    return publication
+
+
+def page_links(data: dict[str, Any]) -> dict[str, str]:
+    """The web page's links: back to the list, and the downloads of this report (or this draft):
+    PDF, XLSX, JSON, the register as CSV and the HTML file (``web.reports`` serves each)."""
+    isin, day = data["bond"]["isin"], data["report_date"]
+    if _publication(data)["status"] == "draft":
+        base = f"/reports/{isin}/draft?date={day}&format="
+        formats = {"pdf": "pdf", "xlsx": "xlsx", "json": "json", "csv": "register-csv"}
+        links = {key: base + fmt for key, fmt in formats.items()}
+        return {"back": "/reports", **links, "html": base + "html"}
+    base = f"/reports/{isin}/{day}/"
+    return {
+        "back": "/reports",
+        "pdf": base + "report.pdf",
+        "xlsx": base + "report.xlsx",
+        "json": base + "report.json",
+        "csv": base + "register.csv",
+        "html": base + "report.html",
     }
 
 
@@ -293,8 +604,11 @@ def render_html(
     max_value_rows: int = 5000,
     max_table_rows: int = 1000,
     sections: str = "",
+    with_links: bool = False,
 ) -> str:
     """The report dict as a standalone HTML document.
+
+    ``with_links``: the site's header and the download links (the web page; a saved file has none).
 
     ``plotly_js`` is ``"inline"`` or ``"url:<path>"``; ``lang`` defaults to the report's language.
     ``sections`` is rendered HTML put before the methodology (the comparison groups), inside the
@@ -312,58 +626,187 @@ def render_html(
     ui = {key: texts[lang] for key, texts in UI.items()}
     currency = data["bond"]["currency"]
     summary = data["allocation"]["summary"]
+    publication = _publication(data)
+    header = publication["header"]
+    names: dict[str, str] = {}
+    units: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for row in data["impact"]["indicators"]:
+        names[row["code"]] = row["name_sv" if lang == "sv" else "name_en"] or row["code"]
+        units[row["code"]] = row.get("unit") or ""
+        kinds[row["code"]] = row.get("kind") or ""
     trajectories, charted_loans = _trajectories(data, lang, max_trajectory_charts)
     value_rows = len(value_series(data))
     allocation_charts = [
         charts.allocation_by_category(data, lang),
         charts.financing_split(data, lang),
     ]
+    programme = headlines.by_programme_category(data)
+    icma = headlines.by_icma_category(data)
+    headline_items = []
+    chosen = headlines.headlines(programme, kinds)
+    # the attributed charts of the headline indicators on the page, the others folded
+    shown_charts = {charts.div_id("attributed", code) for code in headlines.headline_codes(chosen)}
+    impact_charts = [(i, Markup(h)) for i, h in charts.attributed_by_category(data, lang)]
+    for category, figures in chosen.items():
+        lines = []
+        for figure in figures:
+            unit = units.get(figure.indicator)
+            values = {
+                "name": names.get(figure.indicator, figure.indicator),
+                "value": display.in_unit(figure.value, unit, lang),
+                "year": figure.year,
+            }
+            if figure.bond_attributed is not None:
+                bond = display.in_unit(figure.bond_attributed, unit, lang)
+                lines.append(ui["headline"].format(bond=bond, **values))
+            else:
+                lines.append(ui["headline_plain"].format(**values))
+        headline_items.append((label(PROGRAMME_CATEGORIES, category, lang), lines))
+    categories = len({row["programme_category"] for row in data["allocation"]["by_category"]})
+    key_figures = [
+        (ui["nominal"], display.money(summary["nominal_amount"], currency, lang)),
+        (ui["allocated"], display.money(summary["allocated"], currency, lang)),
+        (ui["unallocated"], display.money(summary["unallocated"], currency, lang)),
+        (ui["projects"], display.count(summary["loan_count"], lang)),
+        (ui["borrowers"], display.count(summary["borrower_count"], lang)),
+        (ui["categories"], display.count(categories, lang)),
+    ]
+    if summary.get("bond_share_of_pool") is not None:
+        key_figures.append(
+            (ui["bond_share"], display.percent(summary["bond_share_of_pool"], lang, share=True))
+        )
+    status = publication["status"]
+    title = ui["report"]
+    if status == "revised":
+        title = f"{ui['revised_title']}: {title}"
+    status_text = ui.get(f"status_{status}", status)
+    if publication.get("published_at"):
+        status_text += ", " + ui["published_on"].format(at=publication["published_at"][:10])
+    if publication["version"] > 1:
+        status_text += ", " + ui["version"].format(n=publication["version"])
+    report_year = data["report_date"][:4]
+    facts = [
+        (ui["period"], f"{report_year}-01-01 – {data['report_date']}"),
+        *([(ui["issuer"], header["issuer_name"])] if header.get("issuer_name") else []),
+        *([(ui["lei"], header["issuer_lei"])] if header.get("issuer_lei") else []),
+        (ui["isin"], data["bond"]["isin"]),
+        (ui["issue_date"], data["bond"]["issue_date"]),
+        (ui["maturity_date"], data["bond"]["maturity_date"]),
+        *(
+            [(ui["coupon"], display.number(data["bond"]["coupon_pct"], 3, lang) + "\u00a0%")]
+            if data["bond"].get("coupon_pct") is not None
+            else []
+        ),
+        (ui["framework"], header.get("framework_version") or data["bond"]["framework_version"]),
+        *([(ui["reviewer"], header["reviewer"])] if header.get("reviewer") else []),
+        *([(ui["review_scope"], header["review_scope"])] if header.get("review_scope") else []),
+    ]
+    if currency != "SEK":
+        facts.append(
+            (
+                ui["fx"],
+                f"1 {data['fx']['currency']} = {data['fx']['sek_per_unit']} SEK "
+                f"({data['fx']['as_of']}, {data['fx']['source']})",
+            )
+        )
+    previous = publication.get("previous")
+    if publication.get("revises"):
+        revises = publication["revises"]
+        changes_intro = ui["revision_changes"].format(
+            n=revises.get("version", 1), at=str(revises.get("published_at", ""))[:10]
+        )
+    elif previous:
+        changes_intro = ui["changes_since"].format(at=str(previous.get("published_at", ""))[:10])
+    elif status == "draft" or "publication" in data:
+        changes_intro = ui["first_report"]
+    else:
+        changes_intro = ""
+    links = page_links(data) if with_links else {}
+    downloads = [
+        (f"CSV ({ui['register'].lower()})" if fmt == "csv" else DOWNLOADS[fmt], links[fmt])
+        for fmt in DOWNLOADS
+        if fmt in links
+    ]
+    toc = [
+        ("summary", ui["summary"]),
+        ("allocation", ui["allocation"]),
+        ("impact", ui["impact"]),
+        ("register", ui["register"]),
+        ("methodology", ui["methodology"]),
+        ("restatements", ui["changes"]),
+        ("glossary", ui["glossary"]),
+    ]
+    restatements_table = _table(
+        RESTATEMENTS, data, lang, max_table_rows,
+        columns=_columns(RESTATEMENTS, _PAGE_COLUMNS["restatements"]), units=units, names=names,
+    )  # fmt: skip
     context = {
         "lang": lang,
         "ui": ui,
         "data": data,
+        "title": title,
+        "status": status,
+        "status_text": status_text,
+        "illustrative": bool(data["bond"].get("illustrative") or publication.get("illustrative")),
+        "links": links,
+        "downloads": downloads,
+        "toc": toc,
+        "facts": facts,
+        "key_figures": key_figures,
+        "headline_items": headline_items,
         "plotly_script": _plotly_script(plotly_js),
-        "fx_text": f"1 {data['fx']['currency']} = {data['fx']['sek_per_unit']} SEK "
-        f"({data['fx']['as_of']}, {data['fx']['source']})",
-        "summary": [
-            (column.label(lang, currency), format_cell(summary[column.key], column, lang))
-            for column in SUMMARY
-        ],
         "messages": [
             m["message_sv" if lang == "sv" else "message_en"]
             for m in data["allocation"]["messages"]
         ],
         "allocation_charts": [(i, Markup(h)) for i, h in allocation_charts],
         "allocation_tables": [
-            _table(t, data, lang, max_table_rows)
+            _table(t, data, lang, max_table_rows, columns=_columns(t, _PAGE_COLUMNS[t.key]))
             for t in (ALLOCATION_BY_CATEGORY, ALLOCATION_BY_ICMA, FINANCING)
         ],
-        "loans_table": _table(LOANS, data, lang, max_table_rows),
-        "impact_charts": [(i, Markup(h)) for i, h in charts.attributed_by_category(data, lang)],
-        "impact_tables": [
-            _table(t, data, lang, max_table_rows) for t in (IMPACT_BY_CATEGORY, IMPACT_BOND)
-        ],
-        "per_loan_table": _table(IMPACT_PER_LOAN, data, lang, max_table_rows),
+        "loans_table": _table(
+            LOANS, data, lang, max_table_rows, columns=_columns(LOANS, _PAGE_COLUMNS["loans"])
+        ),
+        "impact_charts": [(i, h) for i, h in impact_charts if i in shown_charts],
+        "more_impact_charts": [(i, h) for i, h in impact_charts if i not in shown_charts],
+        "icma_table": _figures_table(
+            icma, ICMA_CATEGORIES, names, units, lang, "impact-icma", ui["impact_by_icma"]
+        ),
+        "programme_table": _figures_table(
+            programme, PROGRAMME_CATEGORIES, names, units, lang, "impact-programme",
+            ui["impact_by_programme"],
+        ),
+        "per_loan_table": _table(
+            IMPACT_PER_LOAN, data, lang, max_table_rows,
+            columns=_columns(IMPACT_PER_LOAN, _PAGE_COLUMNS["impact_per_loan"]),
+            units=units, names=names,
+        ),
         "trajectories": trajectories,
         "trajectory_note": ui["more_charts"].format(shown=len(trajectories), total=charted_loans)
         if len(trajectories) < charted_loans
         else "",
         "values_table": (
-            _table(values_by_year(data), data, lang, max_value_rows)
+            _table(values_by_year(data), data, lang, max_value_rows, units=units, names=names)
             if value_rows <= max_value_rows
             else None
         ),
         "values_note": ui["values_elsewhere"].format(rows=value_rows),
-        "restatements_table": _table(RESTATEMENTS, data, lang, max_table_rows),
+        "restatements_table": restatements_table,
+        "changes_intro": changes_intro,
+        "revision_changes": publication["changes"],
         # the ICMA project register (reporting.register), shown by report/_register.html
         "register": {
-            "projects": _table(REGISTER, data, lang, max_table_rows),
-            "indicators": _table(REGISTER_INDICATORS, data, lang, max_table_rows),
+            "projects": _table(REGISTER, data, lang, max_table_rows, units=units, names=names),
+            "indicators": _table(
+                REGISTER_INDICATORS, data, lang, max_table_rows, units=units, names=names
+            ),
         },
         "methodology": [
             (section["key"], section["title"][lang], section["text"][lang])
             for section in data["methodology"]["sections"]
         ],
-    }
+        "glossary": [(term[lang], text[lang]) for term, text in GLOSSARY],
+    }  # fmt: skip
     page = env.get_template("report/report.html").render(context | {"sections": Markup(sections)})
     return with_policy(page, plotly_js=plotly_js)

@@ -609,8 +609,12 @@ def load_portfolio(
     actor: str = "portfolio-loader",
     current_year: int | None = None,
     progress: Callable[[str], None] | None = None,
+    submitted_until: datetime | None = None,
 ) -> LoadSummary:
     """Check and store the portfolio at ``path`` in ``session``; raises ``PortfolioError`` with every problem.
+
+    ``submitted_until``: only the measurement files uploaded at or before that moment are imported
+    (the demo publishes a report as it stood then, and loads the later files after it).
 
     The caller owns the transaction: on ``PortfolioError`` it must roll back (``session_scope`` does).
     """
@@ -728,6 +732,8 @@ def load_portfolio(
 
     measurement_issues: list[PortfolioIssue] = []
     for file, meta in parsed.submissions:
+        if submitted_until is not None and (meta["at"] is None or meta["at"] > submitted_until):
+            continue
         step(f"measurements {file.name}")
         result = import_file(
             session=session,

@@ -54,7 +54,7 @@ from lanportfolj.models import (
     SocialBond,
     utcnow,
 )
-from lanportfolj.reporting import programme_section
+from lanportfolj.reporting import programme_section, revision
 from lanportfolj.reporting.excel import render_xlsx
 from lanportfolj.reporting.html import build_environment, render_html
 from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
@@ -106,6 +106,8 @@ SUFFIXES: Final[dict[str, str]] = {"register-csv": "register.csv"}
 KOLADA_SOURCE: Final = "kolada"
 KOLADA_LABEL: Final = "Källa: Kolada"
 PUBLISHED: Final = "published"
+#: an earlier version of a report that was published again for the same date
+SUPERSEDED: Final = "superseded"
 MONEY: Final = pl.Decimal(38, 2)
 VALUE: Final = pl.Decimal(38, 6)
 
@@ -968,7 +970,7 @@ def draft_report(
     lookback_months: int = 24,
 ) -> dict[str, Any]:
     """The report dict for ``bond`` at ``report_date``, computed live (not stored)."""
-    return _report_dict(
+    data = _report_dict(
         session=session,
         bond=bond,
         report_date=report_date,
@@ -976,6 +978,72 @@ def draft_report(
         lang=lang,
         lookback_months=lookback_months,
     )
+    data["publication"] = publication_facts(session, bond, report_date, status="draft")
+    return data
+
+
+def publication_facts(
+    session: Session,
+    bond: SocialBond,
+    report_date: date,
+    *,
+    status: str,
+    published_at: datetime | None = None,
+    published_by: str | None = None,
+    version: int = 1,
+    revises: Report | None = None,
+    changes: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The report's ``publication`` object: its status (draft, published, revised), version, when and
+    by whom it was published, the previous report it is compared with (None: the first report), the
+    report it revises, what changed since that one, and the report header (``report_header``)."""
+    before = session.exec(
+        select(Report.reporting_date, Report.published_at)
+        .where(
+            Report.bond_id == bond.id,
+            Report.status == PUBLISHED,
+            col(Report.reporting_date) < report_date,
+        )
+        .order_by(col(Report.reporting_date).desc())
+        .limit(1)
+    ).first()
+    previous = None
+    if before is not None:
+        moment = _utc(before[1])
+        previous = {
+            "report_date": before[0].isoformat(),
+            "published_at": _stamp(moment) if moment is not None else "",
+        }
+    revised = None
+    if revises is not None:
+        moment = _utc(revises.published_at)
+        revised = {
+            "version": revises.version,
+            "published_at": _stamp(moment) if moment is not None else "",
+            "sha256": revises.sha256 or "",
+        }
+    return {
+        "status": status,
+        "version": version,
+        "published_at": _stamp(published_at) if published_at is not None else None,
+        "published_by": published_by,
+        "previous": previous,
+        "revises": revised,
+        "changes": changes or [],
+        "header": report_header(bond),
+        "illustrative": bool(bond.illustrative),
+    }
+
+
+def report_header(bond: SocialBond) -> dict[str, str]:
+    """The report header an analyst records on the bond (issuer, LEI, framework, reviewer, scope)."""
+    return {
+        "issuer_name": bond.issuer_name or "",
+        "issuer_lei": bond.issuer_lei or "",
+        "framework_version": bond.framework_version or "",
+        "reviewer": bond.reviewer or "",
+        "review_scope": bond.review_scope or "",
+    }
 
 
 def _lock_bond(session: Session, bond: SocialBond) -> None:
@@ -1033,12 +1101,17 @@ def publish_report(
     actor: str,
     lang: str = "en",
     lookback_months: int = 24,
+    published_at: datetime | None = None,
+    revise: bool = False,
 ) -> Report:
     """Compute, freeze and publish the report of ``bond`` at ``report_date``.
 
     The report dict is stored as canonical JSON bytes (``render_json``) with their SHA-256; the
-    caller commits. Raises ``ReportError("already_published")`` when that date is published already,
-    also when another publish of it wins a race.
+    caller commits. Raises ``ReportError("already_published")`` when that date is published already
+    and ``revise`` is not set, also when another publish of it wins a race. With ``revise`` a
+    published date gets its next version, titled revised and listing what changed; the earlier
+    version is kept, ``superseded``. ``published_at`` defaults to now (the demo publishes its 2024
+    report as of May 2025: ``services.demo_report``).
     """
     report, _ = publish_report_with_data(
         session=session,
@@ -1048,6 +1121,8 @@ def publish_report(
         actor=actor,
         lang=lang,
         lookback_months=lookback_months,
+        published_at=published_at,
+        revise=revise,
     )
     return report
 
@@ -1061,6 +1136,8 @@ def publish_report_with_data(
     actor: str,
     lang: str = "en",
     lookback_months: int = 24,
+    published_at: datetime | None = None,
+    revise: bool = False,
 ) -> tuple[Report, dict[str, Any]]:
     """``publish_report``, and the published report's dict as it reads back from its frozen JSON
     (``reporting.model.as_frozen``: its tables still polars frames), to render its page from without
@@ -1068,11 +1145,15 @@ def publish_report_with_data(
     """
     assert bond.id is not None
     _lock_bond(session, bond)
-    existing = session.exec(
-        select(Report).where(Report.bond_id == bond.id, Report.reporting_date == report_date)
-    ).first()
-    if existing is not None and existing.status == PUBLISHED:
+    rows = session.exec(
+        select(Report)
+        .where(Report.bond_id == bond.id, Report.reporting_date == report_date)
+        .order_by(col(Report.version).desc())
+    ).all()
+    current = next((r for r in rows if r.status == PUBLISHED), None)
+    if current is not None and not revise:
         raise _already_published(bond, report_date)
+    draft_row = next((r for r in rows if r.status == "draft"), None)
     data = _report_dict(
         session=session,
         bond=bond,
@@ -1081,6 +1162,23 @@ def publish_report_with_data(
         lang=lang,
         lookback_months=lookback_months,
     )
+    moment = published_at or utcnow()
+    version = 1
+    changed: list[dict[str, str]] = []
+    if current is not None:
+        version = max(r.version for r in rows) + 1
+        changed = revision.changes(parse_frozen(frozen_bytes(current)), data)
+    data["publication"] = publication_facts(
+        session,
+        bond,
+        report_date,
+        status="revised" if current is not None else PUBLISHED,
+        published_at=moment,
+        published_by=actor,
+        version=version,
+        revises=current,
+        changes=changed,
+    )
     # the JSON, and what the page renders from: the frozen dict with its tables still frames
     payload, frozen = frozen_json(data)
     digest = hashlib.sha256(payload).hexdigest()
@@ -1088,12 +1186,21 @@ def publish_report_with_data(
     summary = data["allocation"]["summary"]
     restated = len(data["restatements"])
     del data
-    report = existing or Report(bond_id=bond.id, reporting_date=report_date)
+    if current is not None:
+        current.status = SUPERSEDED
+        session.add(current)
+        session.flush()
+    report = (
+        draft_row
+        if draft_row is not None and current is None
+        else Report(bond_id=bond.id, reporting_date=report_date)
+    )
+    report.version = version
     report.fx_rate = Decimal(fx_data["sek_per_unit"])
     report.fx_source = str(fx_data["source"])[:200]
     report.status = PUBLISHED
     report.sha256 = digest
-    report.published_at = utcnow()
+    report.published_at = moment
     report.published_by = actor
     try:
         with session.begin_nested():
@@ -1106,17 +1213,19 @@ def publish_report_with_data(
     audit.record(
         session,
         actor=actor,
-        action="report.publish",
+        action="report.revise" if current is not None else "report.publish",
         entity="report",
         entity_id=report.id or "",
         after={
             "isin": bond.isin,
             "reporting_date": report_date.isoformat(),
+            "version": version,
             "sha256": digest,
             "fx": fx_data,
             "allocated": summary["allocated"],
             "unallocated": summary["unallocated"],
             "restatements": restated,
+            "changes": len(changed),
         },
     )
     return report, frozen
@@ -1340,6 +1449,8 @@ def render(
             sections=programme_section.section_html(data, lang)
             + _evaluation_html(data, lang)
             + _comparison_html(data, lang),
+            # served by the site (plotly.js from it): the site's header and the download links
+            with_links=fmt == "html" and plotly_js.startswith("url:"),
         )
         if fmt == "pdf":
             title = f"{data['bond']['name']} – {data['bond']['isin']} – {data['report_date']}"

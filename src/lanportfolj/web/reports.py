@@ -6,7 +6,8 @@
   register) and ``…/report.json`` are the downloads;
 * ``GET /reports/{isin}/draft?date=``: the live draft (staff; investors get 404, they never see
   drafts), with ``format=html|xlsx|json|pdf|register-csv`` for the bare report or a download;
-* ``POST /reports/{isin}/publish``: first a confirmation page, then (``confirm=yes``) the publication.
+* ``POST /reports/{isin}/publish``: first a confirmation page, then (``confirm=yes``) the publication;
+  a date published already is published again only with ``revise=yes`` (a revised version).
 """
 
 from __future__ import annotations
@@ -437,7 +438,14 @@ def _fx(
 def _error_page(bond: SocialBond | None, message: str) -> Template:
     return Template(
         "reports/confirm.html",
-        context={"bond": bond, "error": message, "form": None, "summary": None},
+        context={
+            "bond": bond,
+            "error": message,
+            "form": None,
+            "summary": None,
+            "revise": False,
+            "published": None,
+        },
         status_code=HTTP_400_BAD_REQUEST,
     )
 
@@ -512,13 +520,19 @@ def publish(
     try:
         when = reports.parse_report_date(form["date"])
         fx = _fx(db, bond, when, form["fx_rate"], form["fx_source"])
-        if reports.published_report(db, bond, when) is not None:
+        published = reports.published_report(db, bond, when)
+        # a published date is published again only as a revision, asked for and confirmed
+        revise = published is not None and data.get("revise") == "yes"
+        if published is not None and not revise:
             flash(
                 request,
-                _("This report is already published; a published report never changes."),
+                _(
+                    "This report is already published; a published report never changes. "
+                    "Publish a revised version from the draft instead."
+                ),
                 "error",
             )
-            return Redirect("/reports")
+            return Redirect(f"/reports/{bond.isin}/draft?date={when.isoformat()}")
         if data.get("confirm") != "yes":
             draft = reports.draft_report(
                 session=db,
@@ -536,6 +550,8 @@ def publish(
                     "summary": draft["allocation"]["summary"],
                     "restatements": draft["restatements"],
                     "error": None,
+                    "revise": revise,
+                    "published": published,
                 },
             )
         report, frozen = reports.publish_report_with_data(
@@ -546,6 +562,7 @@ def publish(
             actor=user.email,
             lang=lang,
             lookback_months=settings.lookback_months,
+            revise=revise,
         )
         db.commit()
     except ReportError as exc:
@@ -560,7 +577,17 @@ def publish(
         args=(settings, report.sha256 or "", frozen),
         daemon=True,
     ).start()
-    flash(request, _("Published. SHA-256: %(sha)s", sha=report.sha256 or ""))
+    if revise:
+        flash(
+            request,
+            _(
+                "Published revised version %(version)s. SHA-256: %(sha)s",
+                version=report.version,
+                sha=report.sha256 or "",
+            ),
+        )
+    else:
+        flash(request, _("Published. SHA-256: %(sha)s", sha=report.sha256 or ""))
     return Redirect("/reports")
 
 

@@ -263,7 +263,12 @@ def test_html_is_a_standalone_document_with_every_chart(data: dict[str, Any]) ->
     for section in ("summary", "allocation", "loans", "impact-by-category", "impact-per-loan",
                     "methodology", "restatements"):  # fmt: skip
         assert section in page.ids
-    for table in ("table-loans", "table-impact-per-loan", "table-impact-by-category"):
+    for table in (
+        "table-loans",
+        "table-impact-per-loan",
+        "table-impact-programme",
+        "table-impact-icma",
+    ):
         assert table in page.ids
 
 
@@ -286,7 +291,7 @@ def test_html_caps_charts_and_long_tables_and_says_where_the_rest_is(
         div_id("trajectory", "SH-2021-003")
     ]
     assert "Charts are shown for the first 1 of 4 loans" in html
-    loans = html[html.index('id="table-loans"') : html.index('<section id="impact-by-category"')]
+    loans = html[html.index('id="table-loans"') : html.index('<section id="impact">')]
     assert loans.count("<tr>") == 1 + 2  # the header and two loans
     assert "The table shows the first 2 of 4 rows" in loans
     assert "The table shows" not in render_html(data, plotly_js="url:/static/plotly.min.js")
@@ -319,16 +324,25 @@ def test_html_in_swedish_uses_swedish_labels_and_numbers(data: dict[str, Any]) -
     html = render_html(data, lang="sv", plotly_js="url:/static/plotly.min.js")
     assert '<html lang="sv">' in html
     assert "Sammanfattning" in html and "Metod" in html
-    assert "3\u00a0700\u00a0000,09" in html  # the pool, in EUR
+    # amounts in millions with the locale's separators (reporting.display)
+    assert "<dd>3,0\u00a0mn\u00a0EUR</dd>" in html  # allocated, in EUR
+    assert "Hembesök: 1\u00a0335,5\u00a0visits, varav 1\u00a0021,4\u00a0visits" in html
     assert "Boende och boendemiljöer" in html
     english = render_html(data, lang="en", plotly_js="url:/static/plotly.min.js")
-    assert "3,700,000.09" in english and "Housing and residential environments" in english
+    assert "<dd>EUR\u00a03.0m</dd>" in english and "Housing and residential environments" in english
+    assert (
+        "Home visits: 1,335.5\u00a0visits, of which 1,021.4\u00a0visits attributed to the bond"
+        in english
+    )
 
 
 def test_html_lists_restatements_and_marks_estimates(data: dict[str, Any]) -> None:
     html = render_html(data, plotly_js="url:/static/plotly.min.js")
-    section = html[html.index('<section id="restatements">') :]
-    assert "SH-2022-002" in section and "DWELL" in section
+    section = html[
+        html.index('<section id="restatements">') : html.index('<section id="glossary">')
+    ]
+    # the indicator by its name, not its code
+    assert "SH-2022-002" in section and "Dwellings renovated" in section and "DWELL" not in section
     methodology = html[html.index('<section id="methodology">') :]
     assert "Estimated values: 2" in methodology and "11.5 SEK" in methodology
     assert "Data sources" in methodology and "Journal" in methodology
