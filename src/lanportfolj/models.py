@@ -446,6 +446,23 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = _ts(nullable=True)
 
 
+class FormDraft(SQLModel, table=True):
+    """What a user typed on the case form when saving left some values unusable, with the problems.
+
+    The save redirects to the edit page, which shows this again (POST-redirect-GET: reloading the page
+    saves nothing twice). Kept per loan and user; a later clean save, or deleting the draft, removes it.
+    """
+
+    __tablename__ = "form_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    created_at: datetime = _ts()
+    typed: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    errors: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+
+
 class UserSession(SQLModel, table=True):
     """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a copy of
     the database signs nobody in. Deleting the rows ends the sessions at once."""

@@ -179,7 +179,7 @@ def test_a_submitted_application_is_approved_and_the_loan_shows_its_discount(
     expect(page.locator("#annual-saving")).to_have_text("3,200")
 
     page.goto(f"{base}/loans/{reference}")
-    facts = page.locator("dl.facts")
+    facts = page.locator("dl.facts").first  # the loan's own facts, above the application
     expect(facts).to_contain_text("active")
     expect(facts).to_contain_text("2 basis points")
     _sign_out(page, base)

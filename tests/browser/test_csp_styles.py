@@ -74,6 +74,8 @@ def _visit(page: Any, url: str, problems: list[str], *, charts: int = 0) -> str:
     assert response is not None and response.status < 500, url
     policy = response.headers.get("content-security-policy", "")
     if charts:
+        # the loan page folds each indicator's chart: open them as a reader would
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         drawn = page.locator("div.plotly-graph-div .main-svg")
         expect(drawn.nth(charts - 1)).to_be_attached()
         first = page.locator("div.plotly-graph-div").first

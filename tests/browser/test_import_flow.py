@@ -77,7 +77,12 @@ def test_borrower_reports_a_value_and_sees_it_on_the_loan_page(
         expect(page.locator(".flash")).to_contain_text("Stored:")
 
         page.goto(f"{server}/loans/{LOAN}")
+        # the overview row links to the folded details; opening them shows the value and the chart
+        expect(
+            page.locator("[data-testid=indicator-overview] [data-indicator=dwellings_renovated]")
+        ).to_contain_text("4,321")
         section = page.get_by_test_id("progress-dwellings_renovated")
+        section.locator("summary").click()
         expect(section).to_contain_text("4,321")
         expect(section.locator(".plotly-graph-div")).to_be_visible()
         expect(page.get_by_test_id("restatements")).to_contain_text("4,321")

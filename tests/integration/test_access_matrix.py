@@ -447,7 +447,54 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         },
         form={},
     ),
+    # issue 18: the printable committee summary reads like the application page
+    ("GET", "/applications/{reference:str}/summary"): Rule(
+        {
+            "anonymous": 302,
+            "analyst": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "draft": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "draft": 404, "missing": 404},
+            "investor": 403,
+        },
+        {
+            "own": "/applications/{own_loan}/summary",
+            "other": "/applications/{other_loan}/summary",
+            "draft": "/applications/{draft_loan}/summary",
+            "missing": "/applications/NO-SUCH-LOAN/summary",
+        },
+    ),
+    # withdrawing an active loan, or deleting without the confirmation box, comes back with the reason
+    **{
+        ("POST", f"/applications/{{reference:str}}/{action}"): Rule(
+            {
+                "anonymous": 401,
+                "analyst": {"own": 302, "other": 302, "missing": 404},
+                "admin": {"own": 302, "other": 302, "missing": 404},
+                "borrower": {"own": 302, "other": 404, "missing": 404},
+                "investor": 403,
+            },
+            {
+                "own": f"/applications/{{own_loan}}/{action}",
+                "other": f"/applications/{{other_loan}}/{action}",
+                "missing": f"/applications/NO-SUCH-LOAN/{action}",
+            },
+            form={},
+        )
+        for action in ("withdraw", "delete")
+    },
+    # the analysts' programme page and its API (landed without rows; added when web-ux merged main)
+    ("GET", "/programme"): Rule(STAFF_ONLY_GET),
+    ("GET", "/api/programme"): Rule({"anonymous": 401, "analyst": 200, "admin": 200, ANY: 403}),
+    # an empty rate form is refused with every field marked (400), nothing stored
+    ("POST", "/programme/rates"): Rule(
+        {"anonymous": 401, "analyst": 400, "admin": 400, ANY: 403}, form={}
+    ),
     ("GET", "/analyst/applications"): Rule(STAFF_ONLY_GET),
+    # issue 18: the queue and the loan list as files (a borrower's list holds only their own loans)
+    ("GET", "/analyst/applications.csv"): Rule(STAFF_ONLY_GET),
+    ("GET", "/analyst/applications.xlsx"): Rule(STAFF_ONLY_GET),
+    ("GET", "/loans.csv"): Rule(REPORTERS_GET),
+    ("GET", "/loans.xlsx"): Rule(REPORTERS_GET),
     ("GET", "/analyst/applications/{reference:str}"): Rule(
         {
             "anonymous": 302,

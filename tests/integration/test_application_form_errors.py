@@ -207,7 +207,7 @@ INDICATOR_ERRORS: list[tuple[list[dict[str, str]], list[FieldError]]] = [
     ),
     (
         [INDICATOR | {"target_year": "2020"}],
-        [FieldError("indicators.0.target_year", "Målåret 2020 ligger före basåret 2022.",
+        [FieldError("indicators.0.target_year", "Målåret 2020 ligger före utgångsvärdets år 2022.",
                     "The target year 2020 is before the baseline year 2022.")],
     ),
     (

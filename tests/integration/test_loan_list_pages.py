@@ -28,8 +28,9 @@ class _Links(HTMLParser):
 
 
 def _loans_on(html: str) -> list[str]:
+    """The loans of the paged list (after the search form; the overdue-report list above it is not paged)."""
     parser = _Links()
-    parser.feed(html)
+    parser.feed(html[html.index('role="search"') :])
     return parser.loans
 
 

@@ -37,7 +37,7 @@ def test_two_basis_points_on_3_8_billion_is_760_000_a_year() -> None:
     assert terms.term_saving == Decimal("7600000")
     assert "760\u00a0000\u00a0kr per år" in terms.reason_sv
     assert "SEK 760,000 a year and SEK 7,600,000 over the remaining 10.00 years" in terms.reason_en
-    assert "Margin 35 bp, 33 bp after the discount" in terms.reason_en
+    assert "Margin 35 basis points, 33 after the discount" in terms.reason_en
 
 
 def test_term_saving_reconciles_with_the_figures_shown() -> None:
@@ -110,7 +110,7 @@ def test_fractional_discount_and_ore_rounding() -> None:
     )
     assert terms.annual_saving == Decimal("308.64")  # 308.64175
     assert terms.effective_margin_bp == Decimal("27.5")
-    assert "2,5 punkter" in terms.reason_sv
+    assert "2,5 baspunkter" in terms.reason_sv
 
 
 @pytest.mark.parametrize(

@@ -43,13 +43,13 @@ def test_half_an_ore_a_year_rounds_up_to_one_ore() -> None:
         remaining_years=Decimal("1.00"),
         term_saving=Decimal("0"),
         reason_sv=(
-            "Rabatten på 5 punkter gäller: kommittén och kreditprövningen har godkänt lånet. "
-            "Marginal 30 punkter, efter rabatt 25. "
+            "Rabatten på 5 baspunkter gäller: kommittén och kreditprövningen har godkänt lånet. "
+            "Marginal 30 baspunkter, efter rabatt 25. "
             "Besparing 0\u00a0kr per år och 0\u00a0kr under återstående 1,00 år."
         ),
         reason_en=(
-            "The discount of 5 bp applies: the committee and the credit assessment have approved "
-            "the loan. Margin 30 bp, 25 bp after the discount. "
+            "The discount of 5 basis points applies: the committee and the credit assessment have approved "
+            "the loan. Margin 30 basis points, 25 after the discount. "
             "Saving SEK 0 a year and SEK 0 over the remaining 1.00 years."
         ),
     )
@@ -66,11 +66,11 @@ def test_half_a_krona_is_shown_and_saved_as_a_whole_krona() -> None:
         remaining_years=Decimal("1.00"),
         term_saving=Decimal("3"),
         reason_sv=(
-            "Rabatten på 5 punkter gäller: kommittén och kreditprövningen har godkänt lånet. "
+            "Rabatten på 5 baspunkter gäller: kommittén och kreditprövningen har godkänt lånet. "
             "Besparing 3\u00a0kr per år och 3\u00a0kr under återstående 1,00 år."
         ),
         reason_en=(
-            "The discount of 5 bp applies: the committee and the credit assessment have approved "
+            "The discount of 5 basis points applies: the committee and the credit assessment have approved "
             "the loan. Saving SEK 3 a year and SEK 3 over the remaining 1.00 years."
         ),
     )
@@ -80,13 +80,13 @@ def test_thousands_are_grouped_with_no_break_spaces_in_swedish_and_commas_in_eng
     terms = _approved("123456789", "2.5", margin_bp="27.25")
     assert (terms.annual_saving, terms.term_saving) == (Decimal("30864.20"), Decimal("30864"))
     assert terms.reason_sv == (
-        "Rabatten på 2,5 punkter gäller: kommittén och kreditprövningen har godkänt lånet. "
-        "Marginal 27,25 punkter, efter rabatt 24,75. "
+        "Rabatten på 2,5 baspunkter gäller: kommittén och kreditprövningen har godkänt lånet. "
+        "Marginal 27,25 baspunkter, efter rabatt 24,75. "
         "Besparing 30\u00a0864\u00a0kr per år och 30\u00a0864\u00a0kr under återstående 1,00 år."
     )
     assert terms.reason_en == (
-        "The discount of 2.5 bp applies: the committee and the credit assessment have approved "
-        "the loan. Margin 27.25 bp, 24.75 bp after the discount. "
+        "The discount of 2.5 basis points applies: the committee and the credit assessment have approved "
+        "the loan. Margin 27.25 basis points, 24.75 after the discount. "
         "Saving SEK 30,864 a year and SEK 30,864 over the remaining 1.00 years."
     )
 
@@ -124,8 +124,8 @@ def test_zero_and_small_amounts_and_discounts_are_accepted(
         (
             "1000",
             "-0.5",
-            "Rabatten kan inte vara negativ (-0.5 punkter).",
-            "The discount cannot be negative (-0.5 bp).",
+            "Rabatten kan inte vara negativ (-0.5 baspunkter).",
+            "The discount cannot be negative (-0.5 basis points).",
         ),
     ],
 )
@@ -149,11 +149,11 @@ def test_a_matured_loan_still_shows_the_yearly_saving() -> None:
     )
     assert (terms.remaining_years, terms.term_saving) == (Decimal("0.00"), Decimal("0"))
     assert terms.reason("sv") == (
-        "Rabatten på 5 punkter gäller: kommittén och kreditprövningen har godkänt lånet. "
+        "Rabatten på 5 baspunkter gäller: kommittén och kreditprövningen har godkänt lånet. "
         "Besparing 3\u00a0kr per år; lånet har förfallit."
     )
     assert terms.reason("en") == (
-        "The discount of 5 bp applies: the committee and the credit assessment have approved "
+        "The discount of 5 basis points applies: the committee and the credit assessment have approved "
         "the loan. Saving SEK 3 a year; the loan has matured."
     )
 
@@ -176,11 +176,11 @@ def test_without_approvals_the_reason_names_the_discount_and_what_is_missing() -
         remaining_years=Decimal("1.00"),
         term_saving=Decimal(0),
         reason_sv=(
-            "Rabatten på 2,5 punkter gäller inte än: kommitténs godkännande saknas. Den gäller när "
+            "Rabatten på 2,5 baspunkter gäller inte än: kommitténs godkännande saknas. Den gäller när "
             "både kommittén för social hållbarhet och kreditprövningen har godkänt lånet."
         ),
         reason_en=(
-            "The discount of 2.5 bp does not apply yet: the committee's approval is missing. It "
+            "The discount of 2.5 basis points does not apply yet: the committee's approval is missing. It "
             "applies once both the committee on social sustainability and the credit assessment "
             "have approved the loan."
         ),
@@ -202,12 +202,12 @@ def test_without_either_approval_the_reason_says_both_are_missing() -> None:
         Decimal(0),
     )
     assert terms.reason_sv == (
-        "Rabatten på 2 punkter gäller inte än: både kommitténs godkännande och kreditgodkännandet "
+        "Rabatten på 2 baspunkter gäller inte än: både kommitténs godkännande och kreditgodkännandet "
         "saknas. Den gäller när både kommittén för social hållbarhet och kreditprövningen har "
         "godkänt lånet."
     )
     assert terms.reason_en == (
-        "The discount of 2 bp does not apply yet: both the committee's approval and the credit "
+        "The discount of 2 basis points does not apply yet: both the committee's approval and the credit "
         "approval are missing. It applies once both the committee on social sustainability and "
         "the credit assessment have approved the loan."
     )

@@ -436,7 +436,7 @@ def test_e7_incomplete_indicator_is_named_with_what_it_lacks(rules: RuleSet) -> 
     assert result.result == "fail"
     assert result.fields == ("indicators",)
     assert result.reason_en == "Indicator SAFE_RES is missing: unit, data source, baseline year."
-    assert result.reason_sv == "Indikatorn SAFE_RES saknar: enhet, datakälla, basår."
+    assert result.reason_sv == "Indikatorn SAFE_RES saknar: enhet, datakälla, år för utgångsvärdet."
 
 
 def test_e7_baseline_after_the_application_year_is_named(rules: RuleSet) -> None:

@@ -41,6 +41,6 @@ def test_an_incomplete_indicator_is_named_by_its_name(rules: RuleSet) -> None:
     assert bare.baseline_value == Decimal(61)
     result = e7_follow_up(eligible_case(indicators=(bare, NAMED_RENOVATED)), rules)
     assert result.reason_sv == (
-        "Indikatorn Andel boende som känner sig trygga saknar: enhet, datakälla, basår."
+        "Indikatorn Andel boende som känner sig trygga saknar: enhet, datakälla, år för utgångsvärdet."
     )
     assert result.reason_en.startswith("Indicator Share of residents feeling safe is missing")

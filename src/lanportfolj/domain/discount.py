@@ -95,8 +95,8 @@ def discount_terms(
         )
     if discount_bp < 0:
         raise DiscountError(
-            f"Rabatten kan inte vara negativ ({discount_bp} punkter).",
-            f"The discount cannot be negative ({discount_bp} bp).",
+            f"Rabatten kan inte vara negativ ({discount_bp} baspunkter).",
+            f"The discount cannot be negative ({discount_bp} basis points).",
         )
     years = remaining_years(as_of, maturity)
     missing_sv = []
@@ -124,12 +124,12 @@ def discount_terms(
             remaining_years=years,
             term_saving=Decimal(0),
             reason_sv=(
-                f"Rabatten på {_bp(discount_bp, 'sv')} punkter gäller inte än: {what_sv}. "
+                f"Rabatten på {_bp(discount_bp, 'sv')} baspunkter gäller inte än: {what_sv}. "
                 "Den gäller när både kommittén för social hållbarhet och kreditprövningen har "
                 "godkänt lånet."
             ),
             reason_en=(
-                f"The discount of {_bp(discount_bp, 'en')} bp does not apply yet: {what_en}. "
+                f"The discount of {_bp(discount_bp, 'en')} basis points does not apply yet: {what_en}. "
                 "It applies once both the committee on social sustainability and the credit "
                 "assessment have approved the loan."
             ),
@@ -143,8 +143,10 @@ def discount_terms(
         if effective is None or margin_bp is None:
             return ""
         if lang == "sv":
-            return f" Marginal {_bp(margin_bp, 'sv')} punkter, efter rabatt {_bp(effective, 'sv')}."
-        return f" Margin {_bp(margin_bp, 'en')} bp, {_bp(effective, 'en')} bp after the discount."
+            return (
+                f" Marginal {_bp(margin_bp, 'sv')} baspunkter, efter rabatt {_bp(effective, 'sv')}."
+            )
+        return f" Margin {_bp(margin_bp, 'en')} basis points, {_bp(effective, 'en')} after the discount."
 
     if years == 0:
         saving_sv = f"Besparing {_sek(annual, 'sv')} per år; lånet har förfallit."
@@ -168,11 +170,11 @@ def discount_terms(
         remaining_years=years,
         term_saving=term,
         reason_sv=(
-            f"Rabatten på {_bp(discount_bp, 'sv')} punkter gäller: kommittén och kreditprövningen "
+            f"Rabatten på {_bp(discount_bp, 'sv')} baspunkter gäller: kommittén och kreditprövningen "
             f"har godkänt lånet.{margin_text('sv')} {saving_sv}"
         ),
         reason_en=(
-            f"The discount of {_bp(discount_bp, 'en')} bp applies: the committee and the credit "
+            f"The discount of {_bp(discount_bp, 'en')} basis points applies: the committee and the credit "
             f"assessment have approved the loan.{margin_text('en')} {saving_en}"
         ),
     )

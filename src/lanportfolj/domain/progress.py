@@ -132,7 +132,7 @@ def progress(
     target = _decimal(target_value, "target_value")
     if baseline_year is not None and target_year is not None and target_year < baseline_year:
         raise _invalid(
-            f"Målåret {target_year} ligger före basåret {baseline_year}",
+            f"Målåret {target_year} ligger före utgångsvärdets år {baseline_year}",
             f"The target year {target_year} is before the baseline year {baseline_year}",
         )
 

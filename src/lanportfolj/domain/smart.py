@@ -218,7 +218,7 @@ def _time_bound(
                 Hint(
                     index,
                     "target_before_baseline",
-                    f"Mål {n}: målåret {ind_year} ligger före basåret {ind.baseline_year} för "
+                    f"Mål {n}: målåret {ind_year} ligger före utgångsvärdets år {ind.baseline_year} för "
                     f"{ind.code}.",
                     f"Goal {n}: the target year {ind_year} is before the baseline year "
                     f"{ind.baseline_year} of {ind.code}.",

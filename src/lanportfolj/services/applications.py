@@ -31,8 +31,10 @@ from lanportfolj.domain.categories import (
 from lanportfolj.domain.discount import DiscountTerms, discount_terms, report_overdue
 from lanportfolj.models import (
     Assessment,
+    BondPoolEntry,
     Borrower,
     Decision,
+    FormDraft,
     Goal,
     GoalIndicator,
     IndicatorDefinition,
@@ -466,7 +468,7 @@ def parse_indicator(index: int, raw: Mapping[str, Any], errors: list[FieldError]
         errors.append(
             _err(
                 f"{prefix}.target_year",
-                f"Målåret {ind.target_year} ligger före basåret {ind.baseline_year}.",
+                f"Målåret {ind.target_year} ligger före utgångsvärdets år {ind.baseline_year}.",
                 f"The target year {ind.target_year} is before the baseline year "
                 f"{ind.baseline_year}.",
             )
@@ -635,6 +637,49 @@ def _date_conflicts(loan: Loan) -> list[FieldError]:
                 "The follow-up cannot end before the application year.",
             )
         )
+    return errors
+
+
+def year_conflicts(loan: Loan, changes: CaseChanges) -> list[FieldError]:
+    """Years that contradict the application year: a baseline is measured before (or in) the year the
+    application is made, a target lies in or after it. Kept as typed, flagged on the form."""
+    if loan.application_date is None:
+        return []
+    year = loan.application_date.year
+    errors: list[FieldError] = []
+    for index, ind in enumerate(changes.indicators or []):
+        if ind.baseline_year is not None and ind.baseline_year > year:
+            errors.append(
+                _err(
+                    f"indicators.{index}.baseline_year",
+                    f"Utgångsvärdets år {ind.baseline_year} ligger efter ansökningsåret {year}; "
+                    "utgångsvärdet är det senast kända före insatsen.",
+                    f"The baseline year {ind.baseline_year} is after the application year {year}; "
+                    "the baseline is the latest value known before the intervention.",
+                )
+            )
+        before_baseline = (
+            ind.baseline_year is not None
+            and ind.target_year is not None
+            and (ind.target_year < ind.baseline_year)
+        )  # already flagged by parse_indicator
+        if ind.target_year is not None and ind.target_year < year and not before_baseline:
+            errors.append(
+                _err(
+                    f"indicators.{index}.target_year",
+                    f"Målåret {ind.target_year} ligger före ansökningsåret {year}.",
+                    f"The target year {ind.target_year} is before the application year {year}.",
+                )
+            )
+    for index, goal in enumerate(changes.goals or []):
+        if goal.target_year is not None and goal.target_year < year:
+            errors.append(
+                _err(
+                    f"goals.{index}.target_year",
+                    f"Målåret {goal.target_year} ligger före ansökningsåret {year}.",
+                    f"The target year {goal.target_year} is before the application year {year}.",
+                )
+            )
     return errors
 
 
@@ -908,6 +953,7 @@ def apply_changes(
         _replace_goals(session, loan, changes.goals, errors)
         after["goals"] = len([g for g in changes.goals if g.text or g.indicators])
     errors.extend(_date_conflicts(loan))
+    errors.extend(year_conflicts(loan, changes))
     audit.record(
         session,
         actor=actor,
@@ -1383,6 +1429,68 @@ def transition(
     return loan
 
 
+def delete_draft(*, session: Session, loan: Loan, actor: str) -> None:
+    """Delete a draft nobody has reviewed: its goals, indicators, assessment runs and kept forms go with
+    it, and the audit log keeps who deleted which reference. Anything past draft, or a draft holding
+    reported values or judgements (one sent back from review), is refused: it has a history to keep."""
+    if loan.status != "draft":
+        raise ApplicationError(
+            f"Ansökan {loan.reference} är {_status_name(loan.status, 'sv')}; bara ett utkast kan "
+            "tas bort.",
+            f"Application {loan.reference} is {_status_name(loan.status, 'en')}; only a draft can "
+            "be deleted.",
+            code="not_a_draft",
+        )
+    assert loan.id is not None
+    li_ids = list(session.exec(select(LoanIndicator.id).where(LoanIndicator.loan_id == loan.id)))
+    history = [
+        session.exec(
+            select(func.count()).select_from(Judgement).where(Judgement.loan_id == loan.id)
+        ),
+        session.exec(select(func.count()).select_from(Decision).where(Decision.loan_id == loan.id)),
+        session.exec(
+            select(func.count()).select_from(BondPoolEntry).where(BondPoolEntry.loan_id == loan.id)
+        ),
+        session.exec(
+            select(func.count())
+            .select_from(Measurement)
+            .where(col(Measurement.loan_indicator_id).in_(li_ids or [-1]))
+        ),
+    ]
+    if any(int(result.one()) for result in history):
+        raise ApplicationError(
+            f"Utkastet {loan.reference} har redan granskats eller fått rapporterade värden och kan "
+            "inte tas bort; ändra det i stället.",
+            f"The draft {loan.reference} has been reviewed or has reported values and cannot be "
+            "deleted; edit it instead.",
+            code="draft_has_history",
+        )
+    goal_ids = list(session.exec(select(Goal.id).where(Goal.loan_id == loan.id)))
+    for model, condition in (
+        (GoalIndicator, col(GoalIndicator.goal_id).in_(goal_ids or [-1])),
+        (Goal, col(Goal.loan_id) == loan.id),
+        (LoanIndicator, col(LoanIndicator.loan_id) == loan.id),
+        (IndicatorDefinition, col(IndicatorDefinition.loan_id) == loan.id),
+        (Assessment, col(Assessment.loan_id) == loan.id),
+        (FormDraft, col(FormDraft.loan_id) == loan.id),
+    ):
+        for row in session.exec(select(model).where(condition)).all():
+            session.delete(row)
+        session.flush()
+    reference = loan.reference
+    session.delete(loan)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="loan.delete_draft",
+        entity="loan",
+        entity_id=reference,
+        before={"status": "draft"},
+        after={},
+    )
+
+
 def discount_for(*, session: Session, loan: Loan, settings: Settings, as_of: date) -> DiscountTerms:
     """The discount panel's figures: effective margin and SEK saved per year and over the term.
 
@@ -1397,6 +1505,23 @@ def discount_for(*, session: Session, loan: Loan, settings: Settings, as_of: dat
         committee_approved="committee" in decisions
         and decisions["committee"].outcome == "approved",
         credit_approved="credit" in decisions and decisions["credit"].outcome == "approved",
+        as_of=as_of,
+        maturity=loan.maturity_date or as_of,
+    )
+
+
+def discount_if_approved(
+    *, session: Session, loan: Loan, settings: Settings, as_of: date
+) -> DiscountTerms:
+    """The discount panel's figures as they will be once both approvals are in: what the borrower
+    saves if the application is approved (the panel shows 0 until then)."""
+    amount = loan.outstanding_amount if loan.outstanding_amount > 0 else loan.amount
+    return discount_terms(
+        amount=amount,
+        discount_bp=settings.discount_bp,
+        margin_bp=loan.margin_bp,
+        committee_approved=True,
+        credit_approved=True,
         as_of=as_of,
         maturity=loan.maturity_date or as_of,
     )
@@ -1484,6 +1609,10 @@ def discount_at_risk(session: Session, as_of: date, deadline: str = "04-30") -> 
     return flagged
 
 
+#: The queue's "open applications": still with the borrower or the lender, not yet a loan or refused.
+OPEN = "open"
+OPEN_STATUSES = ("draft", "submitted", "under_review", "approved")
+
 QUEUE_SORTS = (
     "reference",
     "borrower",
@@ -1506,10 +1635,16 @@ def application_queue(
     borrower_id: int | None = None,
     sort: str = "reference",
     descending: bool = False,
+    at_risk_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """The analyst's queue: one row per loan with its latest stored assessment and the at-risk flag."""
+    """The analyst's queue: one row per loan with its latest stored assessment and the at-risk flag.
+
+    ``status`` :data:`OPEN` means every application still being worked on (:data:`OPEN_STATUSES`);
+    ``at_risk_only`` keeps the active loans whose yearly report is overdue (their discount at risk)."""
     stmt = select(Loan, Borrower).join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
-    if status:
+    if status == OPEN:
+        stmt = stmt.where(col(Loan.status).in_(OPEN_STATUSES))
+    elif status:
         stmt = stmt.where(Loan.status == status)
     if category:
         stmt = stmt.where(Loan.programme_category == category)
@@ -1544,6 +1679,8 @@ def application_queue(
         }
         for loan, borrower in pairs
     ]
+    if at_risk_only:
+        rows = [r for r in rows if r["at_risk"]]
     key = sort if sort in QUEUE_SORTS else "reference"
 
     def sort_key(row: dict[str, Any]) -> tuple[bool, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from lanportfolj.domain.progress import STATUS_LABELS, progress
+from lanportfolj.library import UNITS
 from lanportfolj.models import Submission
 from lanportfolj.services.loans import get_loan, loan_indicator_rows, measurement_history
 
@@ -118,7 +119,7 @@ def loan_progress(session: Session, reference: str, *, lang: str = "sv") -> list
 
 
 CHART_LABELS = {
-    "sv": {"baseline": "Basvärde", "values": "Rapporterat", "target": "Mållinje", "year": "År"},
+    "sv": {"baseline": "Utgångsvärde", "values": "Rapporterat", "target": "Mållinje", "year": "År"},
     "en": {"baseline": "Baseline", "values": "Reported", "target": "Target line", "year": "Year"},
 }
 
@@ -169,12 +170,21 @@ def progress_chart_html(item: dict[str, Any], *, loan_ref: str, lang: str = "sv"
                 "name": labels["target"],
             }
         )
+    unit = UNITS.get(item["unit"])
+    unit_label = (unit.sv if lang == "sv" else unit.en) if unit else item["unit"]
+    years = [y["year"] for y in item["years"]]
+    years += [v for v in (base["year"], target["year"]) if v is not None]
+    xaxis: dict[str, Any] = {"dtick": 1, "title": {"text": labels["year"]}}
+    if years:  # every year from the baseline to the target year shows as a tick
+        xaxis["range"] = [min(years) - 0.5, max(years) + 0.5]
     layout = {
-        "title": {"text": f"{item['name']} ({item['unit']})"},
-        "height": 300,
-        "margin": {"l": 40, "r": 10, "t": 40, "b": 30},
-        "xaxis": {"dtick": 1, "title": {"text": labels["year"]}},
-        "legend": {"orientation": "h"},
+        "title": {"text": item["name"]},
+        "height": 320,
+        "margin": {"l": 60, "r": 10, "t": 40, "b": 90},
+        "xaxis": xaxis,
+        "yaxis": {"title": {"text": unit_label}},
+        # under the year axis' title, so it never covers it
+        "legend": {"orientation": "h", "y": -0.35, "yanchor": "top", "x": 0},
     }
     return figure_html(div_id("progress", loan_ref, item["code"]), traces, layout)
 

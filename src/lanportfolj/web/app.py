@@ -31,6 +31,7 @@ from lanportfolj.web import (
     auth,
     errors,
     i18n,
+    numbers,
     public,
     static_files,
 )
@@ -79,6 +80,7 @@ def route_handlers() -> list[Any]:
 
 def _configure_templates(engine: JinjaTemplateEngine, *, reload: bool = True) -> None:
     i18n.configure_jinja(engine)
+    numbers.configure(engine.engine)
     env = engine.engine
     # outside development the templates are those deployed: no stat() of every template per page
     env.auto_reload = reload

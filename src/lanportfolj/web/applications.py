@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
@@ -30,9 +31,12 @@ from lanportfolj.domain.categories import (
 )
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan
 from lanportfolj.services import applications as apps
+from lanportfolj.services import form_drafts, list_exports
+from lanportfolj.services.application_view import application_view
 from lanportfolj.services.loans import loan_detail
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
+from lanportfolj.web.downloads import attachment_headers
 from lanportfolj.web.i18n import get_language
 from lanportfolj.web.i18n import gettext as _
 from lanportfolj.web.params import row_id_or_none
@@ -72,6 +76,8 @@ def _library(db: Session) -> list[dict[str, str]]:
         {
             "code": r.code,
             "name": r.name_sv if lang == "sv" else r.name_en,
+            "name_sv": r.name_sv,
+            "name_en": r.name_en,
             "unit": r.unit,
             "kind": r.kind,
         }
@@ -214,6 +220,7 @@ def _form_page(
     refused: bool = False,
 ) -> Template:
     lang = get_language()
+    library = _library(db)
     return Template(
         "applications/form.html",
         context={
@@ -223,7 +230,8 @@ def _form_page(
             "refused": refused,
             "action": action,
             "reference": reference,
-            "library": _library(db),
+            "library": library,
+            "library_names": {ind["code"]: ind["name"] for ind in library},
             **_vocabularies(lang),
         },
         status_code=status_code,
@@ -270,21 +278,40 @@ def create_application(
     except apps.RequestRefused as exc:
         db.rollback()
         return _refused_form(db, raw, exc, action="/applications/new", reference=None)
-    db.commit()
     if errors:
-        flash(
+        db.commit()
+        return _kept_form(
             request,
+            db,
+            user,
+            loan,
+            raw,
+            errors,
             _("The draft %(ref)s is saved; some values need attention.", ref=loan.reference),
         )
-        return _form_page(
-            db,
-            values=_typed(raw),
-            errors=errors,
-            action=f"/applications/{loan.reference}/edit",
-            reference=loan.reference,
-        )
+    db.commit()
     flash(request, _("The draft %(ref)s is saved.", ref=loan.reference))
     return Redirect(path=f"/applications/{loan.reference}")
+
+
+def _kept_form(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    loan: Loan,
+    raw: dict[str, Any],
+    errors: list[apps.FieldError],
+    message: str,
+) -> Redirect:
+    """After a save that left values unusable: keep what was typed with its problems and send the
+    browser to the edit page (POST-redirect-GET: reloading that page saves nothing again)."""
+    assert loan.id is not None
+    kept_id = form_drafts.keep(
+        db, loan_id=loan.id, user_id=user.id, typed=_typed(raw), errors=errors
+    )
+    db.commit()
+    flash(request, message)
+    return Redirect(path=f"/applications/{loan.reference}/edit?kept={kept_id}")
 
 
 def _refused_form(
@@ -321,17 +348,27 @@ def _typed(raw: dict[str, Any]) -> dict[str, Any]:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def edit_application(db: Session, user: CurrentUser, reference: str) -> Template | Redirect:
-    """The case form with the stored values (only while draft or submitted)."""
+def edit_application(
+    db: Session, user: CurrentUser, reference: str, kept: str = ""
+) -> Template | Redirect:
+    """The case form with the stored values (only while draft or submitted); after a save that left
+    values unusable (``?kept=``), what was typed with each problem next to its field."""
     loan = _own_loan(db, user, reference)
     detail = loan_detail(db, reference)
-    assert detail is not None
+    assert detail is not None and loan.id is not None
     if loan.status not in apps.EDITABLE_STATUSES:
         return Redirect(path=f"/applications/{reference}")
+    kept_id = row_id_or_none(kept)
+    found = (
+        form_drafts.kept(db, draft_id=kept_id, loan_id=loan.id, user_id=user.id)
+        if kept_id is not None
+        else None
+    )
+    values, errors = found if found else (form_from_loan(detail), [])
     return _form_page(
         db,
-        values=form_from_loan(detail),
-        errors=[],
+        values=values,
+        errors=errors,
         action=f"/applications/{reference}/edit",
         reference=reference,
     )
@@ -370,16 +407,20 @@ def save_application(
             reference=reference,
             status_code=409,
         )
-    db.commit()
     if errors:
-        flash(request, _("The draft is saved; some values need attention."))
-        return _form_page(
+        db.commit()
+        return _kept_form(
+            request,
             db,
-            values=_typed(raw),
-            errors=errors,
-            action=f"/applications/{reference}/edit",
-            reference=reference,
+            user,
+            loan,
+            raw,
+            errors,
+            _("The draft is saved; some values need attention."),
         )
+    assert loan.id is not None
+    form_drafts.clear(db, loan_id=loan.id)
+    db.commit()
     flash(request, _("The draft is saved."))
     return Redirect(path=f"/applications/{reference}")
 
@@ -397,14 +438,24 @@ def _assessment_context(request: Request[Any, Any, Any], db: Session, loan: Loan
     result = apps.assess_loan(session=db, loan=loan)
     stored = apps.latest_assessment(db, loan)
     terms = apps.discount_for(session=db, loan=loan, settings=settings, as_of=date.today())
+    if_approved = (
+        None
+        if terms.applies or loan.status in ("rejected", "repaid")
+        else apps.discount_if_approved(session=db, loan=loan, settings=settings, as_of=date.today())
+    )
     decisions = apps.latest_decisions(db, loan)
+    detail = loan_detail(db, loan.reference)
+    assert detail is not None
     return {
-        "loan": loan_detail(db, loan.reference),
+        "loan": detail,
+        "case_view": application_view(detail, lang),
+        "case_open": True,
         "assessment": result.to_dict(lang),
         "open_judgements": result.open_judgements,
         "judgement_criteria": eligibility.JUDGEMENT_CRITERIA,
         "stored": stored,
         "terms": terms,
+        "if_approved": if_approved,
         "terms_reason": terms.reason(lang),
         "latest_decisions": decisions,
         "next_steps": apps.TRANSITIONS.get(loan.status, ()),
@@ -422,6 +473,23 @@ def application_page(
     """The application as its borrower sees it: status, every criterion's reason, decisions, discount."""
     loan = _own_loan(db, user, reference)
     return Template("applications/show.html", context=_assessment_context(request, db, loan))
+
+
+@get(
+    "/applications/{reference:str}/summary",
+    opt=CASE_USERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def committee_summary(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, reference: str
+) -> Template:
+    """The printable committee summary: the whole application, every criterion, discount and decisions."""
+    loan = _own_loan(db, user, reference)
+    context = _assessment_context(request, db, loan)
+    return Template(
+        "applications/summary.html", context=context | {"today": date.today(), "printed_by": user}
+    )
 
 
 @post(
@@ -445,45 +513,202 @@ def submit_application(
     return Redirect(path=f"/applications/{reference}")
 
 
+@post(
+    "/applications/{reference:str}/withdraw",
+    opt=CASE_USERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def withdraw_application(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    reference: str,
+    data: Annotated[dict[str, Any], FORM],
+) -> Redirect:
+    """Take a submitted application back to draft before the review starts (the reason is audited)."""
+    loan = _own_loan(db, user, reference)
+    reason = _field(data, "reason") or _("Withdrawn by the borrower to change it.")
+    try:
+        apps.transition(session=db, loan=loan, to="draft", actor=user.email, reason=reason)
+        db.commit()
+        flash(
+            request, _("The application is back to draft; nothing is reviewed until you submit it.")
+        )
+    except apps.ApplicationError as exc:
+        db.rollback()
+        flash(request, exc.message(get_language()), "error")
+    return Redirect(path=f"/applications/{reference}")
+
+
+@post(
+    "/applications/{reference:str}/delete",
+    opt=CASE_USERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def delete_application(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    reference: str,
+    data: Annotated[dict[str, Any], FORM],
+) -> Redirect:
+    """Delete a draft, once its confirmation box is ticked; the start page says so."""
+    loan = _own_loan(db, user, reference)
+    if _field(data, "confirm") != "yes":
+        flash(request, _("Tick the box to confirm that the draft is to be deleted."), "error")
+        return Redirect(path=f"/applications/{reference}")
+    try:
+        apps.delete_draft(session=db, loan=loan, actor=user.email)
+        db.commit()
+    except apps.ApplicationError as exc:
+        db.rollback()
+        flash(request, exc.message(get_language()), "error")
+        return Redirect(path=f"/applications/{reference}")
+    flash(request, _("The draft %(ref)s is deleted.", ref=reference))
+    return Redirect(path="/")
+
+
 # --- the analyst's pages -----------------------------------------------------------------------------
+
+
+def _queue_rows(
+    request: Request[Any, Any, Any],
+    db: Session,
+    *,
+    status: str | None,
+    category: str,
+    borrower: str,
+    sort: str,
+    order: str,
+    at_risk: str,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The queue's rows for the filters as sent, and the filters as the page shows them. With no
+    ``status`` at all (a first visit) the queue opens on the open applications."""
+    settings = _settings(request)
+    chosen = apps.OPEN if status is None else status
+    rows = apps.application_queue(
+        session=db,
+        as_of=date.today(),
+        deadline=settings.report_deadline,
+        status=chosen or None,
+        category=category or None,
+        borrower_id=row_id_or_none(borrower),
+        sort=sort,
+        descending=order == "desc",
+        at_risk_only=at_risk == "1",
+    )
+    filters = {
+        "status": chosen,
+        "category": category,
+        "borrower": borrower,
+        "at_risk": "1" if at_risk == "1" else "",
+    }
+    return rows, filters
 
 
 @get("/analyst/applications", opt=STAFF, sync_to_thread=True, include_in_schema=False)
 def queue(
     request: Request[Any, Any, Any],
     db: Session,
-    status: str = "",
+    status: str | None = None,
     category: str = "",
     borrower: str = "",
     sort: str = "reference",
     order: str = "asc",
+    at_risk: str = "",
 ) -> Template:
-    """The application queue: filter by status, category and borrower; sort by any column."""
-    settings = _settings(request)
-    borrower_id = row_id_or_none(borrower)
-    rows = apps.application_queue(
-        session=db,
-        as_of=date.today(),
-        deadline=settings.report_deadline,
-        status=status or None,
-        category=category or None,
-        borrower_id=borrower_id,
+    """The application queue: open applications first; filter by status, category, borrower and
+    discount at risk; sort by any column; totals under the table; the same rows as CSV or XLSX."""
+    rows, filters = _queue_rows(
+        request,
+        db,
+        status=status,
+        category=category,
+        borrower=borrower,
         sort=sort,
-        descending=order == "desc",
+        order=order,
+        at_risk=at_risk,
     )
     borrowers = db.exec(select(Borrower).order_by(col(Borrower.name))).all()
+    query = urlencode(
+        {k: v for k, v in {**filters, "sort": sort, "order": order}.items() if v != ""}
+        | {"status": filters["status"]}
+    )
     return Template(
         "applications/queue.html",
         context={
             "rows": rows,
-            "filters": {"status": status, "category": category, "borrower": borrower},
+            "totals": list_exports.totals(rows),
+            "filters": filters,
+            "export_query": query,
             "sort": sort if sort in apps.QUEUE_SORTS else "reference",
             "order": "desc" if order == "desc" else "asc",
             "borrowers": borrowers,
             "at_risk_count": sum(1 for r in rows if r["at_risk"]),
+            "open_status": apps.OPEN,
             **_vocabularies(get_language()),
         },
     )
+
+
+def _export_response(rows: list[dict[str, Any]], name: str, fmt: str) -> Response[bytes]:
+    lang = get_language()
+    stamp = date.today().isoformat()
+    if fmt == "xlsx":
+        return Response(
+            list_exports.to_xlsx(rows, lang, sheet=name),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=attachment_headers(f"{name}-{stamp}.xlsx"),
+        )
+    return Response(
+        list_exports.to_csv(rows, lang),
+        media_type="text/csv; charset=utf-8",
+        headers=attachment_headers(f"{name}-{stamp}.csv"),
+    )
+
+
+def _queue_export(
+    request: Request[Any, Any, Any], db: Session, fmt: str, params: dict[str, Any]
+) -> Response[bytes]:
+    rows, _filters = _queue_rows(request, db, **params)
+    name = "ansokningar" if get_language() == "sv" else "applications"
+    return _export_response(rows, name, fmt)
+
+
+@get("/analyst/applications.csv", opt=STAFF, sync_to_thread=True, include_in_schema=False)
+def queue_csv(
+    request: Request[Any, Any, Any],
+    db: Session,
+    status: str | None = None,
+    category: str = "",
+    borrower: str = "",
+    sort: str = "reference",
+    order: str = "asc",
+    at_risk: str = "",
+) -> Response[bytes]:
+    """The queue's rows, filtered and sorted as on the page, as CSV with full amounts."""
+    params = {"status": status, "category": category, "borrower": borrower}
+    params |= {"sort": sort, "order": order, "at_risk": at_risk}
+    return _queue_export(request, db, "csv", params)
+
+
+@get("/analyst/applications.xlsx", opt=STAFF, sync_to_thread=True, include_in_schema=False)
+def queue_xlsx(
+    request: Request[Any, Any, Any],
+    db: Session,
+    status: str | None = None,
+    category: str = "",
+    borrower: str = "",
+    sort: str = "reference",
+    order: str = "asc",
+    at_risk: str = "",
+) -> Response[bytes]:
+    """The queue's rows, filtered and sorted as on the page, as a workbook with full amounts."""
+    params = {"status": status, "category": category, "borrower": borrower}
+    params |= {"sort": sort, "order": order, "at_risk": at_risk}
+    return _queue_export(request, db, "xlsx", params)
 
 
 @get(
@@ -611,8 +836,13 @@ ROUTES = [
     edit_application,
     save_application,
     application_page,
+    committee_summary,
     submit_application,
+    withdraw_application,
+    delete_application,
     queue,
+    queue_csv,
+    queue_xlsx,
     assessment_page,
     judge,
     decide,

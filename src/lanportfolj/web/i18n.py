@@ -77,6 +77,17 @@ def fmt_date(value: date | None) -> str:
     return "–" if value is None else value.isoformat()
 
 
+def language_switch_url(request: Any, lang: str) -> str:
+    """The current page in ``lang``: the path and every query parameter kept (a search, a filter, the
+    page), ``lang`` set."""
+    from urllib.parse import urlencode
+
+    if request is None:
+        return f"?lang={lang}"
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return "?" + urlencode([*pairs, ("lang", lang)])
+
+
 def configure_jinja(engine: JinjaTemplateEngine) -> None:
     """Autoescape everywhere, ``_`` and number formatting in every template."""
     env: Environment = engine.engine
@@ -84,6 +95,7 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["_"] = gettext
     env.globals["ngettext"] = ngettext
     env.globals["current_language"] = get_language
+    env.globals["language_switch_url"] = language_switch_url
     env.filters["num"] = fmt_number
     env.filters["day"] = fmt_date
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request, get
-from litestar.response import Template
+from litestar.response import Response, Template
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
@@ -24,6 +24,7 @@ from lanportfolj.kolada.client import SOURCE_LINE, SOURCE_LINE_EN
 from lanportfolj.kolada.fetch import MEAN_UNIT
 from lanportfolj.kolada.fetch import SOURCE as KOLADA_SOURCE
 from lanportfolj.services.applications import discount_at_risk
+from lanportfolj.services.home import borrower_home, overdue_reports
 from lanportfolj.services.loans import count_loans, list_loans, loan_detail
 from lanportfolj.web.access import (
     PUBLIC,
@@ -257,7 +258,16 @@ def _index_context(
         )
         if user.role == "investor":
             loans = _public_rows(loans)
+    home: dict[str, Any] = {"reports": [], "applications": []}
+    overdue: list[dict[str, Any]] = []
+    deadline = request.app.state.settings.report_deadline
+    if user.role == "borrower" and user.borrower_id is not None:
+        home = borrower_home(db, user.borrower_id, today(), deadline)
+    if user.is_staff:
+        overdue = overdue_reports(db, at_risk, today(), deadline)
     return {
+        "home": home,
+        "overdue": overdue,
         "loans": loans,
         "pager": pager,
         "q": search,
@@ -357,8 +367,12 @@ def _loan_context(db: Session, reference: str, lang: str, fetch: bool) -> dict[s
         item | {"chart_html": comparison_chart_html(item)}
         for item in comparison_section(db, loan_ref=reference, lang=lang)
     ]
+    from lanportfolj.services.application_view import application_view
+
     return {
         "loan": detail,
+        "case_view": application_view(detail, lang),
+        "case_open": False,
         "progress": progress,
         "comparison": comparison,
         "kolada": kolada,
@@ -369,4 +383,55 @@ def _loan_context(db: Session, reference: str, lang: str, fetch: bool) -> dict[s
     }
 
 
-ROUTES = [health, index, loan_page]
+def _loan_list_export(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, q: str, fmt: str
+) -> Response[bytes]:
+    """The start page's loan list (the user's loans, the search applied, every page) as CSV or XLSX,
+    with full amounts; for staff with the discount-at-risk flag."""
+    from lanportfolj.services import list_exports
+    from lanportfolj.web.downloads import attachment_headers
+
+    scope = loan_scope(db, user)
+    at_risk: set[str] = set()
+    if user.is_staff:
+        at_risk = set(discount_at_risk(db, today(), request.app.state.settings.report_deadline))
+    rows = [
+        row | {"category": row["programme_category"], "at_risk": row["reference"] in at_risk}
+        for row in (list_loans(db, search=q.strip() or None, **scope) if scope is not None else [])
+    ]
+    lang = get_language()
+    name = "lan" if lang == "sv" else "loans"
+    stamp = today().isoformat()
+    if fmt == "xlsx":
+        return Response(
+            list_exports.to_xlsx(rows, lang, sheet=name),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=attachment_headers(f"{name}-{stamp}.xlsx"),
+        )
+    return Response(
+        list_exports.to_csv(rows, lang),
+        media_type="text/csv; charset=utf-8",
+        headers=attachment_headers(f"{name}-{stamp}.csv"),
+    )
+
+
+LIST_EXPORT_USERS = allow("analyst", "admin", "borrower")
+
+
+@get("/loans.csv", opt=LIST_EXPORT_USERS, sync_to_thread=True, include_in_schema=False)
+def loan_list_csv(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, q: str = ""
+) -> Response[bytes]:
+    """The start page's loan list (the user's loans, the search applied, every page) as CSV."""
+    return _loan_list_export(request, db, user, q, "csv")
+
+
+@get("/loans.xlsx", opt=LIST_EXPORT_USERS, sync_to_thread=True, include_in_schema=False)
+def loan_list_xlsx(
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, q: str = ""
+) -> Response[bytes]:
+    """The start page's loan list as a workbook (full amounts, a total row)."""
+    return _loan_list_export(request, db, user, q, "xlsx")
+
+
+ROUTES = [health, index, loan_page, loan_list_csv, loan_list_xlsx]

@@ -162,7 +162,7 @@ def test_unknown_direction_and_a_target_before_the_baseline_are_refused_in_both_
             points=[],
         )
     assert str(years.value) == (
-        "Målåret 2019 ligger före basåret 2020 / The target year 2019 is before the baseline year 2020"
+        "Målåret 2019 ligger före utgångsvärdets år 2020 / The target year 2019 is before the baseline year 2020"
     )
 
 

@@ -74,7 +74,7 @@ def test_a_target_in_the_maturity_year_is_reachable_and_one_a_year_later_is_not(
             Hint(
                 0,
                 "target_before_baseline",
-                "Mål 1: målåret 2025 ligger före basåret 2026 för home_visits.",
+                "Mål 1: målåret 2025 ligger före utgångsvärdets år 2026 för home_visits.",
                 "Goal 1: the target year 2025 is before the baseline year 2026 of home_visits.",
                 "T",
             ),

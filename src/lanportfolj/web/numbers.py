@@ -1,0 +1,94 @@
+"""Money, rates and units as a person reads them, per language (one formatting layer for the pages).
+
+- ``sek``: an amount in kronor, shortened where a person reads it: ``3 mdkr``, ``3,8 mdkr``, ``16 mnkr``,
+  ``450 000 kr`` in Swedish; ``SEK 3 bn``, ``SEK 3.8 bn``, ``SEK 16 m``, ``SEK 450,000`` in English.
+  Exports keep full amounts; this is for pages only.
+- ``rate``: a percentage with the language's decimal sign: ``2,625 %`` / ``2.625 %``.
+- ``bp``: basis points in words: ``2 baspunkter`` / ``2 basis points`` (``1 baspunkt``).
+- ``unit``: a library unit (``count``, ``percent``, ``index``) in the reader's words.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from jinja2 import Environment
+
+from lanportfolj.library import UNITS
+from lanportfolj.web.i18n import fmt_number, get_language
+
+BILLION = Decimal(1_000_000_000)
+MILLION = Decimal(1_000_000)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _short(value: Decimal) -> str:
+    """Up to one decimal for amounts under ten units, none above (``3,8``, ``16``, ``120``)."""
+    digits = 1 if abs(value) < 10 and value != value.to_integral_value() else 0
+    rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    if rounded == rounded.to_integral_value():
+        digits = 0
+    return fmt_number(rounded, digits)
+
+
+def sek(value: Any, lang: str | None = None) -> str:
+    """An amount in kronor as a person reads it (``3 mdkr``, ``16 mnkr``); ``–`` when there is none."""
+    amount = _decimal(value)
+    if amount is None:
+        return "–"
+    sv = (lang or get_language()) == "sv"
+    if abs(amount) >= BILLION:
+        short = _short(amount / BILLION)
+        return f"{short} mdkr" if sv else f"SEK {short} bn"
+    if abs(amount) >= MILLION:
+        short = _short(amount / MILLION)
+        return f"{short} mnkr" if sv else f"SEK {short} m"
+    whole = fmt_number(amount, 0)
+    return f"{whole} kr" if sv else f"SEK {whole}"
+
+
+def rate(value: Any) -> str:
+    """A percentage as written in the reader's language: ``2,625 %``."""
+    number = _decimal(value)
+    if number is None:
+        return "–"
+    return f"{fmt_number(number)} %"
+
+
+def bp(value: Any) -> str:
+    """Basis points in words: ``2 baspunkter``, ``1 baspunkt``, ``2 basis points``."""
+    number = _decimal(value)
+    if number is None:
+        return "–"
+    shown = fmt_number(number)
+    one = number == 1
+    if get_language() == "sv":
+        return f"{shown} {'baspunkt' if one else 'baspunkter'}"
+    return f"{shown} {'basis point' if one else 'basis points'}"
+
+
+def unit(code: str | None) -> str:
+    """A library unit in the reader's words (``antal``, ``procent``); an unknown one as it is."""
+    if not code:
+        return ""
+    known = UNITS.get(code)
+    if known is None:
+        return code
+    return known.sv if get_language() == "sv" else known.en
+
+
+def configure(env: Environment) -> None:
+    """The filters every template may use: ``|sek``, ``|rate``, ``|bp``, ``|unit``."""
+    env.filters["sek"] = sek
+    env.filters["rate"] = rate
+    env.filters["bp"] = bp
+    env.filters["unit"] = unit
