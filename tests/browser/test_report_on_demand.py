@@ -46,6 +46,8 @@ def test_figures_far_down_the_report_draw_when_scrolled_to_or_printed(page, live
     page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/reports/{ISIN}/{DAY}?lang=en", timeout=60_000)
 
+    # the folded per-loan detail and comparisons opened, as a reader who wants them does
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
     charts = page.locator("div.plotly-graph-div")
     count = charts.count()
     assert count >= 10

@@ -121,3 +121,33 @@ def test_the_analyst_start_page_warns_of_matured_loans_still_active(app_and_engi
     assert "SH-2023-001</a> (2025-03-01)" in start.text
     investor = signed_in(app, "i@investor.example")
     assert 'data-testid="matured-active"' not in investor.get("/").text
+
+
+def test_a_repayment_and_a_tranche_recorded_through_the_page(app_and_engine) -> None:
+    app, engine = app_and_engine
+    with session_scope(engine) as db:
+        assert load_rates(db, data=PLAIN_USD, source="t", actor="t").accepted
+    analyst = signed_in(app, "a@lender.example")
+    base = {"loan": "SH-2025-004", "action": "repaid", "day": "2025-12-31", "amount": "",
+            "funding": "", "note": "paid back early"}  # fmt: skip
+    unknown = analyst.post(
+        "/programme/loan-events",
+        data={**base, "loan": "SH-1999-999", "_csrf_token": csrf(analyst)},
+    )
+    assert unknown.status_code == 400 and 'id="err-loan"' in unknown.text
+    done = analyst.post(
+        "/programme/loan-events",
+        data={**base, "_csrf_token": csrf(analyst)},
+        follow_redirects=False,
+    )
+    assert done.status_code in (302, 303), done.text[:500]
+    page = analyst.get("/programme?date=2025-12-31&lang=en").text
+    # 10 m left the pool: 90 m against 105 m of bonds
+    assert 'data-testid="pool">90,000,000.00<' in page
+    assert "SH-2025-004 (Stockholms stad): left the pool in 2025" in page
+    over = analyst.post(
+        "/programme/loan-events",
+        data={**base, "loan": "SH-2023-001", "action": "tranche", "amount": "40000000.01",
+              "_csrf_token": csrf(analyst)},
+    )  # fmt: skip
+    assert over.status_code == 400 and "exceed the loan amount" in over.text

@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 from lanportfolj.cli import app
 from lanportfolj.config import Settings
 from lanportfolj.db import make_engine, session_scope
+from lanportfolj.domain.lei import lei_check_digits
 from lanportfolj.models import Report
 from lanportfolj.services import demo_report, reports, users
 
@@ -188,3 +189,50 @@ def test_republishing_on_the_web_asks_first_then_investors_read_the_revised_vers
         assert listing.text.count(f"/reports/{ISIN}/2025-12-31/report.json") == 1
     finally:
         engine.dispose()
+
+
+def test_the_report_header_recorded_on_the_bond_is_on_the_next_report(settings: Settings) -> None:
+    assert _cli(settings, "demo", "load").exit_code == 0
+    bad = _cli(settings, "bonds", "header", ISIN, "--lei", "549300ABCDEFGHIJKL99")
+    assert bad.exit_code == 1 and "issuer_lei" in bad.output and "check digits" in bad.output
+    lei = "5493001KJTIIGC8Y1R" + lei_check_digits("5493001KJTIIGC8Y1R")
+    done = _cli(
+        settings,
+        "bonds",
+        "header",
+        ISIN,
+        "--issuer-name",
+        "Emittenten AB",
+        "--lei",
+        lei,
+        "--reviewer",
+        "Granskaren AB",
+        "--review-scope",
+        "Second-party opinion on the framework",
+    )
+    assert done.exit_code == 0, done.output
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as db:
+            bond = reports.get_bond(db, ISIN)
+            assert bond is not None
+            draft = reports.draft_report(session=db, bond=bond, report_date=date(2025, 12, 31))
+            # the report published before keeps the header it was frozen with (the demo's)
+            published = reports.published_report(db, bond, demo_report.REPORT_DATE)
+            assert published is not None
+            frozen = json.loads(reports.frozen_bytes(published))
+    finally:
+        engine.dispose()
+    assert draft["publication"]["header"]["issuer_lei"] == lei
+    assert (
+        frozen["publication"]["header"]["issuer_name"] == "Kommuninvest i Sverige AB (illustrativt)"
+    )
+    page = _text(reports.render(draft, fmt="html", lang="en"))
+    for text in (
+        "Issuer Emittenten AB",
+        f"LEI {lei}",
+        "External reviewer Granskaren AB",
+        "Scope of the review Second-party opinion on the framework",
+        "Reporting period 2025-01-01 – 2025-12-31",
+    ):
+        assert text in page

@@ -690,6 +690,20 @@ def _rate_form(name: str) -> Row:
     return Row("analyst", store, grammar=name != "source")
 
 
+def _loan_event_form(name: str) -> Row:
+    """The programme page's tranche / life-event form (issue 17); the note is free text (audited)."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        data = {"loan": "SH-0000-000", "action": "tranche", "day": "2025-12-31", "amount": "1",
+                "funding": "", "note": ""}  # fmt: skip
+        data[name] = value
+        response = world.form("analyst", "/programme/loan-events", data)
+        return form_outcome(world.clients["analyst"], response, name)
+
+    note = "no such loan: refused after the fields are read" if name == "note" else ""
+    return Row("analyst", store, grammar=name != "note", note=note)
+
+
 def _get_form(role: str, path: str, name: str, base: dict[str, str] | None = None) -> Row:
     def store(world: Actors, value: str) -> Outcome:
         client = world.clients[role]
@@ -903,6 +917,10 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     **{
         ("form", "POST /programme/rates", n): _rate_form(n)
         for n in ("currency", "rate_date", "sek_per_unit", "source")
+    },
+    **{
+        ("form", "POST /programme/loan-events", n): _loan_event_form(n)
+        for n in ("loan", "action", "day", "amount", "funding", "note")
     },
     ("form", "GET /reports/{isin}/draft", "date"): _get_form(
         "analyst", "/reports/{isin}/draft", "date", {"date": REPORT_DATE}

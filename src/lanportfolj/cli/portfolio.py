@@ -536,3 +536,41 @@ def serve(
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or [],
     )
+
+
+@bonds_app.command("header")
+def bonds_header(
+    ctx: typer.Context,
+    isin: str = typer.Argument(..., help="The bond's ISIN."),
+    issuer_name: str | None = typer.Option(None, "--issuer-name", help="The issuer's name."),
+    lei: str | None = typer.Option(None, "--lei", help="The issuer's LEI (ISO 17442)."),
+    framework_version: str | None = typer.Option(None, "--framework-version"),
+    reviewer: str | None = typer.Option(None, "--reviewer", help="The external reviewer."),
+    review_scope: str | None = typer.Option(
+        None, "--review-scope", help="What the reviewer's statement covers."
+    ),
+    actor: str = typer.Option("cli", "--actor", help="Who records it (kept in the audit log)."),
+) -> None:
+    """Record the report header of a bond (issuer, LEI, framework, external reviewer and scope).
+
+    The next report published shows it; a published report keeps the header it was frozen with.
+    An option left out is left as it is; an empty value clears it.
+    """
+    from lanportfolj.db import session_scope
+    from lanportfolj.services import bond_header
+
+    given = {
+        "issuer_name": issuer_name,
+        "issuer_lei": lei,
+        "framework_version": framework_version,
+        "reviewer": reviewer,
+        "review_scope": review_scope,
+    }
+    changes = {key: value for key, value in given.items() if value is not None}
+    with session_scope(migrated_engine(ctx)) as session:
+        try:
+            header = bond_header.record(session, isin, changes, actor=actor)
+        except bond_header.HeaderError as exc:
+            fail(str(exc))
+    for key, value in header.items():
+        console.print(f"{key}: {value}", highlight=False, soft_wrap=True)

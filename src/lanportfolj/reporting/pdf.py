@@ -2,7 +2,8 @@
 
 The page is the report's own HTML (``render_html`` with plotly.js inlined, so nothing is fetched),
 loaded into Debian's Chromium through Playwright. ``PRINT_CSS`` lays it out for A4: the navigation and
-the per-year values table (complete in the workbook and the JSON) are left out, tables are set small,
+the per-year values table and the register's indicator rows (complete in the workbook and the
+JSON; the impact per loan table has the same figures) are left out, tables are set small,
 their header rows repeat on every page (a ``<thead>`` is a table-header-group) and rows never split;
 charts are drawn at the width of the page. Chromium's footer numbers the pages ("3 / 18").
 
@@ -25,14 +26,14 @@ DEFAULT_CHROMIUM: Final = "/usr/bin/chromium"
 #: how long the charts may take to draw before printing anyway (ms)
 _CHART_WAIT_MS: Final = 20_000
 #: the charts' heights on paper, as a share of the page's (a row of three charts a third of a page)
-_CHART_SCALE: Final = 0.72
+_CHART_SCALE: Final = 0.65
 #: the printable width of A4 landscape between 10 mm margins, in CSS pixels
 _PRINT_WIDTH: Final = 1046
 
 PRINT_CSS: Final = """
 @page { size: A4 landscape; margin: 12mm 10mm 14mm 10mm; }
 html, body { background: #fff !important; }
-body { font-size: 8.5pt; line-height: 1.3; max-width: none !important; margin: 0 !important;
+body { font-size: 8pt; line-height: 1.25; max-width: none !important; margin: 0 !important;
        padding: 0 !important; }
 h1 { font-size: 16pt; margin: 0 0 4pt; }
 h2 { font-size: 12pt; margin: 10pt 0 4pt; break-after: avoid; page-break-after: avoid; }
@@ -49,7 +50,9 @@ nav, .site-header, .no-print, form, button, #table-impact-values, .downloads,
 .comparison > table { grid-column: 1; }
 .comparison > figure { grid-column: 2; grid-row: span 1; }
 .table-wrap, .scroll, figure, .table-scroll { overflow: visible !important; max-width: none !important; }
-table { border-collapse: collapse; width: 100%; font-size: 7pt; page-break-inside: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 6.5pt; page-break-inside: auto; }
+/* the register's indicators repeat the impact per loan table's figures: on paper, that table */
+.table-wrap:has(> #table-register-indicators) { display: none !important; }
 thead { display: table-header-group; }
 tfoot { display: table-footer-group; }
 tr, td, th { break-inside: avoid; page-break-inside: avoid; }

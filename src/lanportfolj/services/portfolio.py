@@ -26,6 +26,7 @@ from lanportfolj.domain.categories import (
     PROGRAMME_CATEGORIES,
     TARGET_POPULATIONS,
 )
+from lanportfolj.domain.lei import lei_problem
 from lanportfolj.domain.orgnr import OrgnrError, normalise_orgnr
 from lanportfolj.library import IndicatorDef, check_references, load_library, parse_indicator
 from lanportfolj.models import (
@@ -163,6 +164,11 @@ BOND_FIELDS = {
     "framework_version",
     "pool",
     "illustrative",
+    # the report header (issue 16 item 7), all optional
+    "issuer_name",
+    "issuer_lei",
+    "reviewer",
+    "review_scope",
 }
 
 
@@ -557,7 +563,13 @@ def read_portfolio(
             "framework_version": str(bd.get("framework_version", "")),
             "illustrative": bool(bd.get("illustrative", default_illustrative)),
             "pool": pool,
+            "issuer_name": str(bd.get("issuer_name", ""))[:200],
+            "issuer_lei": str(bd.get("issuer_lei", "")),
+            "reviewer": str(bd.get("reviewer", ""))[:200],
+            "review_scope": str(bd.get("review_scope", ""))[:1000],
         }
+        if bond["issuer_lei"] and (problem_lei := lei_problem(bond["issuer_lei"])) is not None:
+            chk.add(rec, "issuer_lei", problem_lei)
         if (
             bond["issue_date"]
             and bond["maturity_date"]

@@ -1397,8 +1397,17 @@ def _comparison_html(data: dict[str, Any], lang: str) -> str:
         for item in loan["indicators"]:
             flat.append({**item, "chart_html": comparison_chart_html(item)})
     title = {"sv": "Jämförelsegrupper", "en": "Comparison groups"}[lang]
+    show = {
+        "sv": f"Visa jämförelsen per indikator ({len(flat)})",
+        "en": f"Show the comparison per indicator ({len(flat)})",
+    }[lang]
     body = build_environment().get_template("evaluation/_comparison.html").render(comparison=flat)
-    return f'<section id="comparison">\n<h2>{title}</h2>\n{body}</section>\n\n'
+    # folded like the other per-loan detail: the short evaluation above summarises it, and the
+    # demo's comparisons unfolded were 13 000 px of the page at 1366 px
+    return (
+        f'<section id="comparison">\n<h2>{title}</h2>\n<details id="comparison-details">\n'
+        f"<summary>{show}</summary>\n{body}</details>\n</section>\n\n"
+    )
 
 
 def _evaluation_html(data: dict[str, Any], lang: str) -> str:

@@ -6,6 +6,7 @@ with a form to add a rate (CSRF-checked like every form). ``/api/programme`` is 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from lanportfolj.domain.fx import parse_currency, parse_day, parse_rate
 from lanportfolj.services.fx import add_rate, list_rates
+from lanportfolj.services.loan_events import LoanEventError, add_tranche, record_event
 from lanportfolj.services.programme import programme_view, view_dict
 from lanportfolj.services.reports import ReportError
 from lanportfolj.web.access import CurrentUser, allow
@@ -29,6 +31,9 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 #: the longest source text kept (the column's length)
 SOURCE_MAX = 200
 RATE_FIELDS = ("currency", "rate_date", "sek_per_unit", "source")
+LOAN_FIELDS = ("loan", "action", "day", "amount", "funding", "note")
+#: what the loan form records: a tranche, or one of the life events
+LOAN_ACTIONS = ("tranche", "matured", "repaid", "prepaid", "written_down")
 
 
 def _when(raw: str | None) -> date | None:
@@ -49,6 +54,7 @@ def _page(
     form: dict[str, str] | None = None,
     field_errors: dict[str, str] | None = None,
     status_code: int = 200,
+    loan_form: dict[str, str] | None = None,
 ) -> Template:
     data: dict[str, Any] | None = None
     problem = error
@@ -66,6 +72,7 @@ def _page(
             "rates": list_rates(db, limit=50),
             "form": form or blank,
             "field_errors": field_errors or {},
+            "loan_form": loan_form or {name: "" for name in LOAN_FIELDS},
         },
         status_code=status_code,
     )
@@ -155,6 +162,86 @@ def add_rate_form(
     return Redirect(f"/programme?date={day.isoformat()}")
 
 
+@post("/programme/loan-events", opt=STAFF, sync_to_thread=True, include_in_schema=False)
+def loan_event_form(
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    data: Annotated[dict[str, str], FORM],
+) -> Template | Redirect:
+    """Record a tranche (dated disbursement, optionally marked) or a life event of a loan."""
+    form = {name: str(data.get(name, ""))[:2000] for name in LOAN_FIELDS}
+    errors: dict[str, str] = {}
+    action = form["action"]
+    if action not in LOAN_ACTIONS:
+        errors["action"] = gettext("Choose a tranche or a life event.")
+    day = None
+    try:
+        day = parse_day(form["day"])
+    except ValueError:
+        errors["day"] = gettext("Write the date as YYYY-MM-DD.")
+    amount = None
+    if form["amount"].strip():
+        try:
+            amount = Decimal(form["amount"].strip().replace(" ", "").replace(",", "."))
+            if not amount.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            errors["amount"] = gettext("Write the amount in SEK, e.g. 1500000.00.")
+    elif action == "tranche":
+        errors["amount"] = gettext("A tranche needs its amount.")
+    funding = form["funding"] or None
+    if funding not in (None, "financing", "refinancing"):
+        errors["funding"] = gettext("Choose financing, refinancing or derived.")
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in form["note"]):
+        errors["note"] = gettext("The note holds control characters.")
+    if not errors and day is not None:
+        try:
+            if action == "tranche":
+                assert amount is not None
+                add_tranche(
+                    db,
+                    reference=form["loan"],
+                    day=day,
+                    amount=amount,
+                    funding=funding,
+                    actor=user.email,
+                )
+            else:
+                record_event(
+                    db,
+                    reference=form["loan"],
+                    kind=action,
+                    day=day,
+                    amount=amount,
+                    note=form["note"],
+                    actor=user.email,
+                )
+        except LoanEventError as exc:
+            field = {"no_loan": "loan", "bad_amount": "amount", "over_amount": "amount",
+                     "over_outstanding": "amount", "bad_funding": "funding",
+                     "out_of_order": "day"}.get(exc.code, "loan")  # fmt: skip
+            errors[field] = exc.message_sv if get_language() == "sv" else exc.message_en
+    if errors:
+        db.rollback()
+        return _page(
+            db,
+            date.today(),
+            error=gettext("Nothing was recorded: see the fields marked below."),
+            loan_form=form,
+            field_errors=errors,
+            status_code=HTTP_400_BAD_REQUEST,
+        )
+    db.commit()
+    flash(
+        request,
+        gettext("Recorded for %(loan)s: %(action)s on %(day)s.", loan=form["loan"].strip(),
+                action=gettext(action), day=form["day"].strip()),
+        "info",
+    )  # fmt: skip
+    return Redirect(f"/programme?date={date.today().isoformat()}")
+
+
 @get("/api/programme", opt=STAFF, sync_to_thread=True, tags=["programme"])
 def programme_api(
     db: Session,
@@ -171,4 +258,4 @@ def programme_api(
         raise ValidationException(exc.message_en) from exc
 
 
-ROUTES = [programme_page, add_rate_form, programme_api]
+ROUTES = [programme_page, add_rate_form, loan_event_form, programme_api]
