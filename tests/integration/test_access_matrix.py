@@ -486,6 +486,9 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/programme"): Rule(STAFF_ONLY_GET),
     ("GET", "/api/programme"): Rule({"anonymous": 401, "analyst": 200, "admin": 200, ANY: 403}),
     # an empty rate form is refused with every field marked (400), nothing stored
+    ("POST", "/programme/loan-events"): Rule(
+        {"anonymous": 401, "analyst": 400, "admin": 400, ANY: 403}, form={}
+    ),
     ("POST", "/programme/rates"): Rule(
         {"anonymous": 401, "analyst": 400, "admin": 400, ANY: 403}, form={}
     ),

@@ -531,6 +531,17 @@ def _staff_form(kind: str, name: str, free: bool, base: dict[str, str]) -> Row:
     return Row("analyst", store, grammar=not free)
 
 
+def _delete_draft_form() -> Row:
+    """Deleting a draft: only the confirmation box's own value ``yes`` deletes; anything else is refused
+    with a message (the shared draft must survive every payload)."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        response = world.form("borrower", f"/applications/{world.draft}/delete", {"confirm": value})
+        return form_outcome(world.clients["borrower"], response, "confirm")
+
+    return Row("borrower", store, grammar=True, note="a choice: only 'yes' deletes")
+
+
 def _admin_form(path: str, name: str, free: bool, base: dict[str, str]) -> Row:
     def store(world: Actors, value: str) -> Outcome:
         target = path.format(user_id=world.user_ids["investor"])
@@ -853,6 +864,12 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     ("form", "POST /analyst/applications/{reference}/transitions", "reason"): _staff_form(
         "transitions", "reason", True, {"to": "draft", "reason": "Komplettera"}
     ),
+    # issue 18: the confirmation box of reject and send-back (the browser requires it; the server reads
+    # the reason and the status, so any value is accepted like a free text)
+    ("form", "POST /analyst/applications/{reference}/transitions", "confirm"): _staff_form(
+        "transitions", "confirm", True, {"to": "draft", "reason": "Komplettera"}
+    ),
+    ("form", "POST /applications/{reference}/delete", "confirm"): _delete_draft_form(),
     ("form", "POST /imports", "file"): _import_form("file"),
     ("form", "POST /imports/confirm", "sha256"): _import_form("sha256"),
     ("form", "POST /imports/confirm", "filename"): _import_form("filename"),
@@ -911,7 +928,7 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     ("form", "GET /admin/audit", "action"): _get_form("admin", "/admin/audit", "action"),
     **{
         ("form", "GET /analyst/applications", n): _get_form("analyst", "/analyst/applications", n)
-        for n in ("status", "category", "borrower")
+        for n in ("status", "category", "borrower", "at_risk")
     },
     ("form", "GET /programme", "date"): _get_form("analyst", "/programme", "date"),
     **{
