@@ -48,6 +48,8 @@ def test_figures_far_down_the_report_draw_when_scrolled_to_or_printed(page, live
 
     # the folded per-loan detail and comparisons opened, as a reader who wants them does
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    # the per-loan detail is folded (<details>): unfolded, its figures are far down the page
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
     charts = page.locator("div.plotly-graph-div")
     count = charts.count()
     assert count >= 10
