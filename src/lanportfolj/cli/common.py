@@ -86,7 +86,8 @@ def refuse_bad_identifiers(engine: Engine) -> None:
 
 
 def fail(message: str, *, code: int = EXIT_REJECTED) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    # never wrapped: a path or a value cut across lines can be neither copied nor searched for
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
