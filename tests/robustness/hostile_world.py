@@ -686,6 +686,13 @@ def _publish_form(name: str) -> Row:
 
     if name == "confirm":
         return Row("analyst", store, note="a flag: any value but yes means no; never stored")
+    if name == "revise":
+        return Row(
+            "analyst",
+            store,
+            note="a flag: any value but yes means no; never stored",
+            shown_when="the report of the date is published (the draft's revise form)",
+        )
     return Row("analyst", store, grammar=name != "fx_source")
 
 
@@ -894,7 +901,7 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     ),
     **{
         ("form", "POST /reports/{isin}/publish", n): _publish_form(n)
-        for n in ("date", "fx_rate", "fx_source", "confirm")
+        for n in ("date", "fx_rate", "fx_source", "confirm", "revise")
     },
     ("form", "POST /admin/users", "email"): _admin_form(
         "/admin/users", "email", False, {"role": "investor", "password": "a long password 1"}
