@@ -69,6 +69,8 @@ def _sign_in(page: Any, base: str, email: str) -> None:
 def _assert_inert_and_drawn(page: Any, watch: Watch, *, legend: bool = True) -> None:
     from playwright.sync_api import expect
 
+    # a report's folded detail (<details>) draws its figures when unfolded, as a reader does
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
     charts = page.locator("div.plotly-graph-div")
     count = charts.count()
     assert count >= 1
