@@ -67,7 +67,8 @@ def test_staff_see_the_overdue_loan_flagged(app, monkeypatch, email: str) -> Non
 def test_no_flag_before_the_deadline(app, monkeypatch) -> None:
     html = _overview(app, "a@lender.example", monkeypatch, today=date(2026, 4, 30))
     assert FLAG.findall(html) == []
-    assert "discount at risk" not in html
+    # no badge and no summary (the list's "only discount at risk" filter is offered all the same)
+    assert 'class="badge at-risk"' not in html and "at-risk-summary" not in html
 
 
 def test_the_flag_is_in_swedish_for_a_swedish_analyst(app, monkeypatch) -> None:

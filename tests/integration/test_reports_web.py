@@ -161,3 +161,25 @@ def test_bad_inputs_answer_clearly(app_and_engine) -> None:
     assert "Obligationen är i SEK" in sek_with_rate.text
     with Session(_engine) as db:
         assert db.exec(select(col(Report.id))).all() == []
+
+
+def test_the_report_pages_show_amounts_as_a_person_reads_them(app_and_engine) -> None:
+    """Issue 18 item 7: "3000000000.00 SEK" on the list, the draft and the publish page is "3 mdkr"."""
+    app, _engine = app_and_engine
+    analyst = signed_in(app, "a@lender.example")
+    if True:
+        pages = [
+            analyst.get("/reports?lang=sv").text,
+            analyst.get(f"/reports/{ISIN}/draft?date={DAY}&lang=sv").text,
+            analyst.post(
+                f"/reports/{ISIN}/publish?lang=sv",
+                data={"date": DAY, "fx_rate": "", "fx_source": "", "_csrf_token": csrf(analyst)},
+                follow_redirects=False,
+            ).text,
+        ]
+        for page in pages:
+            text = re.sub(r"<[^>]+>", " ", page)
+            assert not re.search(r"\d{5,}(\.\d+)?\s*SEK|\d\.\d+ %", text), text
+        assert re.search(r"<dd>\d+(,\d)? mdkr</dd>", pages[0])
+        assert re.search(r"<dt>Allokerat</dt><dd>[\d,]+ (mdkr|mnkr)</dd>", pages[1]), pages[1]
+        assert re.search(r"(mdkr|mnkr)</dd>", pages[2])

@@ -86,3 +86,23 @@ def overdue_reports(
             }
         )
     return out
+
+
+def report_states(session: Session, as_of: date, deadline: str = "04-30") -> dict[str, str]:
+    """The yearly report's state (``due``, ``overdue``, ``done``, ``not_yet``) per active loan's
+    reference on ``as_of``, for the loan list's "yearly report" filter. One grouped query for the
+    reported years."""
+    loans = session.exec(select(Loan).where(Loan.status == "active")).all()
+    reported = last_reported_years(session)
+    states: dict[str, str] = {}
+    for loan in loans:
+        first = _first_due_year(loan)
+        if first is None:
+            continue
+        states[loan.reference] = report_due(
+            last_reported_year=reported.get(loan.id or 0),
+            first_due_year=first,
+            as_of=as_of,
+            deadline=deadline,
+        ).state
+    return states

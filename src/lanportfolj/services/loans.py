@@ -49,9 +49,12 @@ def _loan_filters(
     statuses: tuple[str, ...] | None,
     references: Collection[str] | None,
     search: str | None,
+    category: str | None = None,
 ) -> Any:
     if borrower_id is not None:
         stmt = stmt.where(Loan.borrower_id == borrower_id)
+    if category:
+        stmt = stmt.where(Loan.programme_category == category)
     if statuses:
         stmt = stmt.where(col(Loan.status).in_(statuses))
     if references is not None:
@@ -75,6 +78,7 @@ def list_loans(
     statuses: tuple[str, ...] | None = None,
     references: Collection[str] | None = None,
     search: str | None = None,
+    category: str | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
@@ -85,7 +89,12 @@ def list_loans(
         .order_by(col(Loan.reference))
     )
     stmt = _loan_filters(
-        stmt, borrower_id=borrower_id, statuses=statuses, references=references, search=search
+        stmt,
+        borrower_id=borrower_id,
+        statuses=statuses,
+        references=references,
+        search=search,
+        category=category,
     )
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
@@ -118,17 +127,41 @@ def count_loans(
     statuses: tuple[str, ...] | None = None,
     references: Collection[str] | None = None,
     search: str | None = None,
+    category: str | None = None,
 ) -> int:
     """How many loans ``list_loans`` would give without a limit."""
-    stmt = (
-        select(func.count())
-        .select_from(Loan)
-        .join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
-    )
+    return loan_totals(
+        session,
+        borrower_id=borrower_id,
+        statuses=statuses,
+        references=references,
+        search=search,
+        category=category,
+    )[0]
+
+
+def loan_totals(
+    session: Session,
+    *,
+    borrower_id: int | None = None,
+    statuses: tuple[str, ...] | None = None,
+    references: Collection[str] | None = None,
+    search: str | None = None,
+    category: str | None = None,
+) -> tuple[int, Decimal]:
+    """How many loans ``list_loans`` would give without a limit, and their amounts summed exactly
+    (the amounts only leave the database: SQLite holds money as text, so its SUM would be a float)."""
+    stmt = select(Loan.amount).join(Borrower, col(Borrower.id) == col(Loan.borrower_id))
     stmt = _loan_filters(
-        stmt, borrower_id=borrower_id, statuses=statuses, references=references, search=search
+        stmt,
+        borrower_id=borrower_id,
+        statuses=statuses,
+        references=references,
+        search=search,
+        category=category,
     )
-    return int(session.exec(stmt).one())
+    amounts = session.exec(stmt).all()
+    return len(amounts), sum((Decimal(a or 0) for a in amounts), Decimal(0))
 
 
 def get_loan(session: Session, reference: str) -> Loan | None:

@@ -3,6 +3,7 @@
 - ``sek``: an amount in kronor, shortened where a person reads it: ``3 mdkr``, ``3,8 mdkr``, ``16 mnkr``,
   ``450 000 kr`` in Swedish; ``SEK 3 bn``, ``SEK 3.8 bn``, ``SEK 16 m``, ``SEK 450,000`` in English.
   Exports keep full amounts; this is for pages only.
+- ``money``: an amount in a bond's currency: kronor as ``sek``, others ``300 mn EUR`` / ``EUR 300 m``.
 - ``rate``: a percentage with the language's decimal sign: ``2,625 %`` / ``2.625 %``.
 - ``bp``: basis points in words: ``2 baspunkter`` / ``2 basis points`` (``1 baspunkt``).
 - ``unit``: a library unit (``count``, ``percent``, ``index``) in the reader's words.
@@ -56,6 +57,26 @@ def sek(value: Any, lang: str | None = None) -> str:
     return f"{whole} kr" if sv else f"SEK {whole}"
 
 
+def money(value: Any, currency: str = "SEK", lang: str | None = None) -> str:
+    """An amount in ``currency`` as a person reads it: kronor as :func:`sek`; another currency
+    shortened the same way with its code (``300 mn EUR`` / ``EUR 300 m``)."""
+    if (currency or "SEK").upper() == "SEK":
+        return sek(value, lang)
+    amount = _decimal(value)
+    if amount is None:
+        return "–"
+    sv = (lang or get_language()) == "sv"
+    code = currency.upper()
+    if abs(amount) >= BILLION:
+        short = _short(amount / BILLION)
+        return f"{short} md {code}" if sv else f"{code} {short} bn"
+    if abs(amount) >= MILLION:
+        short = _short(amount / MILLION)
+        return f"{short} mn {code}" if sv else f"{code} {short} m"
+    whole = fmt_number(amount, 0)
+    return f"{whole} {code}" if sv else f"{code} {whole}"
+
+
 def rate(value: Any) -> str:
     """A percentage as written in the reader's language: ``2,625 %``."""
     number = _decimal(value)
@@ -87,8 +108,9 @@ def unit(code: str | None) -> str:
 
 
 def configure(env: Environment) -> None:
-    """The filters every template may use: ``|sek``, ``|rate``, ``|bp``, ``|unit``."""
+    """The filters every template may use: ``|sek``, ``|money(currency)``, ``|rate``, ``|bp``, ``|unit``."""
     env.filters["sek"] = sek
+    env.filters["money"] = money
     env.filters["rate"] = rate
     env.filters["bp"] = bp
     env.filters["unit"] = unit

@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import anyio.to_thread
 from litestar import Request, get
-from litestar.response import Response, Template
+from litestar.response import Redirect, Response, Template
 from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from lanportfolj.domain.categories import LOAN_STATUSES, PROGRAMME_CATEGORIES, label
 from lanportfolj.kolada.client import SOURCE_LINE, SOURCE_LINE_EN
 from lanportfolj.kolada.fetch import MEAN_UNIT
 from lanportfolj.kolada.fetch import SOURCE as KOLADA_SOURCE
+from lanportfolj.models import Borrower
 from lanportfolj.services.applications import discount_at_risk
-from lanportfolj.services.home import borrower_home, overdue_reports
-from lanportfolj.services.loans import count_loans, list_loans, loan_detail
+from lanportfolj.services.home import borrower_home, overdue_reports, report_states
+from lanportfolj.services.loans import list_loans, loan_detail, loan_totals
 from lanportfolj.web.access import (
     PUBLIC,
     SIGNED_IN,
@@ -36,6 +39,7 @@ from lanportfolj.web.access import (
     require_loan_access,
 )
 from lanportfolj.web.i18n import get_language
+from lanportfolj.web.loan_filters import LoanFilters, list_arguments, read_filters
 from lanportfolj.web.page_cache import PageCache, RenderedBody, page_with_body, render_body
 
 #: What an investor may read about a loan in a bond's pool (the fields the lender publishes per loan).
@@ -195,31 +199,53 @@ async def index(
     maybe_user: CurrentUser | None,
     page: int = 1,
     q: str = "",
+    status: str = "",
+    category: str = "",
+    borrower: str = "",
+    at_risk: str = "",
+    report: str = "",
 ) -> Template:
     """The start page: the landing page for visitors, the loans the user may see for everyone else,
     fifty at a time (paged in the database), optionally narrowed by a search on reference, borrower or
-    title.
+    title and by status, category, borrower, discount at risk and the yearly report (``web.loan_filters``),
+    with the count and the amounts summed for every page.
 
     Staff also see which active loans have their discount at risk because a yearly report is overdue;
     that is the lender's follow-up, so borrowers and investors never see the flag.
     """
     if maybe_user is None:
         return Template("public/landing.html")
+    filters = read_filters(
+        role=maybe_user.role,
+        is_staff=maybe_user.is_staff,
+        q=q,
+        status=status,
+        category=category,
+        borrower=borrower,
+        at_risk=at_risk,
+        report=report,
+    )
     # the body depends on what the user may see (their kind of view; a borrower's organisation), the
-    # search, the page, the language and the day; access itself is the scope worked out for the body
+    # filters, the page, the language and the day; access itself is the scope worked out for the body
     view = (maybe_user.role, maybe_user.borrower_id if maybe_user.role == "borrower" else None)
-    key = (view, q.strip(), page, get_language(), today())
+    key = (view, filters.key(), page, get_language(), today())
     engine = request.app.state.engine
     found, body = _INDEX_BODIES.peek(engine, key)
     if not found or body is None:  # not kept: made in a thread, from the database
-        body = await anyio.to_thread.run_sync(_index_body, request, engine, maybe_user, key)
+        body = await anyio.to_thread.run_sync(
+            _index_body, request, engine, maybe_user, key, filters
+        )
     return page_with_body(request, "public/index.html", body)
 
 
 def _index_body(
-    request: Request[Any, Any, Any], engine: Engine, user: CurrentUser, key: tuple[Any, ...]
+    request: Request[Any, Any, Any],
+    engine: Engine,
+    user: CurrentUser,
+    key: tuple[Any, ...],
+    filters: LoanFilters,
 ) -> RenderedBody:
-    _view, search, page, _lang, _day = key
+    _view, _filters, page, _lang, _day = key
     with Session(engine, expire_on_commit=False) as db:
         return _INDEX_BODIES.get_or_make(
             db,
@@ -227,13 +253,37 @@ def _index_body(
             lambda: render_body(
                 request,
                 "public/_index_body.html",
-                _index_context(request, db, user, page, search),
+                _index_context(request, db, user, page, filters),
             ),
         )
 
 
+def _staff_at_risk(request: Request[Any, Any, Any], db: Session) -> list[str]:
+    # a look at every active loan's latest reported years (~190 ms at national scale): kept until
+    # anything is committed, and the day or the deadline changes
+    day, deadline = today(), request.app.state.settings.report_deadline
+    return _AT_RISK.get_or_make(db, (day, deadline), lambda: discount_at_risk(db, day, deadline))
+
+
+def _filtered_arguments(
+    request: Request[Any, Any, Any],
+    db: Session,
+    scope: dict[str, Any],
+    filters: LoanFilters,
+    at_risk: list[str],
+) -> dict[str, Any]:
+    states = None
+    if filters.report:
+        states = report_states(db, today(), request.app.state.settings.report_deadline)
+    return list_arguments(filters, scope, at_risk=at_risk, report_states=states)
+
+
 def _index_context(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, page: int, search: str
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    page: int,
+    filters: LoanFilters,
 ) -> dict[str, Any]:
     at_risk: list[str] = []
     matured: list[tuple[str, Any]] = []
@@ -242,20 +292,16 @@ def _index_context(
         from lanportfolj.services.loan_events import matured_active
 
         matured = matured_active(db, today())
-        # a look at every active loan's latest reported years (~190 ms at national scale): kept until
-        # anything is committed, and the day or the deadline changes
-        day, deadline = today(), request.app.state.settings.report_deadline
-        at_risk = _AT_RISK.get_or_make(
-            db, (day, deadline), lambda: discount_at_risk(db, day, deadline)
-        )
+        at_risk = _staff_at_risk(request, db)
     scope = loan_scope(db, user)
     loans: list[dict[str, Any]] = []
     pager = pager_for(0, 1)
+    amount = Decimal(0)
     if scope is not None:
-        pager = pager_for(count_loans(db, search=search or None, **scope), page)
-        loans = list_loans(
-            db, search=search or None, limit=PAGE_SIZE, offset=pager["first"] - 1, **scope
-        )
+        args = _filtered_arguments(request, db, scope, filters, at_risk)
+        total, amount = loan_totals(db, **args)
+        pager = pager_for(total, page)
+        loans = list_loans(db, limit=PAGE_SIZE, offset=pager["first"] - 1, **args)
         if user.role == "investor":
             loans = _public_rows(loans)
     home: dict[str, Any] = {"reports": [], "applications": []}
@@ -265,12 +311,24 @@ def _index_context(
         home = borrower_home(db, user.borrower_id, today(), deadline)
     if user.is_staff:
         overdue = overdue_reports(db, at_risk, today(), deadline)
+    lang = get_language()
+    borrowers: list[Any] = []
+    if user.is_staff:
+        borrowers = list(db.exec(select(Borrower).order_by(col(Borrower.name))).all())
     return {
         "home": home,
         "overdue": overdue,
         "loans": loans,
         "pager": pager,
-        "q": search,
+        "pager_query": filters.query(),
+        "totals": {"count": pager["total"], "amount": amount},
+        "q": filters.q,
+        "filters": filters,
+        "export_query": filters.query(),
+        "statuses": list(LOAN_STATUSES),
+        "programmes": [(k, label(PROGRAMME_CATEGORIES, k, lang)) for k in PROGRAMME_CATEGORIES],
+        "borrowers": borrowers,
+        "staff_view": user.is_staff,
         "public_view": is_public_view(user),
         "borrower_view": user.role == "borrower",
         "at_risk": set(at_risk),
@@ -384,20 +442,24 @@ def _loan_context(db: Session, reference: str, lang: str, fetch: bool) -> dict[s
 
 
 def _loan_list_export(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, q: str, fmt: str
+    request: Request[Any, Any, Any], db: Session, user: CurrentUser, filters: LoanFilters, fmt: str
 ) -> Response[bytes]:
-    """The start page's loan list (the user's loans, the search applied, every page) as CSV or XLSX,
-    with full amounts; for staff with the discount-at-risk flag."""
+    """The start page's loan list (the user's loans, the search and filters applied, every page) as
+    CSV or XLSX, with full amounts; for staff with the discount-at-risk flag."""
     from lanportfolj.services import list_exports
     from lanportfolj.web.downloads import attachment_headers
 
     scope = loan_scope(db, user)
-    at_risk: set[str] = set()
+    at_risk: list[str] = []
     if user.is_staff:
-        at_risk = set(discount_at_risk(db, today(), request.app.state.settings.report_deadline))
+        at_risk = discount_at_risk(db, today(), request.app.state.settings.report_deadline)
+    flagged = set(at_risk)
+    found: list[dict[str, Any]] = []
+    if scope is not None:
+        found = list_loans(db, **_filtered_arguments(request, db, scope, filters, at_risk))
     rows = [
-        row | {"category": row["programme_category"], "at_risk": row["reference"] in at_risk}
-        for row in (list_loans(db, search=q.strip() or None, **scope) if scope is not None else [])
+        row | {"category": row["programme_category"], "at_risk": row["reference"] in flagged}
+        for row in found
     ]
     lang = get_language()
     name = "lan" if lang == "sv" else "loans"
@@ -418,20 +480,65 @@ def _loan_list_export(
 LIST_EXPORT_USERS = allow("analyst", "admin", "borrower")
 
 
+def _export_filters(user: CurrentUser, **raw: str) -> LoanFilters:
+    return read_filters(role=user.role, is_staff=user.is_staff, **raw)
+
+
 @get("/loans.csv", opt=LIST_EXPORT_USERS, sync_to_thread=True, include_in_schema=False)
 def loan_list_csv(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, q: str = ""
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    borrower: str = "",
+    at_risk: str = "",
+    report: str = "",
 ) -> Response[bytes]:
-    """The start page's loan list (the user's loans, the search applied, every page) as CSV."""
-    return _loan_list_export(request, db, user, q, "csv")
+    """The start page's loan list (the user's loans, search and filters applied, every page) as CSV."""
+    filters = _export_filters(
+        user,
+        q=q,
+        status=status,
+        category=category,
+        borrower=borrower,
+        at_risk=at_risk,
+        report=report,
+    )
+    return _loan_list_export(request, db, user, filters, "csv")
 
 
 @get("/loans.xlsx", opt=LIST_EXPORT_USERS, sync_to_thread=True, include_in_schema=False)
 def loan_list_xlsx(
-    request: Request[Any, Any, Any], db: Session, user: CurrentUser, q: str = ""
+    request: Request[Any, Any, Any],
+    db: Session,
+    user: CurrentUser,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    borrower: str = "",
+    at_risk: str = "",
+    report: str = "",
 ) -> Response[bytes]:
     """The start page's loan list as a workbook (full amounts, a total row)."""
-    return _loan_list_export(request, db, user, q, "xlsx")
+    filters = _export_filters(
+        user,
+        q=q,
+        status=status,
+        category=category,
+        borrower=borrower,
+        at_risk=at_risk,
+        report=report,
+    )
+    return _loan_list_export(request, db, user, filters, "xlsx")
 
 
-ROUTES = [health, index, loan_page, loan_list_csv, loan_list_xlsx]
+@get("/loans", opt=allow(PUBLIC), include_in_schema=False)
+async def loan_list(request: Request[Any, Any, Any]) -> Redirect:
+    """``/loans`` is the start page's list: the same address with the search and filters kept."""
+    query = request.url.query
+    return Redirect(path="/" + (f"?{query}" if query else ""))
+
+
+ROUTES = [health, index, loan_page, loan_list_csv, loan_list_xlsx, loan_list]
