@@ -146,24 +146,30 @@ def test_the_loan_list_filters_by_status_and_category_with_totals_kept_by_export
     client = _client(demo_settings, "analys@demo.lanportfolj.se")
     try:
         page = client.get("/?status=active&category=health_education&lang=sv").text
-        chosen = [l for l in loans if l.status == "active" and l.programme_category == "health_education"]
-        assert _shown(page, loans) == sorted(l.reference for l in chosen) and len(chosen) >= 2
-        assert len(chosen) < len([l for l in loans if l.status == "active"])
+        chosen = [
+            ln
+            for ln in loans
+            if ln.status == "active" and ln.programme_category == "health_education"
+        ]
+        assert _shown(page, loans) == sorted(ln.reference for ln in chosen) and len(chosen) >= 2
+        assert len(chosen) < len([ln for ln in loans if ln.status == "active"])
         # the totals under the table: how many, and the amounts summed as a person reads them
-        total = sum(l.amount for l in chosen)
+        total = sum(ln.amount for ln in chosen)
         assert f"{len(chosen)} lån" in page
         assert f"{int(total / 1_000_000)} mnkr" in page, total
         assert 'value="active" selected' in page and 'value="health_education" selected' in page
 
         # the export links carry the filters; the files hold the same rows with full amounts
         assert "/loans.csv?status=active&amp;category=health_education" in page
-        rows = _csv(client.get("/loans.csv?status=active&category=health_education&lang=sv").content)
-        assert sorted(r[0] for r in rows[1:]) == sorted(l.reference for l in chosen)
+        rows = _csv(
+            client.get("/loans.csv?status=active&category=health_education&lang=sv").content
+        )
+        assert sorted(r[0] for r in rows[1:]) == sorted(ln.reference for ln in chosen)
         amount_col = rows[0].index("Belopp (kr)")
         assert sum(Decimal(r[amount_col].replace(",", ".")) for r in rows[1:]) == total
         book = client.get("/loans.xlsx?status=active&category=health_education&lang=en")
         values = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
-        assert sorted(r[0] for r in values[1:-1]) == sorted(l.reference for l in chosen)
+        assert sorted(r[0] for r in values[1:-1]) == sorted(ln.reference for ln in chosen)
 
         # the language switch keeps the filters
         assert "status=active&amp;category=health_education&amp;lang=en" in page
@@ -202,17 +208,22 @@ def test_the_loan_list_filters_by_borrower_discount_at_risk_and_overdue_report(
         one = loans[0]
         mine = client.get(f"/?borrower={one.borrower_id}&lang=en").text
         assert _shown(mine, loans) == sorted(
-            l.reference for l in loans if l.borrower_id == one.borrower_id
+            ln.reference for ln in loans if ln.borrower_id == one.borrower_id
         )
         # filters that leave nothing say so and offer the whole list (not "no loans yet")
         empty = client.get("/?status=active&report=due&lang=en").text
         assert "No loan matches these filters." in empty and "No loans yet" not in empty
         # an unknown value is ignored, never an error
         odd = client.get("/?status=bogus&category=%00&borrower=99999999999999999999&lang=en")
-        assert odd.status_code == 200 and _shown(odd.text, loans) == sorted(l.reference for l in loans)
+        assert odd.status_code == 200 and _shown(odd.text, loans) == sorted(
+            ln.reference for ln in loans
+        )
         # /loans is the same list, the filters kept
         moved = client.get("/loans?status=draft", follow_redirects=False)
-        assert moved.status_code in (301, 302, 303, 307) and moved.headers["location"] == "/?status=draft"
+        assert (
+            moved.status_code in (301, 302, 303, 307)
+            and moved.headers["location"] == "/?status=draft"
+        )
     finally:
         client.__exit__(None, None, None)
 
@@ -222,7 +233,7 @@ def test_a_borrower_filters_only_their_own_loans(demo_settings, loans):
     try:
         own = _shown(client.get("/?lang=en").text, loans)
         assert own
-        other = next(l for l in loans if l.reference not in own)
+        other = next(ln for ln in loans if ln.reference not in own)
         # another organisation's id in the query shows nothing of theirs, and no lender's flag
         page = client.get(f"/?borrower={other.borrower_id}&at_risk=1&lang=en").text
         assert _shown(page, loans) == own
