@@ -214,3 +214,51 @@ def test_the_borrower_picks_an_indicator_by_name_and_adds_rows_without_saving(
     page.get_by_role("button", name="Lägg till ett mål").click()
     expect(goals).to_have_count(goal_count + 1)
     expect(page.locator(f"#goals-{goal_count}-text")).to_have_value("")
+
+
+def test_the_analyst_filters_the_loan_list_on_a_phone_and_the_switch_keeps_the_filters(
+    browser, live_server
+) -> None:
+    """Issue 18 item 6: filters and totals on the start page at 390 px, kept by the language switch
+    and the export links."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        base = live_server.url
+        _sign_in(page, base, live_server.accounts["analyst"])
+        page.get_by_label("Status", exact=True).select_option("active")
+        page.get_by_label("Category", exact=True).select_option("health_education")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(re.compile(r"status=active&.*category=health_education"))
+        rows = page.locator("#loans tbody tr")
+        expect(rows.first).to_be_visible()
+        engine = make_engine(live_server.settings)
+        try:
+            with Session(engine) as db:
+                chosen = db.exec(
+                    select(Loan)
+                    .where(Loan.status == "active")
+                    .where(Loan.programme_category == "health_education")
+                ).all()
+        finally:
+            engine.dispose()
+        assert rows.count() == len(chosen) >= 2
+        totals = page.get_by_test_id("loan-totals")
+        expect(totals).to_contain_text(f"{len(chosen)} loans")
+        expect(page.get_by_test_id("loan-totals-amount")).to_contain_text("SEK")
+        csv_href = page.get_by_test_id("export-csv").get_attribute("href") or ""
+        assert "status=active" in csv_href and "category=health_education" in csv_href
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the filtered list is {width} px wide on a 390 px phone"
+
+        page.get_by_test_id("lang-switch").click()
+        page.wait_for_url(re.compile(r"lang=sv"))
+        expect(page.locator("#f-status")).to_have_value("active")
+        expect(page.locator("#f-category")).to_have_value("health_education")
+        expect(page.get_by_test_id("loan-totals")).to_contain_text(f"{len(chosen)} lån")
+        expect(page.get_by_test_id("loan-totals-amount")).to_contain_text("mnkr")
+        assert rows.count() == len(chosen)
+    finally:
+        context.close()
