@@ -498,6 +498,8 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/analyst/applications.xlsx"): Rule(STAFF_ONLY_GET),
     ("GET", "/loans.csv"): Rule(REPORTERS_GET),
     ("GET", "/loans.xlsx"): Rule(REPORTERS_GET),
+    # /loans is the start page's list: signed in, a redirect to / with the query kept; else sign in
+    ("GET", "/loans"): Rule({ANY: 302}),
     ("GET", "/analyst/applications/{reference:str}"): Rule(
         {
             "anonymous": 302,

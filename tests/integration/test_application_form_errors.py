@@ -221,7 +221,7 @@ INDICATOR_ERRORS: list[tuple[list[dict[str, str]], list[FieldError]]] = [
             _own_is_unknown("homework_club_visits"),
             FieldError("indicators.0.name", "Ange indikatorns namn.", "Enter the indicator's name."),
             FieldError("indicators.0.unit", "Ange enhet.", "Enter the unit."),
-            FieldError("indicators.0.kind", "Välj typ: prestation (output) eller effekt (outcome).",
+            FieldError("indicators.0.kind", "Välj typ: prestation eller effekt.",
                        "Choose the kind: output or outcome."),
         ],
     ),

@@ -157,9 +157,9 @@ def _measurable(index: int, goal: GoalCase, by_code: Mapping[str, IndicatorUse])
                 Hint(
                     index,
                     "indicator_no_baseline",
-                    f"Mål {n}: indikatorn {ind.code} saknar utgångsvärde (värde och år), så "
-                    f"förändringen kan inte mätas.",
-                    f"Goal {n}: indicator {ind.code} has no baseline (value and year), so the "
+                    f"Mål {n}: indikatorn {ind.name_sv or ind.code} saknar utgångsvärde (värde "
+                    f"och år), så förändringen kan inte mätas.",
+                    f"Goal {n}: indicator {ind.name_en or ind.code} has no baseline (value and year), so the "
                     f"change cannot be measured.",
                     "M",
                 )
@@ -219,9 +219,9 @@ def _time_bound(
                     index,
                     "target_before_baseline",
                     f"Mål {n}: målåret {ind_year} ligger före utgångsvärdets år {ind.baseline_year} för "
-                    f"{ind.code}.",
+                    f"{ind.name_sv or ind.code}.",
                     f"Goal {n}: the target year {ind_year} is before the baseline year "
-                    f"{ind.baseline_year} of {ind.code}.",
+                    f"{ind.baseline_year} of {ind.name_en or ind.code}.",
                     "T",
                 )
             )
@@ -249,9 +249,9 @@ def _realistic(
                 Hint(
                     index,
                     "target_equals_baseline",
-                    f"Mål {n}: målvärdet för {ind.code} är detsamma som utgångsvärdet "
+                    f"Mål {n}: målvärdet för {ind.name_sv or ind.code} är detsamma som utgångsvärdet "
                     f"({_fmt(base)}); vilken förändring eftersträvas?",
-                    f"Goal {n}: the target for {ind.code} equals its baseline ({_fmt(base)}); "
+                    f"Goal {n}: the target for {ind.name_en or ind.code} equals its baseline ({_fmt(base)}); "
                     f"what change is sought?",
                     "R",
                 )
@@ -263,9 +263,9 @@ def _realistic(
                 Hint(
                     index,
                     "target_against_direction",
-                    f"Mål {n}: för {ind.code} är ett {better_sv} värde bättre, men målvärdet "
+                    f"Mål {n}: för {ind.name_sv or ind.code} är ett {better_sv} värde bättre, men målvärdet "
                     f"{_fmt(target)} ligger på fel sida om utgångsvärdet {_fmt(base)}.",
-                    f"Goal {n}: for {ind.code} a {better_en} value is better, but the target "
+                    f"Goal {n}: for {ind.name_en or ind.code} a {better_en} value is better, but the target "
                     f"{_fmt(target)} lies on the wrong side of the baseline {_fmt(base)}.",
                     "R",
                 )

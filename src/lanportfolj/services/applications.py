@@ -734,7 +734,7 @@ def _own_definition(
         problems.append(
             _err(
                 f"{prefix}.kind",
-                "Välj typ: prestation (output) eller effekt (outcome).",
+                "Välj typ: prestation eller effekt.",
                 "Choose the kind: output or outcome.",
             )
         )

@@ -132,7 +132,7 @@ def progress_chart_html(item: dict[str, Any], *, loan_ref: str, lang: str = "sv"
     The figure is written as plain trace and layout dicts (``reporting.charts.figure_html``): building
     ``go.Figure`` objects cost most of a loan page's time.
     """
-    from lanportfolj.reporting.charts import div_id, figure_html
+    from lanportfolj.reporting.charts import div_id, figure_html, separators
 
     labels = CHART_LABELS["sv" if lang == "sv" else "en"]
     traces: list[dict[str, Any]] = []
@@ -182,7 +182,15 @@ def progress_chart_html(item: dict[str, Any], *, loan_ref: str, lang: str = "sv"
         "height": 320,
         "margin": {"l": 60, "r": 10, "t": 40, "b": 90},
         "xaxis": xaxis,
-        "yaxis": {"title": {"text": unit_label}},
+        # the reader's number separators on a plain axis: "6 000 000 000", not "6B"
+        "separators": separators(lang),
+        "yaxis": {
+            "title": {"text": unit_label},
+            # room for "6 500 000 000" beside the unit's title, never cut off or over it
+            "automargin": True,
+            "exponentformat": "none",
+            "separatethousands": True,
+        },
         # under the year axis' title, so it never covers it
         "legend": {"orientation": "h", "y": -0.35, "yanchor": "top", "x": 0},
     }

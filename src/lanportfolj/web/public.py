@@ -534,7 +534,7 @@ def loan_list_xlsx(
     return _loan_list_export(request, db, user, filters, "xlsx")
 
 
-@get("/loans", opt=allow(PUBLIC), include_in_schema=False)
+@get("/loans", opt=allow(*SIGNED_IN), include_in_schema=False)
 async def loan_list(request: Request[Any, Any, Any]) -> Redirect:
     """``/loans`` is the start page's list: the same address with the search and filters kept."""
     query = request.url.query
