@@ -62,7 +62,7 @@ from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, frozen_json, json_loads, report_to_dict
 from lanportfolj.reporting.pdf import html_to_pdf
 from lanportfolj.reporting.register import ProjectFacts, build_register, register_csv
-from lanportfolj.services import audit
+from lanportfolj.services import audit, case_studies
 from lanportfolj.services.evaluation import (
     comparison_by_language,
     comparison_chart_html,
@@ -913,6 +913,10 @@ def _report_extras(
     data["register"] = build_register(data, _project_facts(session, bond.id))
     # issue 17: every bond on the pool, the dated bonds ≤ pool test, loans that left the pool
     data["programme"] = _programme_section(session, bond, date.fromisoformat(data["report_date"]))
+    # issue 16 item 6: the approved case studies of the pool loans, up to the report's year
+    data["case_studies"] = case_studies.for_report(
+        session, bond.id, date.fromisoformat(data["report_date"])
+    )
 
 
 def _project_facts(session: Session, bond_id: int) -> dict[str, ProjectFacts]:
