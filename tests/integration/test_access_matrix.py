@@ -223,6 +223,39 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         {"own": "/api/loans/{own_loan}/kolada", "other": "/api/loans/{other_loan}/kolada"},
         form={},
     ),
+    # --- case studies (issue 16 item 6): staff every loan, a borrower its own (another's is 404);
+    # investors never; approving is the analysts' (the world has no case study: 404 for staff);
+    # an empty form is refused (400) so nothing is written ---
+    ("GET", "/loans/{reference:str}/case-studies"): Rule(
+        {
+            "anonymous": 302,
+            "investor": 403,
+            "analyst": {"own": 200, "other": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "missing": 404},
+        },
+        {
+            "own": "/loans/{own_loan}/case-studies",
+            "other": "/loans/{other_loan}/case-studies",
+            "missing": "/loans/NO-SUCH-LOAN/case-studies",
+        },
+    ),
+    ("POST", "/loans/{reference:str}/case-studies"): Rule(
+        {
+            "anonymous": 401,
+            "investor": 403,
+            "analyst": 400,
+            "admin": 400,
+            "borrower": {"own": 400, "other": 404},
+        },
+        {"own": "/loans/{own_loan}/case-studies", "other": "/loans/{other_loan}/case-studies"},
+        form={},
+    ),
+    ("POST", "/loans/{reference:str}/case-studies/{study_id:int}/approve"): Rule(
+        {"anonymous": 401, "borrower": 403, "investor": 403, "analyst": 404, "admin": 404},
+        {"own": "/loans/{own_loan}/case-studies/999999/approve"},
+        form={},
+    ),
     # --- imports (issue 5) ---
     ("GET", "/imports"): Rule({**REPORTERS_GET}),
     ("POST", "/imports"): Rule(
