@@ -101,6 +101,10 @@ def test_a_case_study_appears_in_the_report_only_after_an_analyst_approves_it(
         }
     ]
     assert data["case_studies"][0]["approved_on"] is not None
+    from report_schema_check import load_schema, validate
+
+    schema = load_schema()
+    assert validate(data, schema, schema, "$") == []
     html = analyst.get(f"/reports/{ISIN}/draft?date={DAY}&format=html").text
     assert 'id="case-studies"' in html and "Fallstudier" in html
     assert "<p>Väntetiden föll från sex veckor till två.</p>" in html
