@@ -52,7 +52,7 @@ def _indicator_id(session: Session, code: str) -> int:
     return found.id
 
 
-def _world(session: Session) -> None:
+def _world(session: Session, leaving: str = "repaid") -> None:
     who = borrower(session)
     loans = [
         loan(session, who, "SH-2023-301", "60000000.00", date(2023, 3, 1)),
@@ -76,7 +76,7 @@ def _world(session: Session) -> None:
         amount=Decimal("20000000.00"),
         actor="t",
     )
-    record_event(session, reference="SH-2023-302", kind="repaid", day=date(2025, 6, 15), actor="t")
+    record_event(session, reference="SH-2023-302", kind=leaving, day=date(2025, 6, 15), actor="t")
     session.commit()
 
 
@@ -150,4 +150,22 @@ def test_a_report_at_a_past_date_allocates_on_the_amounts_outstanding_then(
         Decimal(124),
         Decimal(124),
         2,
+    )
+
+
+def test_a_loan_written_down_to_nothing_counts_until_then_and_allocates_nothing(
+    session: Session,
+) -> None:
+    _world(session, leaving="written_down")
+    report = _report(session, date(2026, 12, 31))
+    # written down, the loan stays active at 0 in the allocation table
+    rows = {r["reference"]: r["outstanding"] for r in report["allocation"]["loans"]}
+    assert rows == {"SH-2023-301": "60000000.00", "SH-2023-302": "0.00"}
+    assert report["allocation"]["summary"]["allocated"] == "60000000.00"
+    # its impact is the one it had as it left: 0.3 up to 2025, nothing in 2026
+    dwellings = _bond_rows(report, "dwellings_renovated")
+    assert (dwellings[2024][1], dwellings[2025][1], dwellings[2026]) == (
+        Decimal(65),
+        Decimal(124),
+        (Decimal(300), Decimal(150), Decimal(150), 1),
     )
