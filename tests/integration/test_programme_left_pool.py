@@ -18,6 +18,7 @@ allocation table, allocated 90 m, unallocated 10 m; the programme section's pool
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ from sqlmodel import Session, select
 from lanportfolj.models import IndicatorDefinition, LoanIndicator, Measurement
 from lanportfolj.services import reports
 from lanportfolj.services.loan_events import record_event
+from report_schema_check import load_schema, validate
 
 pytestmark = pytest.mark.integration
 
@@ -123,6 +125,12 @@ def test_a_loan_that_left_keeps_its_impact_for_the_years_it_was_in(session: Sess
     assert coverage[2026] == ("60000000.00", "60000000.00")
     assert coverage[2024] == ("60000000.00", "60000000.00")
     assert [e["loan"] for e in report["programme"]["left_pool"]] == ["SH-2023-302"]
+    # the JSON file holds the kept years and still matches the documented schema
+    document = json.loads(reports.render(report, fmt="json", lang="en"))
+    schema = load_schema()
+    assert validate(document, schema, schema, "$") == []
+    page = reports.render(report, fmt="html", lang="en").decode()
+    assert "left the pool in 2025" in page
 
 
 def test_a_report_at_a_past_date_allocates_on_the_amounts_outstanding_then(
