@@ -164,6 +164,26 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         {"bond": "/reports/SE0000000002/publish", "missing": "/reports/SE0000000000/publish"},
         form={"date": "2025-12-31"},
     ),
+    # the report header form (issue 16 item 7): analysts and admins; an empty post changes nothing
+    ("GET", "/reports/{isin:str}/header"): Rule(
+        {
+            **STAFF_ONLY_GET,
+            "analyst": {"bond": 200, "missing": 404},
+            "admin": {"bond": 200, "missing": 404},
+        },
+        {"bond": "/reports/SE0000000002/header", "missing": "/reports/SE0000000000/header"},
+    ),
+    ("POST", "/reports/{isin:str}/header"): Rule(
+        {
+            "anonymous": 401,
+            "borrower": 403,
+            "investor": 403,
+            "analyst": {"bond": 302, "missing": 404},
+            "admin": {"bond": 302, "missing": 404},
+        },
+        {"bond": "/reports/SE0000000002/header", "missing": "/reports/SE0000000000/header"},
+        form={},
+    ),
     ("GET", "/reports/{isin:str}/{report_date:str}"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
         {"unpublished": "/reports/SE0000000002/2025-12-31", "bad": "/reports/SE0000000002/x"},

@@ -760,6 +760,16 @@ def _store_case_studies(world: Actors) -> list[str]:
     return refused
 
 
+def _header_form(name: str) -> Row:
+    """The bond's report header form (issue 16 item 7): free texts, and the LEI (a grammar)."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        response = world.form("analyst", f"/reports/{world.isin}/header", {name: value})
+        return form_outcome(world.clients["analyst"], response, name)
+
+    return Row("analyst", store, grammar=name == "issuer_lei")
+
+
 def _get_form(role: str, path: str, name: str, base: dict[str, str] | None = None) -> Row:
     def store(world: Actors, value: str) -> Outcome:
         client = world.clients[role]
@@ -940,6 +950,10 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     **{
         ("form", "POST /loans/{reference}/case-studies", n): _case_study_form(n)
         for n in ("title", "year", "text_sv", "text_en")
+    },
+    **{
+        ("form", "POST /reports/{isin}/header", n): _header_form(n)
+        for n in ("issuer_name", "issuer_lei", "framework_version", "reviewer", "review_scope")
     },
     **{
         ("form", "POST /reports/{isin}/publish", n): _publish_form(n)
