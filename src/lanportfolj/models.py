@@ -497,3 +497,25 @@ class LoginFailure(SQLModel, table=True):
 
 # tables of other packages, registered on the same metadata (Alembic and the tests see them through here)
 import lanportfolj.kolada.models  # noqa: E402,F401
+
+
+class CaseStudy(SQLModel, table=True):
+    """A short narrative about one loan and year, in Swedish and English (issue 16 item 6).
+
+    Written by the owning borrower or an analyst; it is ``pending`` until an analyst approves it, and only
+    approved ones appear in a bond report. Writing and approving are audited.
+    """
+
+    __tablename__ = "case_study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loan.id", index=True)
+    year: int
+    title: str = Field(max_length=200)
+    text_sv: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    text_en: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    status: str = Field(default="pending", max_length=16)
+    written_by: str = Field(max_length=320)
+    created_at: datetime = _ts()
+    approved_by: str | None = Field(default=None, max_length=320)
+    approved_at: datetime | None = _ts(nullable=True)

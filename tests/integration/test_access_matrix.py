@@ -164,6 +164,26 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
         {"bond": "/reports/SE0000000002/publish", "missing": "/reports/SE0000000000/publish"},
         form={"date": "2025-12-31"},
     ),
+    # the report header form (issue 16 item 7): analysts and admins; an empty post changes nothing
+    ("GET", "/reports/{isin:str}/header"): Rule(
+        {
+            **STAFF_ONLY_GET,
+            "analyst": {"bond": 200, "missing": 404},
+            "admin": {"bond": 200, "missing": 404},
+        },
+        {"bond": "/reports/SE0000000002/header", "missing": "/reports/SE0000000000/header"},
+    ),
+    ("POST", "/reports/{isin:str}/header"): Rule(
+        {
+            "anonymous": 401,
+            "borrower": 403,
+            "investor": 403,
+            "analyst": {"bond": 302, "missing": 404},
+            "admin": {"bond": 302, "missing": 404},
+        },
+        {"bond": "/reports/SE0000000002/header", "missing": "/reports/SE0000000000/header"},
+        form={},
+    ),
     ("GET", "/reports/{isin:str}/{report_date:str}"): Rule(
         {"anonymous": 302, "borrower": 403, ANY: 404},
         {"unpublished": "/reports/SE0000000002/2025-12-31", "bad": "/reports/SE0000000002/x"},
@@ -221,6 +241,39 @@ ACCESS_RULES: dict[tuple[str, str], Rule] = {
             "borrower": {"own": 400, "other": 404},
         },
         {"own": "/api/loans/{own_loan}/kolada", "other": "/api/loans/{other_loan}/kolada"},
+        form={},
+    ),
+    # --- case studies (issue 16 item 6): staff every loan, a borrower its own (another's is 404);
+    # investors never; approving is the analysts' (the world has no case study: 404 for staff);
+    # an empty form is refused (400) so nothing is written ---
+    ("GET", "/loans/{reference:str}/case-studies"): Rule(
+        {
+            "anonymous": 302,
+            "investor": 403,
+            "analyst": {"own": 200, "other": 200, "missing": 404},
+            "admin": {"own": 200, "other": 200, "missing": 404},
+            "borrower": {"own": 200, "other": 404, "missing": 404},
+        },
+        {
+            "own": "/loans/{own_loan}/case-studies",
+            "other": "/loans/{other_loan}/case-studies",
+            "missing": "/loans/NO-SUCH-LOAN/case-studies",
+        },
+    ),
+    ("POST", "/loans/{reference:str}/case-studies"): Rule(
+        {
+            "anonymous": 401,
+            "investor": 403,
+            "analyst": 400,
+            "admin": 400,
+            "borrower": {"own": 400, "other": 404},
+        },
+        {"own": "/loans/{own_loan}/case-studies", "other": "/loans/{other_loan}/case-studies"},
+        form={},
+    ),
+    ("POST", "/loans/{reference:str}/case-studies/{study_id:int}/approve"): Rule(
+        {"anonymous": 401, "borrower": 403, "investor": 403, "analyst": 404, "admin": 404},
+        {"own": "/loans/{own_loan}/case-studies/999999/approve"},
         form={},
     ),
     # --- imports (issue 5) ---

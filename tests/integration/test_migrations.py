@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+import sqlite3
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
+from typer.testing import CliRunner
 
+from lanportfolj.cli import app as cli
+from lanportfolj.config import Settings
+from lanportfolj.db import make_engine, migration_heads
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan, LoanIndicator, Measurement
+from lanportfolj.services import reports
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +102,60 @@ def test_amounts_beyond_float_precision_stay_exact(session):
     session.commit()
     session.expire_all()
     assert session.get(Loan, li.loan_id).amount == Decimal("123456789012345.67")
+
+
+# -- a database made by an earlier release ------------------------------------------------------------
+
+EARLIER = Path(__file__).resolve().parents[1] / "fixtures" / "db" / "demo-0007.sqlite.gz"
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_a_populated_database_of_the_previous_release_upgrades_with_every_row_kept(
+    tmp_path: Path,
+) -> None:
+    """The demo as the release at migration 0007 stored it (``demo load`` of commit 1f87965): SQLite
+    rebuilds changed tables by copying them, which failed on the first table other rows point at."""
+    db = tmp_path / "earlier.db"
+    db.write_bytes(gzip.decompress(EARLIER.read_bytes()))
+    before = _row_counts(db)
+    assert before["loan"] >= 9 and before["measurement"] > 100, "the fixture holds the demo"
+    result = CliRunner().invoke(cli, ["--database-url", f"sqlite:///{db}", "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    after = _row_counts(db)
+    for table, count in before.items():
+        if table == "alembic_version":
+            continue
+        # the library sync may add indicators; nothing that was there is lost
+        assert after[table] >= count, table
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] in (
+            migration_heads()
+        )
+    # and the upgraded database is usable: its bond's report is drawn from the kept rows
+    listed = CliRunner().invoke(
+        cli, ["--database-url", f"sqlite:///{db}", "loans", "list", "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert "SH-2023-001" in listed.output
+    engine = make_engine(Settings(database_url=f"sqlite:///{db}"))
+    try:
+        with Session(engine) as session:
+            bond = reports.get_bond(session, "SE0021150208")
+            assert bond is not None
+            data = reports.draft_report(
+                session=session, bond=bond, report_date=date(2025, 12, 31), lang="en"
+            )
+        assert data["allocation"], "the report has an allocation"
+    finally:
+        engine.dispose()

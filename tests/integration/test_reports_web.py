@@ -120,6 +120,7 @@ def test_downloads_open_and_the_workbook_equals_the_json(app_and_engine) -> None
         "publication",
         "register",
         "programme",
+        "case_studies",
     }
     assert data["publication"]["status"] == "published" and data["publication"]["version"] == 1
 

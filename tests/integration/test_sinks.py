@@ -5,6 +5,8 @@ markup, and the viewer's CSRF token only in its own form fields."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import date
 
 import pytest
@@ -22,6 +24,7 @@ from hostile_sinks import (
     store_hostile,
 )
 from lanportfolj.db import make_engine, session_scope
+from lanportfolj.reporting.script_json import DRAW_ON_DEMAND
 from lanportfolj.services import reports, users
 
 ISIN = "SE0021150208"  # the demo bond; SH-2024-002 is in its pool
@@ -155,7 +158,9 @@ def test_the_published_report_and_its_download_are_inert(hostile_app) -> None:
     assert download.headers["content-disposition"].startswith("attachment")
     policy = _meta_policy(download.text)
     assert "'self'" not in policy and 'src="/static/plotly.min.js"' not in download.text
-    assert len(script_sources(policy)) == len(figures(download.text)) + 1  # + the library
+    # each figure call, the library and the draw-on-demand loader, nothing else
+    assert len(script_sources(policy)) == len(figures(download.text)) + 2
+    assert _hash_source(DRAW_ON_DEMAND) in script_sources(policy)
 
 
 def test_a_report_file_carries_a_policy_of_only_its_own_scripts(hostile_app) -> None:
@@ -172,8 +177,9 @@ def test_a_report_file_carries_a_policy_of_only_its_own_scripts(hostile_app) -> 
     assert "default-src 'none'" in policy and "'self'" not in policy
     found = assert_inert(html, policy)
     assert_hostile_texts_are_drawn(found)
-    # each figure call and the library, nothing else
-    assert len(script_sources(policy)) == len(found) + 1
+    # each figure call, the library and the draw-on-demand loader, nothing else
+    assert len(script_sources(policy)) == len(found) + 2
+    assert _hash_source(DRAW_ON_DEMAND) in script_sources(policy)
     # the meta comes before every script, or it would not cover them
     assert html.index("Content-Security-Policy") < html.index("<script")
 
@@ -192,3 +198,9 @@ def test_the_published_json_does_not_change(hostile_app) -> None:
         assert report is not None
         assert body == reports.frozen_bytes(report)
     assert b"</script><b id=pwn>" in body.replace(b"\\u003c", b"<")  # stored text, not escaped HTML
+
+
+def _hash_source(script: str) -> str:
+    """The CSP source that allows exactly ``script``."""
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    return f"'sha256-{digest}'"

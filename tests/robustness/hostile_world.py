@@ -722,6 +722,54 @@ def _loan_event_form(name: str) -> Row:
     return Row("analyst", store, grammar=name != "note", note=note)
 
 
+#: safe values of the case study form (issue 16 item 6) beside the field that carries the payload
+SAFE_CASE_STUDY = {"title": "Hembesök", "year": "2025", "text_sv": "Fler hembesök.",
+                   "text_en": "More home visits."}  # fmt: skip
+
+
+def _case_study_form(name: str) -> Row:
+    """The loan's case study form: the borrower writes one (pending); the texts are free text."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        data = {**SAFE_CASE_STUDY, name: value}
+        response = world.form("borrower", f"/loans/{world.own_loan}/case-studies", data)
+        return form_outcome(world.clients["borrower"], response, name)
+
+    return Row("borrower", store, grammar=name == "year")
+
+
+def _store_case_studies(world: Actors) -> list[str]:
+    """A case study per payload on the borrower's pooled loan, approved by the analyst (so the report
+    carries them); a title the form refuses (a line break, too long) gets a safe one, and is listed."""
+    from lanportfolj.models import CaseStudy
+
+    refused: list[str] = []
+    for key, value in PAYLOADS.items():
+        title = value if len(value) <= 200 and not ({"\r", "\n"} & set(value)) else ""
+        if not title:
+            refused.append(f"case study {key}: title")
+        data = {"title": title or f"Fallstudie {key}", "year": "2025",
+                "text_sv": value[:20_000], "text_en": value[:20_000]}  # fmt: skip
+        response = world.form("borrower", f"/loans/{world.own_loan}/case-studies", data)
+        assert response.status_code in (302, 303), (key, response.status_code, response.text[:300])
+    with session_scope(world.engine) as db:
+        ids = list(db.exec(select(CaseStudy.id).where(CaseStudy.status == "pending")).all())
+    for study_id in ids:
+        path = f"/loans/{world.own_loan}/case-studies/{study_id}/approve"
+        assert world.form("analyst", path, {}).status_code in (302, 303)
+    return refused
+
+
+def _header_form(name: str) -> Row:
+    """The bond's report header form (issue 16 item 7): free texts, and the LEI (a grammar)."""
+
+    def store(world: Actors, value: str) -> Outcome:
+        response = world.form("analyst", f"/reports/{world.isin}/header", {name: value})
+        return form_outcome(world.clients["analyst"], response, name)
+
+    return Row("analyst", store, grammar=name == "issuer_lei")
+
+
 def _get_form(role: str, path: str, name: str, base: dict[str, str] | None = None) -> Row:
     def store(world: Actors, value: str) -> Outcome:
         client = world.clients[role]
@@ -899,6 +947,14 @@ FIELDS: dict[tuple[str, str, str], Row] = {
         _kolada_form("/loans/{reference}/kolada/import", "accept:x"),
         shown_when="a Kolada figure differs from a stored value",
     ),
+    **{
+        ("form", "POST /loans/{reference}/case-studies", n): _case_study_form(n)
+        for n in ("title", "year", "text_sv", "text_en")
+    },
+    **{
+        ("form", "POST /reports/{isin}/header", n): _header_form(n)
+        for n in ("issuer_name", "issuer_lei", "framework_version", "reviewer", "review_scope")
+    },
     **{
         ("form", "POST /reports/{isin}/publish", n): _publish_form(n)
         for n in ("date", "fx_rate", "fx_source", "confirm", "revise")
@@ -1233,6 +1289,8 @@ def build_hostile_world(engine: Engine, new_client: Callable[[], httpx.Client]) 
 
         submissions = list(db.exec(select(Submission.id).order_by(col(Submission.id))).all())
     assert submissions, "no import of hostile comments was accepted"
+    # issue 16 item 6: approved hostile case studies on the pooled loan, so the report carries them
+    refused["case_studies"] = _store_case_studies(actors)
     # an admin's token named by a payload; the analyst publishes the report with a hostile FX source
     for key in ("script", "link"):
         actors.form(

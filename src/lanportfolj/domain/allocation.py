@@ -291,6 +291,64 @@ def _project_cost_messages(pool: pl.DataFrame, currency: str) -> list[Message]:
     return messages
 
 
+def _pool_columns(frame: pl.DataFrame, bond: BondInfo, fx: FxRate, cutoff: date) -> pl.DataFrame:
+    """The allocation's per-loan columns (see ``allocate``) for loans ``frame``, sorted."""
+    return (
+        frame.with_columns(
+            amount_sek=pl.col("amount").cast(MONEY),
+            disbursed_sek=pl.col("disbursed_amount").cast(MONEY),
+            outstanding_sek=pl.col("outstanding_amount").cast(MONEY),
+            total_project_cost_sek=pl.col("total_project_cost").cast(MONEY),
+        )
+        .with_columns(
+            disbursed=to_bond_currency("disbursed_sek", fx),
+            outstanding=to_bond_currency("outstanding_sek", fx),
+            project_share=_share_expr("outstanding_sek", "total_project_cost_sek"),
+            funding=pl.when(pl.col("disbursement_date") >= bond.issue_date)
+            .then(pl.lit(FINANCING))
+            .otherwise(pl.lit(REFINANCING)),
+            lookback_exceeded=pl.col("disbursement_date") < cutoff,
+        )
+        .drop("amount", "disbursed_amount", "outstanding_amount", "total_project_cost")
+        .sort("reference")
+    )
+
+
+def left_loans(
+    *,
+    bond: BondInfo,
+    fx: FxRate,
+    loans: pl.DataFrame,
+    left: dict[str, tuple[date, Decimal]],
+    report_date: date,
+    lookback_months: int = 24,
+) -> pl.DataFrame:
+    """The eligible loans that left the pool by ``report_date`` (``left``: reference → the day
+    they left and their outstanding SEK as they left), with ``allocate``'s per-loan columns on that
+    outstanding amount (so their project share is the one they had as they left) and ``last_year``,
+    the year they left: their impact counts for the years up to it (issue 17 item 5)."""
+    cutoff = months_before(bond.issue_date, lookback_months)
+    refs = sorted(left)
+    facts = pl.DataFrame(
+        {
+            "reference": refs,
+            "_left_sek": [left[r][1] for r in refs],
+            "last_year": [left[r][0].year for r in refs],
+        },
+        schema={"reference": pl.String, "_left_sek": MONEY, "last_year": pl.Int64},
+    )
+    chosen = loans.filter(
+        pl.col("eligible").fill_null(False)
+        & pl.col("disbursement_date").is_not_null()
+        & (pl.col("disbursement_date") <= report_date)
+    ).join(facts, on="reference", how="inner")
+    return (
+        chosen.with_columns(outstanding_amount=pl.col("_left_sek").cast(MONEY))
+        .drop("_left_sek")
+        .pipe(_pool_columns, bond, fx, cutoff)
+    )
+
+
 def allocate(
     *,
     bond: BondInfo,
@@ -323,31 +381,12 @@ def allocate(
     nominal = money(bond.nominal_amount)
     cutoff = months_before(bond.issue_date, lookback_months)
 
-    pool = (
-        loans.filter(
-            pl.col("eligible").fill_null(False)
-            & pl.col("status").is_in(POOL_STATUSES)
-            & pl.col("disbursement_date").is_not_null()
-            & (pl.col("disbursement_date") <= report_date)
-        )
-        .with_columns(
-            amount_sek=pl.col("amount").cast(MONEY),
-            disbursed_sek=pl.col("disbursed_amount").cast(MONEY),
-            outstanding_sek=pl.col("outstanding_amount").cast(MONEY),
-            total_project_cost_sek=pl.col("total_project_cost").cast(MONEY),
-        )
-        .with_columns(
-            disbursed=to_bond_currency("disbursed_sek", fx),
-            outstanding=to_bond_currency("outstanding_sek", fx),
-            project_share=_share_expr("outstanding_sek", "total_project_cost_sek"),
-            funding=pl.when(pl.col("disbursement_date") >= bond.issue_date)
-            .then(pl.lit(FINANCING))
-            .otherwise(pl.lit(REFINANCING)),
-            lookback_exceeded=pl.col("disbursement_date") < cutoff,
-        )
-        .drop("amount", "disbursed_amount", "outstanding_amount", "total_project_cost")
-        .sort("reference")
-    )
+    pool = loans.filter(
+        pl.col("eligible").fill_null(False)
+        & pl.col("status").is_in(POOL_STATUSES)
+        & pl.col("disbursement_date").is_not_null()
+        & (pl.col("disbursement_date") <= report_date)
+    ).pipe(_pool_columns, bond, fx, cutoff)
 
     pool_outstanding_sek = _total(pool, "outstanding_sek")
     pool_outstanding = _total(pool, "outstanding")

@@ -179,6 +179,19 @@ def _measurements(
 _FLAGS: Final = ("value", "estimated", "restated")
 
 
+def _until_left(m: pl.DataFrame, pool: pl.DataFrame, loans: list[str]) -> pl.DataFrame:
+    """``m`` without the values of a loan that left the pool (``last_year`` set) from the years
+    after it left: its impact is kept for the years it was in (issue 17 item 5)."""
+    gone = pool.filter(pl.col("last_year").is_not_null())
+    if gone.height == 0:
+        return m
+    lids = gone.select(_ids("loan", loans).alias("lid"))["lid"].to_list()
+    last = (pl.col("pair") // (1 << 32)).replace_strict(
+        lids, gone["last_year"].to_list(), default=None, return_dtype=pl.Int64
+    )
+    return m.filter(last.is_null() | (pl.col("year") <= last))
+
+
 def _ratio_values(ratios: pl.DataFrame, m: pl.DataFrame, reported: pl.DataFrame) -> pl.DataFrame:
     """Per-loan ratio values: numerator ÷ denominator × scale where both are measured, else as
     reported.
@@ -321,6 +334,11 @@ def assess_impact(
             if "disbursement_date" in loans.columns
             else pl.lit(None, pl.Int64)
         ).alias("first_year"),
+        (
+            pl.col("last_year").cast(pl.Int64)
+            if "last_year" in loans.columns
+            else pl.lit(None, pl.Int64)
+        ).alias("last_year"),
     )
     definitions = _definitions(indicators)
     scales = dict(
@@ -377,6 +395,7 @@ def assess_impact(
         )
     )
     m = _measurements(measurements, report_year, loan_names, codes)
+    m = _until_left(m, pool, loan_names)
     measured = m.join(
         series.select("pair", "sid", ratio=pl.col("aggregation") == "ratio"), on="pair"
     ).drop("pair")
@@ -419,9 +438,15 @@ def assess_impact(
         per_million=_per_million("attributed", "invested"),
         bond_attributed=_bond_part(bond_share),
     )
+    # coverage is of the pool at the report date: a loan that left it counts for nothing there
+    staying = pl.col("last_year").is_null()
+    in_pool = series.with_columns(
+        outstanding=pl.when(staying).then("outstanding").otherwise(pl.lit(Decimal(0), MONEY))
+    )
+    base = pool.filter(staying)["outstanding"].sum() if pool.height else Decimal(0)
     bond = (
         bond.join(
-            _coverage(series, core, bond, pool["outstanding"].sum() if pool.height else Decimal(0)),
+            _coverage(in_pool, core, bond, base),
             on=["indicator", "year"],
             how="left",
         )
@@ -668,6 +693,10 @@ def _by_category(series: pl.DataFrame, core: pl.DataFrame, scales: dict[str, int
     summed = core.select("sid", "year", "value", "attributed", *flags)
     sums = summed.filter(kind == AGGREGATIONS.index("sum"))
     latest = _carried_forward(summed.filter(kind == AGGREGATIONS.index("latest")), of_series("iid"))
+    if series["last_year"].is_not_null().any():
+        # a stock of a loan that left the pool is not carried past the year it left
+        left = of_series("last_year")
+        latest = latest.filter(left.is_null() | (pl.col("year") <= left))
     ratios = core.select("sid", "year", "numerator", "denominator", *flags).filter(
         (kind == AGGREGATIONS.index("ratio"))
         & pl.col("numerator").is_not_null()

@@ -302,6 +302,27 @@ def outstanding_at(loan: PoolLoan, day: date) -> Decimal:
     return max(Decimal("0.00"), min(disbursed_by(loan, day), loan.outstanding_amount + back))
 
 
+def outstanding_before(loan: PoolLoan, day: date) -> Decimal:
+    """The loan's outstanding SEK just before the events of ``day`` (what left on that day added
+    back), never more than was disbursed by then: a loan's amount in the pool as it left."""
+    back = sum(
+        (e.amount for e in loan.events if e.kind in LEAVING_EVENTS and e.day >= day),
+        Decimal("0.00"),
+    )
+    return max(Decimal("0.00"), min(disbursed_by(loan, day), loan.outstanding_amount + back))
+
+
+def status_on(loan: PoolLoan, day: date) -> str:
+    """The loan's status on ``day``: a loan repaid later was still in the pool then (``active``
+    when it had disbursed, else as it was approved); otherwise its stored status."""
+    if loan.status in POOL_STATUSES:
+        return loan.status
+    later = [e for e in loan.events if e.kind in LEAVING_EVENTS and e.day > day]
+    if later:
+        return "active" if disbursed_by(loan, day) > 0 else "approved"
+    return loan.status
+
+
 def left_pool(loan: PoolLoan) -> LifeEvent | None:
     """The event that took the whole loan out of the pool (the last one), or None."""
     leaving = sorted((e for e in loan.events if e.kind in LEAVING_EVENTS), key=lambda e: e.day)

@@ -679,6 +679,38 @@ def workbook_tables(data: dict[str, Any]) -> tuple[Table, ...]:
     return tuple(out)
 
 
+#: the case studies sheet's columns: (key, Swedish, English, width)
+_CASE_STUDIES: Final = (
+    ("loan", "Lån", "Loan", 16),
+    ("year", "År", "Year", 8),
+    ("title", "Rubrik", "Title", 36),
+    ("text_sv", "Text (svenska)", "Text (Swedish)", 80),
+    ("text_en", "Text (engelska)", "Text (English)", 80),
+    ("approved_on", "Godkänd", "Approved", 12),
+)
+
+
+def _case_studies_sheet(
+    book: xlsxwriter.Workbook, writer: _Writer, data: dict[str, Any], lang: str
+) -> None:
+    """Issue 16 item 6: the approved case studies, both languages (none: no sheet)."""
+    studies = data.get("case_studies") or []
+    if not studies:
+        return
+    sheet = book.add_worksheet("Case studies")
+    sheet.freeze_panes(1, 0)
+    for col, (_key, label_sv, label_en, width) in enumerate(_CASE_STUDIES):
+        sheet.set_column(col, col, width)
+        writer.text(sheet, 0, col, label_sv if lang == "sv" else label_en, writer.header)
+    for row, study in enumerate(studies, start=1):
+        for col, (key, _sv, _en, _width) in enumerate(_CASE_STUDIES):
+            if key == "year":
+                sheet.write_number(row, col, study[key])
+            else:
+                writer.text(sheet, row, col, study[key] or "", writer.wrap)
+    _print_setup(sheet, data["bond"]["name"], lang, header_row=True)
+
+
 def render_xlsx(
     data: dict[str, Any], *, lang: str | None = None, status: str | None = None
 ) -> bytes:
@@ -718,6 +750,11 @@ def render_xlsx(
             if (data.get("programme") or {}).get("available")
             else []
         ),
+        *(
+            [("Case studies", {"sv": "Fallstudier", "en": "Case studies"}[lang])]
+            if data.get("case_studies")
+            else []
+        ),
         ("Methodology", {"sv": "Metod", "en": "Methodology"}[lang]),
     ]
     _cover_sheet(book, writer, data, lang, status, contents)
@@ -726,6 +763,7 @@ def render_xlsx(
         for table in sheet_tables:
             _table_sheet(book, writer, table, data, lang)
     _programme_sheet(book, writer, data, lang)
+    _case_studies_sheet(book, writer, data, lang)
     _methodology_sheet(book, writer, data, lang)
     book.close()
     sheets = [s for s in book.worksheets() if isinstance(s, _TableSheet) and s.body is not None]

@@ -174,6 +174,13 @@ UI: Final[dict[str, dict[str, str]]] = {
     "reviewer": {"sv": "Extern granskare", "en": "External reviewer"},
     "review_scope": {"sv": "Granskningens omfattning", "en": "Scope of the review"},
     "register": {"sv": "Projektregister", "en": "Project register"},
+    "case_studies": {"sv": "Fallstudier", "en": "Case studies"},
+    "case_studies_intro": {
+        "sv": "Berättelser om enskilda projekt, skrivna av låntagaren eller en analytiker och "
+        "godkända av en analytiker.",
+        "en": "Narratives about single projects, written by the borrower or an analyst and approved "
+        "by an analyst.",
+    },
 }
 
 GLOSSARY: Final[tuple[tuple[dict[str, str], dict[str, str]], ...]] = (
@@ -733,6 +740,7 @@ def render_html(
         ("allocation", ui["allocation"]),
         ("impact", ui["impact"]),
         ("register", ui["register"]),
+        *([("case-studies", ui["case_studies"])] if data.get("case_studies") else []),
         ("methodology", ui["methodology"]),
         ("restatements", ui["changes"]),
         ("glossary", ui["glossary"]),
@@ -802,6 +810,20 @@ def render_html(
                 REGISTER_INDICATORS, data, lang, max_table_rows, units=units, names=names
             ),
         },
+        # issue 16 item 6: approved case studies (report/_case_studies.html), in the page's language
+        "case_studies": [
+            {
+                "loan": study["loan"],
+                "year": study["year"],
+                "title": study["title"],
+                "paragraphs": [
+                    part.strip()
+                    for part in study[f"text_{lang}"].split("\n\n")
+                    if part.strip()
+                ],
+            }
+            for study in data.get("case_studies") or []
+        ],
         "methodology": [
             (section["key"], section["title"][lang], section["text"][lang])
             for section in data["methodology"]["sections"]

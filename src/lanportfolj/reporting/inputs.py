@@ -50,3 +50,6 @@ class ReportInputs:
     restatements: list[dict[str, Any]] = field(default_factory=list)
     #: the default language of the rendered report ("sv" or "en")
     lang: str = "en"
+    #: loans of ``loans`` that left the pool by the report date: reference → (the day they left,
+    #: their outstanding SEK as they left); their impact is kept for the years up to leaving
+    left_pool: dict[str, tuple[date, Decimal]] = field(default_factory=dict)

@@ -49,6 +49,7 @@ from lanportfolj.domain.allocation import (
     BondInfo,
     FxRate,
     allocate,
+    left_loans,
 )
 from lanportfolj.domain.impact import (
     PERCENT_SCALE,
@@ -134,8 +135,30 @@ def compute_report(inputs: ReportInputs) -> ReportModel:
         all_loans_total_sek=inputs.all_loans_total_sek,
         lookback_months=inputs.lookback_months,
     )
+    impact_loans = allocation.loans
+    if inputs.left_pool:
+        # a loan that left the pool keeps its impact for the years it was in (issue 17 item 5)
+        gone = left_loans(
+            bond=inputs.bond,
+            fx=inputs.fx,
+            loans=inputs.loans,
+            left=inputs.left_pool,
+            report_date=inputs.report_date,
+            lookback_months=inputs.lookback_months,
+        )
+        if gone.height:
+            # (a loan written down to nothing is still in the allocation, at 0: here it is the
+            # loan as it left)
+            staying = allocation.loans.filter(
+                ~pl.col("reference").is_in(gone["reference"].implode())
+            )
+            staying = staying.with_columns(last_year=pl.lit(None, pl.Int64))
+            impact_loans = pl.concat(
+                [staying, gone.select(staying.columns).cast(dict(staying.schema))],
+                how="vertical",
+            ).sort("reference")
     impact = assess_impact(
-        loans=allocation.loans,
+        loans=impact_loans,
         indicators=inputs.indicators,
         loan_indicators=inputs.loan_indicators,
         measurements=inputs.measurements,

@@ -86,7 +86,14 @@ def pool_loans(session: Session) -> list[PoolLoan]:
             eligible |= eligible_pool_ids(session, bond_id)
     if not eligible:
         return []
-    ids = sorted(eligible)
+    return list(dated_loans(session, sorted(eligible)).values())
+
+
+def dated_loans(session: Session, ids: list[int] | Any) -> dict[int, PoolLoan]:
+    """The loans ``ids`` (a list, or a select of ids) by id, in reference order, with their
+    tranches and life events."""
+    if isinstance(ids, list) and not ids:
+        return {}
     tranches: dict[int, list[Tranche]] = defaultdict(list)
     for t in session.exec(
         select(DisbursementTranche)
@@ -116,8 +123,8 @@ def pool_loans(session: Session) -> list[PoolLoan]:
         .where(col(Loan.id).in_(ids))
         .order_by(col(Loan.reference))
     ).all()
-    return [
-        PoolLoan(
+    return {
+        loan_id: PoolLoan(
             reference=ref,
             borrower=borrower,
             status=status,
@@ -129,7 +136,7 @@ def pool_loans(session: Session) -> list[PoolLoan]:
             events=tuple(events.get(loan_id, ())),
         )
         for loan_id, ref, borrower, status, disbursed_on, disbursed, outstanding, maturity in rows
-    ]
+    }
 
 
 def pool_sek_at(loans: list[PoolLoan], day: date) -> Decimal:

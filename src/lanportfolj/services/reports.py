@@ -39,14 +39,23 @@ from sqlalchemy.orm import defer, object_session
 from sqlmodel import Session, col, select
 
 from lanportfolj.domain.allocation import FX_MAX_SCALE
-from lanportfolj.domain.programme import round_half_even
+from lanportfolj.domain.programme import (
+    disbursed_by,
+    left_pool,
+    outstanding_at,
+    outstanding_before,
+    round_half_even,
+    status_on,
+)
 from lanportfolj.models import (
     Assessment,
     BondPoolEntry,
     Borrower,
     Decision,
+    DisbursementTranche,
     IndicatorDefinition,
     Loan,
+    LoanEvent,
     LoanIndicator,
     Measurement,
     Report,
@@ -62,7 +71,7 @@ from lanportfolj.reporting.json import render_json
 from lanportfolj.reporting.model import compute_report, frozen_json, json_loads, report_to_dict
 from lanportfolj.reporting.pdf import html_to_pdf
 from lanportfolj.reporting.register import ProjectFacts, build_register, register_csv
-from lanportfolj.services import audit
+from lanportfolj.services import audit, case_studies
 from lanportfolj.services.evaluation import (
     comparison_by_language,
     comparison_chart_html,
@@ -293,6 +302,69 @@ def _eligible_ids(session: Session, bond_id: int) -> set[int]:
 def eligible_pool_ids(session: Session, bond_id: int) -> set[int]:
     """The ids of the bond's pool loans the programme approves (see ``_eligible_ids``)."""
     return _eligible_ids(session, bond_id)
+
+
+@dataclass(frozen=True)
+class _DatedLoans:
+    """The pool's loans as they stood at the report date, and those that had left it by then."""
+
+    frame: pl.DataFrame
+    #: reference → (the day it left the pool, its outstanding SEK as it left)
+    left: dict[str, tuple[date, Decimal]]
+
+
+def _dated_loans(session: Session, bond_id: int, report_date: date) -> _DatedLoans:
+    """``_loans_frame`` at ``report_date`` (issue 17 item 5): the stored outstanding amounts and
+    statuses are today's, after every recorded tranche and life event; the loans that have any are
+    set to ``domain.programme.outstanding_at``/``status_on`` the report date, so a loan repaid after
+    it is still in that date's pool with what it owed then. The loans that left the pool (a dated
+    repayment, prepayment, maturity or write-down on or before the report date) are returned apart
+    with the amount they had in the pool as they left."""
+    from lanportfolj.services.programme import dated_loans  # (it imports this module)
+
+    frame = _loans_frame(session, bond_id)
+    pool = _pool_ids(bond_id)
+    with_dates = (
+        sa_select(col(DisbursementTranche.loan_id))
+        .where(col(DisbursementTranche.loan_id).in_(pool))
+        .union(sa_select(col(LoanEvent.loan_id)).where(col(LoanEvent.loan_id).in_(pool)))
+    )
+    ids = sorted({int(loan_id) for loan_id in session.execute(with_dates).scalars().all()})
+    if not ids:
+        return _DatedLoans(frame, {})
+    dated = list(dated_loans(session, ids).values())
+    left: dict[str, tuple[date, Decimal]] = {}
+    for loan in dated:
+        event = left_pool(loan)
+        if event is not None and event.day <= report_date:
+            left[loan.reference] = (event.day, outstanding_before(loan, event.day))
+    patch = pl.DataFrame(
+        {
+            "reference": [loan.reference for loan in dated],
+            "_outstanding": [outstanding_at(loan, report_date) for loan in dated],
+            "_disbursed": [
+                disbursed_by(loan, report_date) if loan.tranches else loan.disbursed_amount
+                for loan in dated
+            ],
+            "_status": [status_on(loan, report_date) for loan in dated],
+        },
+        schema={
+            "reference": pl.String,
+            "_outstanding": MONEY,
+            "_disbursed": MONEY,
+            "_status": pl.String,
+        },
+    )
+    frame = (
+        frame.join(patch, on="reference", how="left")
+        .with_columns(
+            outstanding_amount=pl.coalesce("_outstanding", "outstanding_amount"),
+            disbursed_amount=pl.coalesce("_disbursed", "disbursed_amount"),
+            status=pl.coalesce("_status", "status"),
+        )
+        .drop("_outstanding", "_disbursed", "_status")
+    )
+    return _DatedLoans(frame, left)
 
 
 def _loans_frame(session: Session, bond_id: int) -> pl.DataFrame:
@@ -781,11 +853,13 @@ def _inputs(
             )
             .drop("kolada")
         )
+    dated = _dated_loans(session, bond.id, report_date)
     inputs = ReportInputs(
         bond=_bond_info(bond),
         report_date=report_date,
         fx=fx,
-        loans=_loans_frame(session, bond.id),
+        loans=dated.frame,
+        left_pool=dated.left,
         indicators=_indicators_frame(session, bond.id),
         loan_indicators=loan_indicators,
         measurements=values.frame,
@@ -913,6 +987,10 @@ def _report_extras(
     data["register"] = build_register(data, _project_facts(session, bond.id))
     # issue 17: every bond on the pool, the dated bonds ≤ pool test, loans that left the pool
     data["programme"] = _programme_section(session, bond, date.fromisoformat(data["report_date"]))
+    # issue 16 item 6: the approved case studies of the pool loans, up to the report's year
+    data["case_studies"] = case_studies.for_report(
+        session, bond.id, date.fromisoformat(data["report_date"])
+    )
 
 
 def _project_facts(session: Session, bond_id: int) -> dict[str, ProjectFacts]:

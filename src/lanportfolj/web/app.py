@@ -36,6 +36,8 @@ from lanportfolj.web import (
     static_files,
 )
 from lanportfolj.web import account as account_web
+from lanportfolj.web import bond_header as bond_header_web
+from lanportfolj.web import case_studies as case_studies_web
 from lanportfolj.web import evaluation as evaluation_web
 from lanportfolj.web import imports as imports_web
 from lanportfolj.web import kolada as kolada_web
@@ -75,6 +77,8 @@ def route_handlers() -> list[Any]:
         *evaluation_web.ROUTES,
         *programme_web.ROUTES,
         *account_web.ROUTES,
+        *case_studies_web.ROUTES,
+        *bond_header_web.ROUTES,
     ]
 
 
