@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
 from lanportfolj.domain.programme import exact_shares, round_down, round_half_even
+from lanportfolj.reporting.display import number as shown_number
 
 MONEY_SCALE: Final = 2
 SHARE_SCALE: Final = 8
@@ -248,6 +249,16 @@ def _by(loans: pl.DataFrame, key: str, pool_total: Decimal) -> pl.DataFrame:
     return grouped.with_columns(share_of_pool=share)
 
 
+def _amount(value: Any, currency: str, lang: str) -> str:
+    """An amount in a sentence, exact but readable: ``2 600 000 000 kr`` / ``SEK 2,600,000,000`` (öre or
+    cents only when there are any). Warnings compare amounts, so they are not rounded to mnkr."""
+    exact = value if isinstance(value, Decimal) else Decimal(str(value))
+    text = shown_number(exact, 0 if exact == exact.to_integral_value() else 2, lang)
+    if lang == "sv":
+        return f"{text}\u00a0{'kr' if currency == 'SEK' else currency}"
+    return f"{currency}\u00a0{text}"
+
+
 def _project_cost_messages(pool: pl.DataFrame, currency: str) -> list[Message]:
     """Warnings about the project costs attribution divides by: a loan with none (named, with the
     amount it leaves out of the per-million base) and a cost below the loan amount (likely an error:
@@ -256,36 +267,36 @@ def _project_cost_messages(pool: pl.DataFrame, currency: str) -> list[Message]:
     missing = pool.filter(pl.col("total_project_cost_sek").is_null())
     if missing.height:
         left_out = _total(missing, "outstanding")
-        listed = ", ".join(
-            f"{ref} ({amount} {currency})"
-            for ref, amount in missing.select("reference", "outstanding").iter_rows()
-        )
+        rows = list(missing.select("reference", "outstanding").iter_rows())
+        listed_sv = ", ".join(f"{ref} ({_amount(a, currency, 'sv')})" for ref, a in rows)
+        listed_en = ", ".join(f"{ref} ({_amount(a, currency, 'en')})" for ref, a in rows)
         messages.append(
             Message(
                 "total_project_cost_missing",
-                f"{missing.height} lån saknar total projektkostnad: {listed}. Deras effekter "
-                f"tillskrivs inte, och {left_out} {currency} utestående räknas inte in i basen "
-                "för effekter per miljon.",
-                f"{missing.height} loans lack a total project cost: {listed}. Their impact is not "
-                f"attributed, and their {left_out} {currency} outstanding is left out of the base "
-                "of the per-million figures.",
+                f"{missing.height} lån saknar total projektkostnad: {listed_sv}. Deras effekter "
+                f"tillskrivs inte, och {_amount(left_out, currency, 'sv')} utestående räknas inte "
+                "in i basen för effekter per miljon.",
+                f"{missing.height} loans lack a total project cost: {listed_en}. Their impact is "
+                f"not attributed, and their {_amount(left_out, currency, 'en')} outstanding is left "
+                "out of the base of the per-million figures.",
             )
         )
     below = pool.filter(pl.col("total_project_cost_sek") < pl.col("amount_sek"))
     if below.height:
-        listed = ", ".join(
-            f"{ref} ({cost} < {amount} SEK)"
-            for ref, cost, amount in below.select(
-                "reference", "total_project_cost_sek", "amount_sek"
-            ).iter_rows()
+        rows = list(below.select("reference", "total_project_cost_sek", "amount_sek").iter_rows())
+        listed_sv = ", ".join(
+            f"{ref} ({_amount(c, 'SEK', 'sv')} < {_amount(a, 'SEK', 'sv')})" for ref, c, a in rows
+        )
+        listed_en = ", ".join(
+            f"{ref} ({_amount(c, 'SEK', 'en')} < {_amount(a, 'SEK', 'en')})" for ref, c, a in rows
         )
         messages.append(
             Message(
                 "total_project_cost_below_loan",
-                f"Total projektkostnad är lägre än lånebeloppet för {below.height} lån: {listed}. "
-                "Troligen ett fel i uppgifterna; andelen av projektet är satt till 1.",
+                f"Total projektkostnad är lägre än lånebeloppet för {below.height} lån: "
+                f"{listed_sv}. Troligen ett fel i uppgifterna; andelen av projektet är satt till 1.",
                 f"The total project cost is below the loan amount for {below.height} loans: "
-                f"{listed}. Likely a data error; the share of the project is capped at 1.",
+                f"{listed_en}. Likely a data error; the share of the project is capped at 1.",
             )
         )
     return messages
@@ -431,12 +442,13 @@ def allocate(
         messages.append(
             Message(
                 "pool_smaller_than_bond",
-                f"Den stödberättigade poolen ({pool_outstanding} {bond.currency}) är mindre än "
-                f"utestående obligationer ({nominal + other} {bond.currency}); "
-                f"{unallocated} {bond.currency} är ej allokerat.",
-                f"The eligible pool ({pool_outstanding} {bond.currency}) is smaller than the bonds "
-                f"outstanding ({nominal + other} {bond.currency}); "
-                f"{unallocated} {bond.currency} is unallocated.",
+                f"Den stödberättigade poolen ({_amount(pool_outstanding, bond.currency, 'sv')}) "
+                f"är mindre än utestående obligationer "
+                f"({_amount(nominal + other, bond.currency, 'sv')}); "
+                f"{_amount(unallocated, bond.currency, 'sv')} är ej allokerat.",
+                f"The eligible pool ({_amount(pool_outstanding, bond.currency, 'en')}) is smaller "
+                f"than the bonds outstanding ({_amount(nominal + other, bond.currency, 'en')}); "
+                f"{_amount(unallocated, bond.currency, 'en')} is unallocated.",
             )
         )
     if lookback_count:

@@ -165,12 +165,12 @@ def test_the_totals_and_the_only_flag_a_reader_sees(allocation: Allocation) -> N
     assert allocation.messages == (
         Message(
             "total_project_cost_missing",
-            "1 lån saknar total projektkostnad: SH-2025-002 (7500000.00 SEK). Deras effekter "
-            "tillskrivs inte, och 7500000.00 SEK utestående räknas inte in i basen för effekter "
-            "per miljon.",
-            "1 loans lack a total project cost: SH-2025-002 (7500000.00 SEK). Their impact is not "
-            "attributed, and their 7500000.00 SEK outstanding is left out of the base of the "
-            "per-million figures.",
+            "1 lån saknar total projektkostnad: SH-2025-002 (7\u00a0500\u00a0000\u00a0kr). Deras "
+            "effekter tillskrivs inte, och 7\u00a0500\u00a0000\u00a0kr utestående räknas inte in i "
+            "basen för effekter per miljon.",
+            "1 loans lack a total project cost: SH-2025-002 (SEK\u00a07,500,000). Their impact is "
+            "not attributed, and their SEK\u00a07,500,000 outstanding is left out of the base of "
+            "the per-million figures.",
         ),
     )
 

@@ -63,9 +63,9 @@ def test_a_missing_project_cost_is_named_and_left_out_of_the_per_million_base() 
     loans = _with(make_loans(), "SH-2024-004", total_project_cost=None)
     model = compute_report(make_inputs(loans=loans))
     (message,) = [m for m in model.allocation.messages if m.code == "total_project_cost_missing"]
-    assert "SH-2024-004 (200000.00 EUR)" in message.message_en
-    assert "200000.00 EUR outstanding is left out" in message.message_en
-    assert "SH-2024-004 (200000.00 EUR)" in message.message_sv
+    assert "SH-2024-004 (EUR\u00a0200,000)" in message.message_en
+    assert "EUR\u00a0200,000 outstanding is left out" in message.message_en
+    assert "SH-2024-004 (200\u00a0000\u00a0EUR)" in message.message_sv
     (visits,) = model.impact.bond.filter(indicator="VISITS", year=2025).to_dicts()
     # only SH-2021-003 (1 234.5 visits, share capped at 1, 500 000.09 EUR) can be attributed
     assert visits["value"] == D("1335.5000")  # the full projects still count 1 234.5 + 101

@@ -107,7 +107,11 @@ def test_financing_versus_refinancing_and_the_lookback_flag(inputs: ReportInputs
         "total_project_cost_below_loan",
     ]
     below = alloc.messages[1]
-    assert "SH-2021-003 (4000000.00 < 6000000.00 SEK)" in below.message_en
+    assert "SH-2021-003 (SEK\u00a04,000,000 < SEK\u00a06,000,000)" in below.message_en
+    assert (
+        "SH-2021-003 (4\u00a0000\u00a0000\u00a0kr < 6\u00a0000\u00a0000\u00a0kr)"
+        in below.message_sv
+    )
     assert "SH-2021-003" in below.message_sv
 
 
@@ -139,6 +143,17 @@ def test_pool_smaller_than_bond_is_flagged_and_unallocated_never_negative() -> N
     assert {"pool_smaller_than_bond", "bond_share_capped"} <= codes
     for message in alloc.messages:
         assert message.message_sv and message.message_en
+    (smaller,) = [m for m in alloc.messages if m.code == "pool_smaller_than_bond"]
+    # the amounts as a reader writes them, exact to the cent where there are cents (the pool is the sum of
+    # the loans converted one by one: a cent above the allocated amount, which converts the SEK pool once)
+    assert smaller.message_en == (
+        "The eligible pool (EUR\u00a03,700,000.09) is smaller than the bonds outstanding"
+        " (EUR\u00a04,000,000); EUR\u00a0299,999.92 is unallocated."
+    )
+    assert smaller.message_sv == (
+        "Den stödberättigade poolen (3\u00a0700\u00a0000,09\u00a0EUR) är mindre än utestående"
+        " obligationer (4\u00a0000\u00a0000\u00a0EUR); 299\u00a0999,92\u00a0EUR är ej allokerat."
+    )
 
 
 def test_other_bonds_on_the_pool_share_it_without_double_counting() -> None:
