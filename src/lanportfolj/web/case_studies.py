@@ -23,6 +23,7 @@ from lanportfolj.services import case_studies
 from lanportfolj.web.access import CurrentUser, allow, require_loan_access
 from lanportfolj.web.auth import flash
 from lanportfolj.web.i18n import gettext
+from lanportfolj.web.params import RowId
 
 WRITERS = allow("analyst", "admin", "borrower")
 STAFF = allow("analyst", "admin")
@@ -102,7 +103,7 @@ def approve_case_study(
     db: Session,
     user: CurrentUser,
     reference: str,
-    study_id: int,
+    study_id: RowId,
 ) -> Redirect:
     """Approve a pending case study: from now on it appears in the reports of the loan's bonds."""
     loan = require_loan_access(db, user, reference)
