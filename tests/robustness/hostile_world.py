@@ -988,6 +988,10 @@ FIELDS: dict[tuple[str, str, str], Row] = {
     ),
     # --- filters (GET forms): reflected into the page, never stored ---
     ("form", "GET /", "q"): _get_form("analyst", "/", "q"),
+    **{
+        ("form", "GET /", n): _get_form("analyst", "/", n)
+        for n in ("status", "category", "borrower", "report", "at_risk")
+    },
     ("form", "GET /admin/audit", "action"): _get_form("admin", "/admin/audit", "action"),
     **{
         ("form", "GET /analyst/applications", n): _get_form("analyst", "/analyst/applications", n)
