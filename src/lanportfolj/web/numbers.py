@@ -41,40 +41,33 @@ def _short(value: Decimal) -> str:
     return fmt_number(rounded, digits)
 
 
+#: (divisor, Swedish word for kronor, Swedish word before another currency's code, English word)
+_SCALES = ((BILLION, "mdkr", "md", "bn"), (MILLION, "mnkr", "mn", "m"))
+
+
 def sek(value: Any, lang: str | None = None) -> str:
     """An amount in kronor as a person reads it (``3 mdkr``, ``16 mnkr``); ``–`` when there is none."""
-    amount = _decimal(value)
-    if amount is None:
-        return "–"
-    sv = (lang or get_language()) == "sv"
-    if abs(amount) >= BILLION:
-        short = _short(amount / BILLION)
-        return f"{short} mdkr" if sv else f"SEK {short} bn"
-    if abs(amount) >= MILLION:
-        short = _short(amount / MILLION)
-        return f"{short} mnkr" if sv else f"SEK {short} m"
-    whole = fmt_number(amount, 0)
-    return f"{whole} kr" if sv else f"SEK {whole}"
+    return money(value, "SEK", lang)
 
 
 def money(value: Any, currency: str = "SEK", lang: str | None = None) -> str:
-    """An amount in ``currency`` as a person reads it: kronor as :func:`sek`; another currency
-    shortened the same way with its code (``300 mn EUR`` / ``EUR 300 m``)."""
-    if (currency or "SEK").upper() == "SEK":
-        return sek(value, lang)
+    """An amount in ``currency`` as a person reads it: ``3 mdkr`` / ``SEK 3 bn`` for kronor, another
+    currency shortened the same way with its code (``300 mn EUR`` / ``EUR 300 m``)."""
     amount = _decimal(value)
     if amount is None:
         return "–"
     sv = (lang or get_language()) == "sv"
-    code = currency.upper()
-    if abs(amount) >= BILLION:
-        short = _short(amount / BILLION)
-        return f"{short} md {code}" if sv else f"{code} {short} bn"
-    if abs(amount) >= MILLION:
-        short = _short(amount / MILLION)
-        return f"{short} mn {code}" if sv else f"{code} {short} m"
+    code = (currency or "SEK").upper()
+    for divisor, kronor_sv, other_sv, word_en in _SCALES:
+        if abs(amount) >= divisor:
+            short = _short(amount / divisor)
+            if sv:
+                return f"{short} {kronor_sv}" if code == "SEK" else f"{short} {other_sv} {code}"
+            return f"{code} {short} {word_en}"
     whole = fmt_number(amount, 0)
-    return f"{whole} {code}" if sv else f"{code} {whole}"
+    if sv:
+        return f"{whole} {'kr' if code == 'SEK' else code}"
+    return f"{code} {whole}"
 
 
 def rate(value: Any) -> str:
