@@ -763,11 +763,7 @@ def _history(
     )
 
     def newest(candidates: pl.DataFrame, name: str) -> pl.DataFrame:
-        return (
-            candidates.sort("old_version")
-            .group_by(order)
-            .agg(pl.col("old").last().alias(name))
-        )
+        return candidates.sort("old_version").group_by(order).agg(pl.col("old").last().alias(name))
 
     seen = earlier.filter(pl.col("old_moment") <= bound) if bound is not None else earlier.clear()
     changed = (
