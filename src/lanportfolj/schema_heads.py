@@ -1,0 +1,46 @@
+"""The newest migration revision(s), read from the scripts' source without alembic or SQLAlchemy.
+
+Every command checks that the database is migrated before it runs; importing alembic (or even SQLAlchemy)
+for that cost a listing like ``bonds list`` most of its start-up (issue 15).
+"""
+
+from __future__ import annotations
+
+import ast
+from importlib import resources
+from pathlib import Path
+
+
+def migrations_dir() -> Path:
+    """The folder of the package's migration scripts."""
+    return Path(str(resources.files("lanportfolj") / "migrations" / "versions"))
+
+
+def _revision_names(value: ast.expr | None) -> tuple[str, ...]:
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return (value.value,)
+    if isinstance(value, ast.Tuple | ast.List):
+        return tuple(n for item in value.elts for n in _revision_names(item))
+    return ()
+
+
+def migration_heads(folder: Path | None = None) -> set[str]:
+    """The newest revision(s) of the migration scripts, read from their ``revision`` and
+    ``down_revision`` lines without importing alembic or the scripts (the same heads alembic finds)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in sorted((folder or migrations_dir()).glob("*.py")):
+        tree = ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
+        found: dict[str, tuple[str, ...]] = {}
+        for node in tree.body:
+            target, value = None, None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                found[target.id] = _revision_names(value)
+        if found.get("revision"):
+            revisions.update(found["revision"])
+            parents.update(found.get("down_revision", ()))
+    return revisions - parents
