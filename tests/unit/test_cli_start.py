@@ -180,3 +180,30 @@ def test_a_group_built_from_one_module_gets_the_other_modules_subcommands() -> N
         timeout=120,
     )
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_migration_heads_read_by_pattern_are_the_parsed_ones() -> None:
+    """``schema_heads`` reads each script's two revision lines by a pattern (every command checks the
+    schema); for every shipped script that must be what parsing the whole module gives."""
+    from lanportfolj.schema_heads import _revisions_of, _revisions_parsed, migrations_dir
+
+    scripts = sorted(migrations_dir().glob("*.py"))
+    assert scripts
+    for script in scripts:
+        source = script.read_text(encoding="utf-8")
+        assert _revisions_of(source, str(script)) == _revisions_parsed(source, str(script))
+    several_lines = 'revision = "b"\ndown_revision = (\n    "a1",\n    "a2",\n)\n'
+    assert _revisions_of(several_lines, "merge.py") == {
+        "revision": ("b",),
+        "down_revision": ("a1", "a2"),
+    }
+
+
+def test_a_csv_import_loads_no_workbook_library(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    assert CliRunner().invoke(app, ["--database-url", url, "db", "upgrade"]).exit_code == 0
+    csv_file = tmp_path / "values.csv"
+    csv_file.write_text("loan,indicator,year,value\nSH-0000-001,x,2025,1\n", encoding="utf-8")
+    modules, _ = _modules_after("--database-url", url, "import", str(csv_file), "--json")
+    # xlsxwriter writes templates, fastexcel reads workbooks: neither is needed for a CSV
+    assert not modules & {"xlsxwriter", "fastexcel", "openpyxl"}, sorted(modules)

@@ -44,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
+from lanportfolj.dbtypes import plain
 from lanportfolj.domain.allocation import FX_MAX_SCALE
 from lanportfolj.domain.programme import (
     disbursed_by,
@@ -658,86 +659,7 @@ def _measurements(
         "id", year=pl.col("key") // 2 - _YEAR_OFFSET, value="value", estimated=pl.col("key") % 2
     )
 
-    # the few rows with history (restatements, what the last report showed) and Kolada's values, in
-    # one pass over the table without joins: the pool's rows are picked and named here by their
-    # loan-indicator id, and sorted as the loans and indicators are
-    named = dict(
-        zip(
-            names["id"].to_list(),
-            zip(names["loan"].to_list(), names["indicator"].to_list(), strict=True),
-            strict=True,
-        )
-    )
-    picked = []
-    for li_id, year, value, version, is_current, at, by, source in (
-        session.connection()
-        .execute(
-            sa_select(
-                col(Measurement.loan_indicator_id),
-                col(Measurement.year),
-                col(Measurement.value),
-                col(Measurement.version),
-                col(Measurement.is_current),
-                # issue 17: when the version was written, never the file's claimed time
-                col(Measurement.written_at),
-                col(Measurement.recorded_by),
-                col(Measurement.source),
-            ).where(
-                col(Measurement.group_name) == "",
-                col(Measurement.year) <= report_year,
-                or_(
-                    col(Measurement.version) > 1,
-                    ~col(Measurement.is_current),
-                    col(Measurement.source) == KOLADA_SOURCE,
-                ),
-            )
-        )
-        .all()
-    ):
-        name = named.get(li_id)
-        if name is not None:
-            picked.append((*name, year, value, version, is_current, at, by, li_id, source))
-    picked.sort(key=lambda row: row[:3])
-    history: dict[tuple[str, str, int], list[tuple[int, Decimal | None, datetime | None]]] = (
-        defaultdict(list)
-    )
-    changed: list[tuple[Any, ...]] = []
-    restated_keys: list[tuple[int, int]] = []
-    kolada: list[tuple[str, str, int]] = []
-    for ref, code, year, value, version, is_current, at, by, li_id, source in picked:
-        if is_current and source == KOLADA_SOURCE:
-            kolada.append((ref, code, year))
-        if not is_current:
-            history[(ref, code, year)].append((version, value, _utc(at)))
-            continue
-        moment = _utc(at)
-        if version > 1 and (cutoff is None or (moment is not None and moment > cutoff)):
-            changed.append((ref, code, year, value, version, moment, by))
-            restated_keys.append((li_id, year))
-    restatements = []
-    for ref, code, year, value, version, moment, by in changed:
-        earlier = sorted(history[(ref, code, year)], key=lambda item: item[0])
-        # what the last report's reader saw: the newest version recorded by then; else the one before
-        seen = [
-            item
-            for item in earlier
-            if cutoff is not None and item[2] is not None and item[2] <= cutoff
-        ]
-        old = (seen or [item for item in earlier if item[0] < version] or [(0, None, None)])[-1][1]
-        restatements.append(
-            {
-                "loan": ref,
-                "indicator": code,
-                "year": year,
-                "old": old,
-                "new": value,
-                "at": _stamp(moment) if moment is not None else "",
-                "by": by,
-            }
-        )
-    restated = pl.DataFrame(
-        restated_keys, schema={"id": pl.Int64, "year": pl.Int64}, orient="row"
-    ).with_columns(restated=pl.lit(True))
+    restatements, kolada, restated = _history(session, names, report_year, cutoff)
     # joined by the integer keys first; the loan and indicator texts come last
     frame = (
         _exact(values, ["value"], VALUE)
@@ -755,6 +677,135 @@ def _measurements(
     )
     # (in no particular order: the report sorts what it computes)
     return _Values(frame, restatements, kolada)
+
+
+#: how ``_written_text`` hands a timestamp over, read by polars (``%.f``: the fraction when there is one)
+_WRITTEN_FORMAT: Final = "%Y-%m-%d %H:%M:%S%.f"
+
+
+def _written_text(session: Session, column: Any) -> Any:
+    """A timestamp column as its UTC text ``YYYY-MM-DD HH:MM:SS[.ffffff]``: SQLite stores that text
+    (read as it is), PostgreSQL formats it, so neither driver makes a datetime of every row."""
+    if session.get_bind().dialect.name == "sqlite":
+        return type_coerce(column, String)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+
+
+def _plain_text(value: str | None) -> str | None:
+    """A stored decimal's text as the report writes it (``dbtypes.plain``, then fixed notation)."""
+    return None if value is None else format(plain(Decimal(value)), "f")
+
+
+def _history(
+    session: Session, names: pl.DataFrame, report_year: int, cutoff: datetime | None
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, int]], pl.DataFrame]:
+    """The restatements, the (loan, indicator, year) of the current values fetched from Kolada, and
+    the (``id``, ``year``) of the restated current values (``restated`` True), from the few rows
+    with history (a version after the first, superseded ones) and Kolada's.
+
+    A current value is restated when it is a later version written after ``cutoff`` (the previous
+    publication; every later version for the first report). Its old value is what the last report's
+    reader saw: the newest earlier version written by ``cutoff``, else the version before it.
+
+    One pass over the table without joins, read as integers and texts with the driver's cursor
+    (tens of thousands of rows at national scale); the pool's rows are picked and named by their
+    loan-indicator id (``names``), and the rest is polars.
+    """
+    query = sa_select(
+        col(Measurement.loan_indicator_id),
+        col(Measurement.year),
+        _as_text(session, col(Measurement.value)),
+        col(Measurement.version),
+        _as_int(session, col(Measurement.is_current)),
+        # issue 17: when the version was written, never the file's claimed time
+        _written_text(session, col(Measurement.written_at)),
+        col(Measurement.recorded_by),
+        col(Measurement.source),
+    ).where(
+        col(Measurement.group_name) == "",
+        col(Measurement.year) <= report_year,
+        or_(
+            col(Measurement.version) > 1,
+            ~col(Measurement.is_current),
+            col(Measurement.source) == KOLADA_SOURCE,
+        ),
+    )
+    schema = {
+        "id": pl.Int64,
+        "year": pl.Int64,
+        "value": pl.String,
+        "version": pl.Int64,
+        "current": pl.Int64,
+        "written": pl.String,
+        "by": pl.String,
+        "source": pl.String,
+    }
+    rows = _frame(session, query, schema).join(names, on="id")  # the pool's rows only
+    moment = pl.col("written").str.to_datetime(_WRITTEN_FORMAT, time_unit="us", strict=False)
+    rows = rows.with_columns(moment=moment)
+    odd = rows.filter(pl.col("moment").is_null())
+    if odd.height:
+        # another writer's text (an offset, a "T"): read as Python does, in UTC like the rest
+        parsed = {text: _utc(datetime.fromisoformat(text)) for text in odd["written"].to_list()}
+        rows = rows.with_columns(
+            moment=pl.coalesce(
+                "moment",
+                pl.col("written").replace_strict(
+                    {k: v.replace(tzinfo=None) for k, v in parsed.items() if v is not None},
+                    default=None,
+                    return_dtype=pl.Datetime("us"),
+                ),
+            )
+        )
+    order = ["loan", "indicator", "year"]
+    current = rows.filter(pl.col("current") == 1)
+    kolada = [
+        (loan, code, year)
+        for loan, code, year in current.filter(pl.col("source") == KOLADA_SOURCE)
+        .sort(order)
+        .select(order)
+        .iter_rows()
+    ]
+    bound = None if cutoff is None else cutoff.astimezone(UTC).replace(tzinfo=None)
+    changed = current.filter(pl.col("version") > 1)
+    if bound is not None:
+        changed = changed.filter(pl.col("moment") > bound)
+    earlier = changed.select(*order, "version").join(
+        rows.filter(pl.col("current") == 0).select(
+            *order, old_version="version", old="value", old_moment="moment"
+        ),
+        on=order,
+    )
+
+    def newest(candidates: pl.DataFrame, name: str) -> pl.DataFrame:
+        return candidates.sort("old_version").group_by(order).agg(pl.col("old").last().alias(name))
+
+    seen = earlier.filter(pl.col("old_moment") <= bound) if bound is not None else earlier.clear()
+    changed = (
+        changed.join(newest(seen, "_seen"), on=order, how="left")
+        .join(
+            newest(earlier.filter(pl.col("old_version") < pl.col("version")), "_before"),
+            on=order,
+            how="left",
+        )
+        .sort(order)
+    )
+    restatements = [
+        {
+            "loan": loan,
+            "indicator": code,
+            "year": year,
+            "old": _plain_text(seen_old if seen_old is not None else before_old),
+            "new": _plain_text(new),
+            "at": "" if written is None else written.strftime("%Y-%m-%dT%H:%M:%S"),
+            "by": by,
+        }
+        for loan, code, year, seen_old, before_old, new, written, by in changed.select(
+            *order, "_seen", "_before", "value", "moment", "by"
+        ).iter_rows()
+    ]
+    restated = changed.select("id", "year", restated=pl.lit(True))
+    return restatements, kolada, restated
 
 
 def _other_bonds_nominal_sek(
