@@ -151,11 +151,7 @@ def pg_world() -> Iterator[_PgWorld | None]:
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     sep = "&" if "?" in PG_URL else "?"
-    # a commit need not wait for its WAL to reach the disk: only a crash of the server could lose it, and
-    # a test's database is thrown away anyway; the hundreds of restores and the tests' own commits would
-    # otherwise each wait for an fsync on a shared disk
-    options = f"-csearch_path={schema} -csynchronous_commit=off"
-    url = f"{PG_URL}{sep}options={quote(options)}"
+    url = f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
     # the tests' own URL, so that the restores count in its shared write counter (shared_generation.py) as
     # the tests' writes do
     world = _PgWorld(url=url, schema=schema, admin=make_engine(Settings(database_url=url)))
