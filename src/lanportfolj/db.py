@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from itertools import repeat
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlmodel import Session
 
 from lanportfolj.config import Settings
+from lanportfolj.schema_heads import migration_heads, migrations_dir  # noqa: F401 (imported from here)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -76,41 +75,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
-
-
-def migrations_dir() -> Path:
-    """The folder of the package's migration scripts."""
-    return Path(str(resources.files("lanportfolj") / "migrations" / "versions"))
-
-
-def _revision_names(value: ast.expr | None) -> tuple[str, ...]:
-    if isinstance(value, ast.Constant) and isinstance(value.value, str):
-        return (value.value,)
-    if isinstance(value, ast.Tuple | ast.List):
-        return tuple(n for item in value.elts for n in _revision_names(item))
-    return ()
-
-
-def migration_heads(folder: Path | None = None) -> set[str]:
-    """The newest revision(s) of the migration scripts, read from their ``revision`` and
-    ``down_revision`` lines without importing alembic or the scripts (the same heads alembic finds)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in sorted((folder or migrations_dir()).glob("*.py")):
-        tree = ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
-        found: dict[str, tuple[str, ...]] = {}
-        for node in tree.body:
-            target, value = None, None
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value = node.targets[0], node.value
-            elif isinstance(node, ast.AnnAssign):
-                target, value = node.target, node.value
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-                found[target.id] = _revision_names(value)
-        if found.get("revision"):
-            revisions.update(found["revision"])
-            parents.update(found.get("down_revision", ()))
-    return revisions - parents
 
 
 def schema_is_current(engine: Engine) -> bool:

@@ -9,13 +9,7 @@ from sqlalchemy import Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-
-def plain(number: Decimal) -> Decimal:
-    """Without trailing zeros and never in exponent form: PostgreSQL's ``390.000000`` reads as ``390``,
-    as SQLite's does, so both databases give the same values and the same JSON."""
-    if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    return number.normalize()
+from lanportfolj.exact import plain  # also imported from here (services.measurements)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

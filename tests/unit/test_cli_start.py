@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.core import TyperGroup
+from typer import _click as click
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer.core import TyperGroup, _TyperParameter
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from lanportfolj.cli import COMMANDS, app, load_all_commands
+from lanportfolj.cli import COMMANDS, _DeferredRuntimeParam, app, load_all_commands
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 HEAVY = ("polars", "alembic", "httpx", "plotly", "litestar", "sqlalchemy", "xlsxwriter", "jinja2")
@@ -77,7 +79,73 @@ def test_a_listing_imports_neither_alembic_polars_httpx_plotly_nor_litestar(tmp_
     assert result.exit_code == 0, result.output
     modules, out = _modules_after("--database-url", url, "bonds", "list", "--json")
     assert json.loads(out) == []
-    assert not modules & {"polars", "alembic", "httpx", "plotly", "litestar", "xlsxwriter"}
+    # the listing reads through sqlite3 (lanportfolj.listings): no ORM, and typer builds no pydantic adapter
+    assert not modules & {*HEAVY, "sqlmodel", "pydantic"}, sorted(modules & {*HEAVY, "pydantic"})
+
+
+def _outcome(runtime: RuntimeParam, value: object, param: _TyperParameter, ctx: click.Context):
+    try:
+        got = runtime.coerce(value, param=param, ctx=ctx)
+    except click.BadParameter as exc:
+        return "refused", exc.format_message()
+    return type(got).__name__, got
+
+
+def test_deferred_coercion_gives_what_typers_adapters_give(tmp_path: Path) -> None:
+    """Every str, list[str] and Path parameter of every command, coerced without pydantic, comes out as
+    typer's own pydantic adapter makes it: the same value and type, or the same refusal."""
+    load_all_commands()
+    existing_file = tmp_path / "file.csv"
+    existing_file.write_text("x", encoding="utf-8")
+    samples: dict[str, list[object]] = {
+        "str": ["", "SH-2023-001", " spaced ", "å"],
+        "list": [("active",), ("active", "draft"), ()],
+        "path": [str(existing_file), str(tmp_path), str(tmp_path / "missing"), "./rel/../x.csv"],
+    }
+    checked = 0
+
+    def walk(command: click.Command) -> None:
+        nonlocal checked
+        for param in command.params:
+            if not isinstance(param, _TyperParameter):
+                continue
+            annotation = param.type_descriptor.annotation
+            kind = (
+                "str"
+                if annotation is str
+                else "list"
+                if annotation == list[str]
+                else "path"
+                if isinstance(annotation, type) and issubclass(annotation, Path)
+                else None
+            )
+            if kind is None:
+                continue
+            ctx = click.Context(command)
+            typers = build_runtime_param(param.type_descriptor)
+            ours = _DeferredRuntimeParam(
+                parameter_info=param.type_descriptor.parameter_info,
+                annotation=annotation,
+                descriptor=param.type_descriptor,
+            )
+            for value in samples[kind]:
+                assert _outcome(ours, value, param, ctx) == _outcome(typers, value, param, ctx), (
+                    command.name,
+                    param.name,
+                    value,
+                )
+                checked += 1
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(get_command(app))
+    assert checked > 50
+
+
+def test_other_values_keep_typers_messages() -> None:
+    result = CliRunner().invoke(app, ["serve", "--port", "eighty"])
+    assert result.exit_code == 2
+    assert "Input should be a valid integer" in result.output
 
 
 @pytest.mark.parametrize("name", ["loans", "demo"])
@@ -112,3 +180,30 @@ def test_a_group_built_from_one_module_gets_the_other_modules_subcommands() -> N
         timeout=120,
     )
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_migration_heads_read_by_pattern_are_the_parsed_ones() -> None:
+    """``schema_heads`` reads each script's two revision lines by a pattern (every command checks the
+    schema); for every shipped script that must be what parsing the whole module gives."""
+    from lanportfolj.schema_heads import _revisions_of, _revisions_parsed, migrations_dir
+
+    scripts = sorted(migrations_dir().glob("*.py"))
+    assert scripts
+    for script in scripts:
+        source = script.read_text(encoding="utf-8")
+        assert _revisions_of(source, str(script)) == _revisions_parsed(source, str(script))
+    several_lines = 'revision = "b"\ndown_revision = (\n    "a1",\n    "a2",\n)\n'
+    assert _revisions_of(several_lines, "merge.py") == {
+        "revision": ("b",),
+        "down_revision": ("a1", "a2"),
+    }
+
+
+def test_a_csv_import_loads_no_workbook_library(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    assert CliRunner().invoke(app, ["--database-url", url, "db", "upgrade"]).exit_code == 0
+    csv_file = tmp_path / "values.csv"
+    csv_file.write_text("loan,indicator,year,value\nSH-0000-001,x,2025,1\n", encoding="utf-8")
+    modules, _ = _modules_after("--database-url", url, "import", str(csv_file), "--json")
+    # xlsxwriter writes templates, fastexcel reads workbooks: neither is needed for a CSV
+    assert not modules & {"xlsxwriter", "fastexcel", "openpyxl"}, sorted(modules)

@@ -19,10 +19,14 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import typer
 from typer import _click
-from typer.core import TyperCommand, TyperGroup
+from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
+from typer._param_types import coerce_cli_path
+from typer.core import TyperCommand, TyperGroup, _TyperParameter
 
 from lanportfolj import __version__
 
@@ -85,6 +89,61 @@ def load_all_commands() -> None:
     for entry in COMMANDS.values():
         for module in entry.modules:
             importlib.import_module(module)
+
+
+@dataclass(frozen=True)
+class _DeferredRuntimeParam(RuntimeParam):
+    """Typer's coercion of one parameter, without building a pydantic adapter for the common values.
+
+    typer 0.29 builds a pydantic ``TypeAdapter`` for every parameter it processes, even an option left at
+    None: that imported pydantic (~0.15 s) into every command, a listing included. A value that is None never
+    gets here (``RuntimeParam.coerce`` returns first). A ``str`` (or ``list[str]``) given as text is what the
+    adapter would return unchanged; a ``Path`` is checked by typer's own ``coerce_cli_path``, the function
+    its adapter calls, with the same messages. Anything else is handed to the adapter typer builds.
+    """
+
+    descriptor: TypeDescriptor
+
+    def _coerce_value(self, value: Any, param: _TyperParameter, ctx: _click.Context) -> Any:
+        annotation, info = self.annotation, self.parameter_info
+        if info.parser is None:
+            if annotation is str and isinstance(value, str):
+                return value
+            if (
+                get_origin(annotation) is list
+                and get_args(annotation) == (str,)
+                and isinstance(value, list | tuple)
+                and all(isinstance(item, str) for item in value)
+            ):
+                return list(value)
+            if (
+                isinstance(annotation, type)
+                and issubclass(annotation, Path)
+                and info.path_type is None
+                and not info.allow_dash
+                and isinstance(value, str)
+            ):
+                # path_type=str: typer's checks (exists, readable, …) on the text as typed, then the Path
+                return annotation(coerce_cli_path(value, info, path_type=str, param=param, ctx=ctx))
+        real = build_runtime_param(self.descriptor)
+        param._runtime_param = real
+        return real._coerce_value(value, param, ctx)
+
+
+def _deferred_runtime_param(self: _TyperParameter) -> RuntimeParam:
+    if self._runtime_param is None:
+        descriptor = self.type_descriptor
+        self._runtime_param = _DeferredRuntimeParam(
+            parameter_info=descriptor.parameter_info,
+            annotation=descriptor.annotation,
+            descriptor=descriptor,
+        )
+    return self._runtime_param
+
+
+# every parameter of every command, the help and completion options typer adds included (typer is pinned:
+# tests/unit/test_cli_start.py checks that a listing imports no pydantic and that typer's messages stay)
+_TyperParameter.get_runtime_param = _deferred_runtime_param  # type: ignore[method-assign]
 
 
 class _LazyGroup(TyperGroup):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -15,6 +16,8 @@ from lanportfolj.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from lanportfolj.listings import Reader
 
 console = Console()
 err_console = Console(stderr=True)
@@ -60,14 +63,29 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
+NOT_MIGRATED = "The database is not migrated. Run `lanportfolj db upgrade` first."
+
+
 def migrated_engine(ctx: typer.Context) -> Engine:
     """The engine, after checking the schema is current: a clear message instead of a SQL error."""
     from lanportfolj.db import schema_is_current
 
     engine = state(ctx).engine
     if not schema_is_current(engine):
-        fail("The database is not migrated. Run `lanportfolj db upgrade` first.", code=EXIT_USAGE)
+        fail(NOT_MIGRATED, code=EXIT_USAGE)
     return engine
+
+
+@contextmanager
+def listing_reader(ctx: typer.Context) -> Iterator[Reader | None]:
+    """A driver-level reader for a listing (``lanportfolj.listings``), after the same schema check as
+    :func:`migrated_engine`; None when the URL is not one it handles: the listing then uses the ORM."""
+    from lanportfolj.listings import connect, schema_is_current
+
+    with connect(state(ctx).settings.database_url) as reader:
+        if reader is not None and not schema_is_current(reader):
+            fail(NOT_MIGRATED, code=EXIT_USAGE)
+        yield reader
 
 
 def refuse_bad_identifiers(engine: Engine) -> None:

@@ -302,6 +302,40 @@ def outstanding_at(loan: PoolLoan, day: date) -> Decimal:
     return max(Decimal("0.00"), min(disbursed_by(loan, day), loan.outstanding_amount + back))
 
 
+def pool_sek_on(loans: Iterable[PoolLoan], days: Iterable[date]) -> dict[date, Decimal]:
+    """The pool's outstanding SEK (the sum of ``outstanding_at``) on each of ``days``, by day.
+
+    A loan's ``outstanding_at`` changes only on the days of its tranches, its disbursement and its
+    leaving events, so each loan is evaluated once before its first such day and once on each of
+    them, and the changes are summed by day: a few evaluations a loan instead of one for every day
+    of the dated test (two dozen at a report date, 10 000 loans). The sums are exact decimals, the
+    same as adding ``outstanding_at`` day by day.
+    """
+    base = Decimal("0.00")
+    changes: dict[date, Decimal] = {}
+    for loan in loans:
+        points = {t.day for t in loan.tranches}
+        points.update(e.day for e in loan.events if e.kind in LEAVING_EVENTS)
+        if not loan.tranches and loan.disbursement_date is not None:
+            points.add(loan.disbursement_date)
+        before = outstanding_at(loan, date.min)
+        base += before
+        for point in sorted(points):
+            now = outstanding_at(loan, point)
+            if now != before:
+                changes[point] = changes.get(point, Decimal("0.00")) + (now - before)
+            before = now
+    steps = sorted(changes.items())
+    out: dict[date, Decimal] = {}
+    total, index = base, 0
+    for day in sorted(set(days)):  # in order: each day adds the changes since the one before
+        while index < len(steps) and steps[index][0] <= day:
+            total += steps[index][1]
+            index += 1
+        out[day] = total
+    return out
+
+
 def outstanding_before(loan: PoolLoan, day: date) -> Decimal:
     """The loan's outstanding SEK just before the events of ``day`` (what left on that day added
     back), never more than was disbursed by then: a loan's amount in the pool as it left."""
@@ -367,6 +401,10 @@ def tranche_outstanding(loan: PoolLoan, day: date) -> list[tuple[Tranche, Decima
     amounts, each rounded down to the öre and the remainder on the latest, so they add up exactly."""
     paid = [t for t in tranches_of(loan) if t.day <= day]
     total = outstanding_at(loan, day)
+    if len(paid) == 1 and total > 0 and paid[0].amount > 0:
+        # one tranche takes it all: what the split below gives (its remainder is the whole), with
+        # the same exponent, without its exact fractions (most loans, 10 000 at national scale)
+        return [(paid[0], total + Decimal("0.00"))]
     disbursed = sum((t.amount for t in paid), Decimal("0.00"))
     if not paid or total <= 0 or disbursed <= 0:
         return [(t, Decimal("0.00")) for t in paid]

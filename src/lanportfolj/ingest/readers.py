@@ -20,8 +20,8 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from posixpath import join, normpath
+from typing import TYPE_CHECKING
 
-import fastexcel
 import polars as pl
 
 from lanportfolj.ingest.archive import ArchiveLimits, check_archive, count_central_entries
@@ -35,6 +35,11 @@ from lanportfolj.ingest.headers import (
 )
 from lanportfolj.ingest.issues import ImportIssue, make_issue
 from lanportfolj.ingest.rules import IngestContext
+
+if TYPE_CHECKING:
+    import fastexcel
+
+# fastexcel (calamine) is imported when a workbook is read: a CSV import never needs it (issue 15 item 4)
 
 ROW_COLUMN = "_row"
 #: True where the value cell is formatted as a percentage (XLSX, ODS).
@@ -165,6 +170,8 @@ def _read_workbook(
     filename: str, data: bytes, kind: str, archive: zipfile.ZipFile | None
 ) -> RawTable:
     """The data sheet of a workbook: the one the template's name marks, else the one with our header."""
+    import fastexcel
+
     try:
         reader = fastexcel.read_excel(data)
         sheet_names = list(reader.sheet_names)

@@ -13,14 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-
-import xlsxwriter
-from xlsxwriter.utility import xl_range_abs
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from lanportfolj.ingest.headers import CANONICAL_COLUMNS, HEADER_LABELS
 from lanportfolj.ingest.inert import inert_text
 from lanportfolj.ingest.readers import DATA_NAME
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
+
+# xlsxwriter is imported where a workbook is written: ``lanportfolj import`` of a CSV (issue 15 item 4) and
+# every user of ``lanportfolj.ingest`` would otherwise pay for it at start-up
 
 #: Fixed creation time so the same spec always gives the same bytes.
 _CREATED = datetime(2024, 1, 1, 0, 0, 0)
@@ -161,6 +164,8 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
     buffer = io.BytesIO()
     # strings stay strings: a loan title or borrower name starting with "=" is no formula, one starting
     # with "http://" no link, one that looks like a number no number (issue 14)
+    import xlsxwriter
+
     workbook = xlsxwriter.Workbook(
         buffer,
         {
@@ -306,6 +311,8 @@ def write_template_xlsx(spec: TemplateSpec) -> bytes:
     sheet.freeze_panes(1, 0)
     # the marker the importer finds the data sheet by, wherever the borrower moves or copies it
     last_column = first_context + len(context_labels) - 1
+    from xlsxwriter.utility import xl_range_abs
+
     sheet_range = xl_range_abs(0, 0, last_extra, last_column)
     workbook.define_name(DATA_NAME, f"='{DATA_SHEET}'!{sheet_range}")
     sheet.protect(

@@ -401,7 +401,10 @@ def case_for(session: Session, loan: Loan) -> Case:
 def list_bonds(session: Session) -> list[dict[str, Any]]:
     from lanportfolj.models import BondPoolEntry
 
-    bonds = session.exec(select(SocialBond).order_by(col(SocialBond.issue_date))).all()
+    # id breaks ties of the issue date, so the order is the same on every run and in lanportfolj.listings
+    bonds = session.exec(
+        select(SocialBond).order_by(col(SocialBond.issue_date), col(SocialBond.id))
+    ).all()
     counts: dict[int, int] = defaultdict(int)
     for bond_id in session.exec(select(BondPoolEntry.bond_id)).all():
         counts[bond_id] += 1

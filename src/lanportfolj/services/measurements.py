@@ -367,18 +367,22 @@ def stored_values(session: Session, ids: dict[tuple[str, str], int]) -> pl.DataF
     What a file's values are compared with for the plausibility warnings (``ingest.plausibility``); built
     column-wise, no Python object per value.
     """
-    stmt = select(
-        Measurement.loan_indicator_id,
-        Measurement.group_name,
-        Measurement.year,
-        type_coerce(Measurement.value, String),
-    ).where(col(Measurement.is_current))
+    # through the driver's own cursor: ~10 values per loan indicator make this the import's largest read,
+    # and SQLAlchemy's result rows cost as much as the query (the rows are plain tuples of four columns)
     connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
     rows: list[Any] = []
-    for chunk in _chunks(sorted(ids.values())):
-        rows.extend(
-            connection.execute(stmt.where(col(Measurement.loan_indicator_id).in_(chunk))).all()
-        )
+    try:
+        for chunk in _chunks(sorted(ids.values())):
+            cursor.execute(
+                "SELECT loan_indicator_id, group_name, year, value FROM measurement "
+                f"WHERE is_current AND loan_indicator_id IN ({', '.join([marker] * len(chunk))})",
+                tuple(chunk),
+            )
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
     li, group, year, value = zip(*rows, strict=True) if rows else ((), (), (), ())
     values = pl.DataFrame(
         {

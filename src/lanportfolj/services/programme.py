@@ -29,7 +29,7 @@ from lanportfolj.domain.programme import (
     history_dates,
     left_pool,
     nominal_sek,
-    outstanding_at,
+    pool_sek_on,
     programme_at,
     status_at,
     test_point,
@@ -140,7 +140,7 @@ def dated_loans(session: Session, ids: list[int] | Any) -> dict[int, PoolLoan]:
 
 
 def pool_sek_at(loans: list[PoolLoan], day: date) -> Decimal:
-    return sum((outstanding_at(loan, day) for loan in loans), Decimal("0.00"))
+    return pool_sek_on(loans, [day])[day]
 
 
 def programme_view(session: Session, as_of: date, lookback_months: int = 24) -> ProgrammeView:
@@ -177,14 +177,19 @@ def programme_view(session: Session, as_of: date, lookback_months: int = 24) -> 
                 fx_statement=rate[1],
             )
         )
-    programme = programme_at(converted, pool_sek_at(loans, as_of), as_of)
     history: list[TestPoint] = []
     missing: list[tuple[date, str]] = []
+    days = [(as_of, "as_of")]
     if bonds:
         report_dates = session.exec(
             select(Report.reporting_date).where(Report.status == "published")
         ).all()
-        for day, kind in history_dates(bonds[0].issue_date, as_of, report_dates):
+        days = history_dates(bonds[0].issue_date, as_of, report_dates)
+    # the pool on every day of the dated test from one pass over the loans
+    pool_on = pool_sek_on(loans, [as_of, *(day for day, _kind in days)])
+    programme = programme_at(converted, pool_on[as_of], as_of)
+    if bonds:
+        for day, kind in days:
             outstanding = Decimal("0.00")
             gap = False
             for bond in bonds:
@@ -207,7 +212,7 @@ def programme_view(session: Session, as_of: date, lookback_months: int = 24) -> 
                     )
                 )
             if not gap:
-                history.append(test_point(day, kind, outstanding, pool_sek_at(loans, day)))
+                history.append(test_point(day, kind, outstanding, pool_on[day]))
     left = []
     matured_active = []
     for loan in loans:
