@@ -293,11 +293,28 @@ class Report(SQLModel, table=True):
     fx_rate: Decimal = Field(default=Decimal(1), sa_type=VALUE)  # type: ignore[call-overload]
     fx_source: str = Field(default="", max_length=200)
     status: str = Field(default="draft", max_length=20)
-    frozen_data: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    #: the SHA-256 of the frozen JSON, whose bytes are the report's ``ReportChunk`` rows in order
     sha256: str | None = Field(default=None, max_length=64)
     published_at: datetime | None = _ts(nullable=True)
     published_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = _ts()
+
+
+class ReportChunk(SQLModel, table=True):
+    """One piece of a published report's frozen JSON (UTF-8 bytes, a few MiB each; every piece is
+    whole characters), numbered from 0: joined in order they are the bytes its ``sha256`` is of.
+
+    Pieces, not one value: at national scale the JSON is ~500 MB, which as one value the publishing
+    process had to hold (and the SQLite driver copy) entire, and every reader read entire; in pieces
+    it is written as it is made and read a piece at a time (``services.reports``). They are rows of
+    the database, so they are in its transactions and its backups, on SQLite as on PostgreSQL.
+    """
+
+    __tablename__ = "report_chunk"
+
+    report_id: int = Field(foreign_key="report.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    content: bytes = Field(sa_type=LargeBinary)  # type: ignore[call-overload]
 
 
 class ReportFile(SQLModel, table=True):

@@ -159,3 +159,39 @@ def test_a_populated_database_of_the_previous_release_upgrades_with_every_row_ke
         assert data["allocation"], "the report has an allocation"
     finally:
         engine.dispose()
+
+
+def test_published_reports_keep_their_bytes_from_text_to_pieces_and_back(demo_engine) -> None:
+    """0016 moves a published report's frozen JSON from the text column into ``report_chunk``; its
+    bytes (those of its SHA-256) are the same after the upgrade and, joined, after the downgrade."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from lanportfolj.db import alembic_config, session_scope, upgrade
+
+    with session_scope(demo_engine) as db:
+        bond = reports.get_bond(db, "SE0021150208")
+        assert bond is not None
+        reports.publish_report(
+            session=db, bond=bond, report_date=date(2025, 12, 31), fx=None, actor="t"
+        )
+    with Session(demo_engine) as db:
+        bond = reports.get_bond(db, "SE0021150208")
+        assert bond is not None
+        stored = reports.published_report(db, bond, date(2025, 12, 31))
+        assert stored is not None and stored.sha256 is not None
+        digest, payload = stored.sha256, reports.frozen_bytes(stored)
+    assert not payload.isascii()  # the Swedish texts, so the UTF-8 round trip is tested
+    command.downgrade(alembic_config(demo_engine), "0015")
+    with demo_engine.connect() as connection:
+        frozen = connection.execute(
+            text("SELECT frozen_data FROM report WHERE sha256 = :digest"), {"digest": digest}
+        ).scalar_one()
+    assert frozen.encode("utf-8") == payload
+    upgrade(demo_engine)
+    with Session(demo_engine) as db:
+        bond = reports.get_bond(db, "SE0021150208")
+        assert bond is not None
+        again = reports.published_report(db, bond, date(2025, 12, 31))
+        assert again is not None and again.sha256 == digest
+        assert reports.frozen_bytes(again) == payload

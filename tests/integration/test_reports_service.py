@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from lanportfolj.db import make_engine, session_scope
-from lanportfolj.models import BondPoolEntry, Measurement, Report, SocialBond
+from lanportfolj.models import BondPoolEntry, Measurement, Report, ReportChunk, SocialBond
 from lanportfolj.reporting.inputs import FxRate
 from lanportfolj.reporting.json import render_json
 from lanportfolj.services import reports
@@ -89,18 +89,13 @@ def test_publish_freezes_the_report_and_the_next_one_lists_later_restatements(
         report = reports.publish_report(
             session=db, bond=_bond(db), report_date=DAY, fx=None, actor="analyst@test"
         )
-        frozen, digest = report.frozen_data, report.sha256
-    assert frozen is not None and digest == hashlib.sha256(frozen.encode()).hexdigest()
-    if demo_engine.dialect.name == "sqlite":
-        # stored from the JSON bytes: still a text value, as any reader of the column expects
-        with demo_engine.connect() as connection:
-            kind = connection.exec_driver_sql("SELECT typeof(frozen_data) FROM report")
-            assert kind.scalar_one() == "text"
+        frozen, digest = reports.frozen_bytes(report), report.sha256
+    assert digest == hashlib.sha256(frozen).hexdigest()
     with Session(demo_engine) as db:
         data = reports.load_published(db, _bond(db), DAY)
         assert data is not None
         before = _all_formats(data)
-    assert before["json"] == frozen.encode()  # the frozen bytes are the JSON download
+    assert before["json"] == frozen  # the frozen bytes are the JSON download
 
     with session_scope(demo_engine) as db:
         result = import_file(
@@ -142,7 +137,9 @@ def test_publish_freezes_the_report_and_the_next_one_lists_later_restatements(
     assert any(r["loan"] == "SH-2023-001" for r in again["restatements"])
 
 
-def test_publishing_twice_is_refused_and_a_tampered_report_is_detected(demo_engine) -> None:
+def test_publishing_twice_is_refused_and_a_tampered_report_is_detected(
+    demo_engine, tmp_path
+) -> None:
     with session_scope(demo_engine) as db:
         reports.publish_report(session=db, bond=_bond(db), report_date=DAY, fx=None, actor="a")
     with session_scope(demo_engine) as db, pytest.raises(ReportError) as refused:
@@ -153,11 +150,46 @@ def test_publishing_twice_is_refused_and_a_tampered_report_is_detected(demo_engi
     with session_scope(demo_engine) as db:
         stored = db.exec(select(Report)).one()
         assert stored.published_by == "a"
-        stored.frozen_data = (stored.frozen_data or "").replace('"SEK"', '"EUR"', 1)
-        db.add(stored)
+        piece = db.exec(select(ReportChunk).where(ReportChunk.report_id == stored.id)).one()
+        piece.content = piece.content.replace(b'"SEK"', b'"EUR"', 1)
+        db.add(piece)
     with Session(demo_engine) as db, pytest.raises(ReportError) as tampered:
         reports.load_published(db, _bond(db), DAY)
     assert tampered.value.code == "hash_mismatch"
+    with Session(demo_engine) as db, pytest.raises(ReportError) as written:
+        out = tmp_path / "out"
+        out.mkdir()
+        reports.write_frozen(db.exec(select(Report)).one(), out / "report.json")
+    assert written.value.code == "hash_mismatch"
+    assert list(out.iterdir()) == []  # no file of altered bytes left behind
+
+
+def test_a_frozen_report_is_stored_in_pieces_and_read_back_as_one(
+    demo_engine, monkeypatch, tmp_path
+) -> None:
+    """At national scale the JSON is hundreds of MB: stored as it is made, in pieces of whole UTF-8
+    characters, and read back (whole or into a file) as the same bytes."""
+    monkeypatch.setattr(reports, "CHUNK_BYTES", 4096)
+    with session_scope(demo_engine) as db:
+        report = reports.publish_report(
+            session=db, bond=_bond(db), report_date=DAY, fx=None, actor="a"
+        )
+        report_id = report.id
+    with Session(demo_engine) as db:
+        stored = reports.published_report(db, _bond(db), DAY)
+        assert stored is not None and stored.id == report_id
+        pieces = list(reports.frozen_chunks(db, report_id))
+        assert len(pieces) > 3
+        assert all(piece.decode("utf-8") for piece in pieces)  # never a character cut in two
+        payload = reports.frozen_bytes(stored)
+        assert payload == b"".join(pieces)
+        assert hashlib.sha256(payload).hexdigest() == stored.sha256
+        target = tmp_path / "report.json"
+        reports.write_frozen(stored, target)
+        assert target.read_bytes() == payload
+        # the same bytes the report dict gives, and the demo's Swedish texts as UTF-8
+        assert payload == reports.render(reports.parse_frozen(payload), fmt="json")
+        assert not payload.isascii()
 
 
 def test_concurrent_publishes_give_exactly_one_published_report(demo_settings) -> None:

@@ -221,16 +221,23 @@ def _check_reports(settings: Settings, codes: dict[date, int]) -> int:
     engine = make_engine(settings)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT reporting_date, status, frozen_data, sha256 FROM report")
+            rows = conn.execute(text("SELECT id, reporting_date, status, sha256 FROM report")).all()
+            pieces = conn.execute(
+                text("SELECT report_id, content FROM report_chunk ORDER BY report_id, seq")
             ).all()
     finally:
         engine.dispose()
+    stored: dict[int, bytes] = {}
+    for report_id, content in pieces:
+        stored[report_id] = stored.get(report_id, b"") + bytes(content)
     published: set[str] = set()
+    rows = [
+        (when, status, stored.get(report_id), digest) for report_id, when, status, digest in rows
+    ]
     for reporting_date, status, frozen, digest in rows:
         if status == "published":
             assert frozen and digest, f"{reporting_date}: published without frozen data"
-            assert hashlib.sha256(frozen.encode("utf-8")).hexdigest() == digest
+            assert hashlib.sha256(frozen).hexdigest() == digest
             published.add(str(reporting_date))
         else:
             assert frozen is None, f"{reporting_date}: a draft holding frozen data"

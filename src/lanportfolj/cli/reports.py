@@ -151,11 +151,11 @@ def _write(
                 out.mkdir(parents=True, exist_ok=True)
                 for fmt in wanted:
                     path = out / f"{bond.isin}-{when.isoformat()}.{reports.suffix(fmt)}"
-                    # a file opened from disk: plotly.js inlined, no site links
-                    content = reports.render(
-                        data, fmt=fmt, lang=lang, status=status, plotly_js="inline"
+                    # a file opened from disk: plotly.js inlined, no site links; written as it is
+                    # made (the JSON and the workbook are hundreds of MB at national scale)
+                    reports.write_file(
+                        data, path, fmt=fmt, lang=lang, status=status, plotly_js="inline"
                     )
-                    path.write_bytes(content)
                     written.append(path)
                     steps.step(f"wrote {fmt}")
         except ReportError as exc:
@@ -183,31 +183,44 @@ def _write_published(
 ) -> list[Path]:
     """Write a published report's files: the JSON is its frozen bytes as they are (checked against
     the SHA-256); the HTML and XLSX are the renderings the web serves (``services.rendered_reports``:
-    made once, from the frozen JSON parsed at most once here, and kept for every process)."""
-    payload = reports.frozen_bytes(report)
-    assert report.sha256 is not None  # frozen_bytes checked it
+    made once, from the frozen JSON parsed at most once here, and kept for every process).
+
+    The JSON goes to its file a stored piece at a time; the frozen bytes are read whole only when
+    another format needs them (its language, or a rendering not kept yet)."""
+    if report.sha256 is None:
+        raise ReportError(
+            "not_frozen", "Rapporten är inte publicerad.", "The report is not published."
+        )
+    held: list[bytes] = []
     parsed: dict[str, Any] = {}
+
+    def payload() -> bytes:
+        if not held:
+            held.append(reports.frozen_bytes(report))
+        return held[0]
 
     def data() -> dict[str, Any]:
         if not parsed:
-            parsed.update(reports.parse_frozen(payload))
+            parsed.update(reports.parse_frozen(payload()))
         return parsed
 
-    report_lang = lang or reports.frozen_lang(payload)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in wanted:
         path = out / f"{isin}-{when.isoformat()}.{reports.suffix(fmt)}"
         if fmt == "json":
-            content = payload
-        elif fmt in reports.FROZEN_FILES:
+            reports.write_frozen(report, path)
+            written.append(path)
+            continue
+        report_lang = lang = lang or reports.frozen_lang(payload())
+        if fmt in reports.FROZEN_FILES:
             assert report.id is not None
             content = _frozen_file(
                 session,
                 report.id,
                 fmt,
                 report_lang,
-                lambda fmt=fmt: reports.render(  # type: ignore[misc]
+                lambda fmt=fmt, report_lang=report_lang: reports.render(  # type: ignore[misc]
                     data(), fmt=fmt, lang=report_lang, status=reports.PUBLISHED
                 ),
             )

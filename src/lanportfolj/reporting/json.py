@@ -8,7 +8,7 @@ bytes.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import IO, Any
 
 from lanportfolj.reporting.model import report_json_pieces
 
@@ -25,3 +25,11 @@ def render_json(data: dict[str, Any]) -> bytes:
         out.write(piece)
     out.write(b"\n")
     return out.getvalue()
+
+
+def write_json(data: dict[str, Any], out: IO[bytes]) -> None:
+    """``render_json(data)`` written to ``out`` as it is made: a writer to a file holds one chunk of
+    a table's text at a time, never the whole JSON (~500 MB at 30 000 loans)."""
+    for piece in report_json_pieces(data):
+        out.write(piece)
+    out.write(b"\n")

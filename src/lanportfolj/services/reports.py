@@ -22,20 +22,26 @@ the bond row (``SELECT … FOR UPDATE`` on PostgreSQL, the write lock on SQLite)
 from __future__ import annotations
 
 import hashlib
+import io
+import os
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 import polars as pl
 from sqlalchemy import BigInteger, Integer, String, cast, func, or_, text, type_coerce
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, object_session
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from lanportfolj.dbtypes import plain
@@ -60,16 +66,22 @@ from lanportfolj.models import (
     LoanIndicator,
     Measurement,
     Report,
+    ReportChunk,
     ReportFile,
     SocialBond,
     utcnow,
 )
 from lanportfolj.reporting import programme_section, revision
-from lanportfolj.reporting.excel import render_xlsx
+from lanportfolj.reporting.excel import render_xlsx, write_xlsx
 from lanportfolj.reporting.html import build_environment, render_html
 from lanportfolj.reporting.inputs import BondInfo, FxRate, ReportInputs
-from lanportfolj.reporting.json import render_json
-from lanportfolj.reporting.model import compute_report, frozen_json, json_loads, report_to_dict
+from lanportfolj.reporting.json import render_json, write_json
+from lanportfolj.reporting.model import (
+    compute_report,
+    frozen_json_pieces,
+    json_loads,
+    report_to_dict,
+)
 from lanportfolj.reporting.pdf import html_to_pdf
 from lanportfolj.reporting.register import ProjectFacts, build_register, register_csv
 from lanportfolj.services import audit, case_studies
@@ -87,6 +99,7 @@ __all__ = [
     "draft_report",
     "freeze_file",
     "frozen_bytes",
+    "frozen_chunks",
     "frozen_file",
     "frozen_hashes",
     "frozen_lang",
@@ -101,6 +114,8 @@ __all__ = [
     "published_reports",
     "render",
     "suffix",
+    "write_file",
+    "write_frozen",
 ]
 
 LANGS: Final = ("sv", "en")
@@ -1195,30 +1210,39 @@ def _already_published(bond: SocialBond, report_date: date) -> ReportError:
     )
 
 
-def _store_frozen(session: Session, report: Report, payload: bytes) -> None:
-    """Store the frozen JSON ``payload`` (UTF-8) as the report's ``frozen_data`` text.
+#: the size a frozen report's pieces are gathered to before each is stored (``ReportChunk``)
+CHUNK_BYTES: Final = 8 * 1024 * 1024
 
-    At national scale the payload is ~175 MB. As a Python ``str`` it would take twice that (the
-    texts' "−" and "–" make it two bytes a character) plus the UTF-8 copy the SQLite driver keeps
-    of it, so the bytes are bound as they are and the database reads them as its UTF-8 text (SQLite
-    ``CAST(… AS TEXT)``, PostgreSQL ``convert_from(…, 'UTF8')``). The ORM attribute is expired: it
-    loads from the database when used.
+
+def _store_frozen(session: Session, report_id: int, pieces: Iterable[bytes]) -> str:
+    """Store the frozen JSON as it is made, ``pieces`` gathered into ``ReportChunk`` rows of about
+    ``CHUNK_BYTES``; its SHA-256 (hex).
+
+    Whole pieces go in a row, so each row is whole UTF-8 characters. Nothing holds more than one
+    row's bytes: as one value the ~500 MB of the 30 000-loan report were in the process once as
+    the payload and again in the SQLite driver (and, decoded to a ``str``, twice that).
     """
-    assert report.id is not None
-    if session.get_bind().dialect.name == "sqlite":
+    digest = hashlib.sha256()
+    session.execute(sa_delete(ReportChunk).where(col(ReportChunk.report_id) == report_id))
+    buffer = bytearray()
+    seq = 0
+
+    def flush() -> None:
+        nonlocal seq
         session.execute(
-            text("UPDATE report SET frozen_data = CAST(:payload AS TEXT) WHERE id = :id"),
-            {"payload": payload, "id": report.id},
+            sa_insert(ReportChunk), {"report_id": report_id, "seq": seq, "content": bytes(buffer)}
         )
-        session.expire(report, ["frozen_data"])
-    else:
-        # PostgreSQL: the bytes go as they are (bytea) and the server decodes them into the text
-        # column, so the payload never becomes a Python str (+500 MB and seconds at national scale)
-        session.execute(
-            text("UPDATE report SET frozen_data = convert_from(:payload, 'UTF8') WHERE id = :id"),
-            {"payload": payload, "id": report.id},
-        )
-        session.expire(report, ["frozen_data"])
+        seq += 1
+        buffer.clear()
+
+    for piece in pieces:
+        digest.update(piece)
+        buffer += piece
+        if len(buffer) >= CHUNK_BYTES:
+            flush()
+    if buffer or seq == 0:
+        flush()
+    return digest.hexdigest()
 
 
 def publish_report(
@@ -1308,9 +1332,9 @@ def publish_report_with_data(
         revises=current,
         changes=changed,
     )
-    # the JSON, and what the page renders from: the frozen dict with its tables still frames
-    payload, frozen = frozen_json(data)
-    digest = hashlib.sha256(payload).hexdigest()
+    # the JSON, made as it is stored, and what the page renders from: the frozen dict with its
+    # tables still frames
+    pieces, frozen = frozen_json_pieces(data)
     fx_data = data["fx"]
     summary = data["allocation"]["summary"]
     restated = len(data["restatements"])
@@ -1328,17 +1352,20 @@ def publish_report_with_data(
     report.fx_rate = Decimal(fx_data["sek_per_unit"])
     report.fx_source = str(fx_data["source"])[:200]
     report.status = PUBLISHED
-    report.sha256 = digest
     report.published_at = moment
     report.published_by = actor
     try:
         with session.begin_nested():
             session.add(report)
             session.flush()
-            _store_frozen(session, report, payload)
+            assert report.id is not None
+            digest = _store_frozen(session, report.id, pieces)
+            report.sha256 = digest
+            session.add(report)
+            session.flush()
     except IntegrityError:
         raise _already_published(bond, report_date) from None
-    del payload
+    del pieces
     audit.record(
         session,
         actor=actor,
@@ -1374,13 +1401,11 @@ def published_reports(session: Session, bond: SocialBond) -> list[Report]:
 def published_report(session: Session, bond: SocialBond, report_date: date) -> Report | None:
     """The bond's published report for ``report_date``, or None.
 
-    Its frozen data (tens of megabytes for a national pool) is read only when it is used, so a page
-    served from the render cache never loads it.
+    Its frozen data (``ReportChunk``, hundreds of MB for a national pool) is read only when it is
+    used, so a page served from the render cache never loads it.
     """
     return session.exec(
-        select(Report)
-        .options(defer(Report.frozen_data))  # type: ignore[arg-type]
-        .where(
+        select(Report).where(
             Report.bond_id == bond.id,
             Report.reporting_date == report_date,
             Report.status == PUBLISHED,
@@ -1388,38 +1413,82 @@ def published_report(session: Session, bond: SocialBond, report_date: date) -> R
     ).first()
 
 
+def _not_frozen() -> ReportError:
+    return ReportError(
+        "not_frozen", "Rapporten är inte publicerad.", "The report is not published."
+    )
+
+
+def _altered() -> ReportError:
+    return ReportError(
+        "hash_mismatch",
+        "Den publicerade rapportens data stämmer inte med dess SHA-256: den har ändrats.",
+        "The published report's data does not match its SHA-256: it has been altered.",
+    )
+
+
+def frozen_chunks(session: Session, report_id: int) -> Iterator[bytes]:
+    """The report's stored JSON pieces in order, read one row at a time (not checked: see
+    ``frozen_bytes`` and ``write_frozen``, which check them against the SHA-256)."""
+    seq = 0
+    while True:
+        content = session.execute(
+            sa_select(ReportChunk.content).where(  # type: ignore[call-overload]
+                col(ReportChunk.report_id) == report_id, col(ReportChunk.seq) == seq
+            )
+        ).scalar()
+        if content is None:
+            return
+        yield bytes(content)
+        seq += 1
+
+
+def _frozen_parts(report: Report) -> tuple[Session, int, str]:
+    session = object_session(report)
+    if session is None or report.id is None or report.sha256 is None:
+        raise _not_frozen()
+    return session, report.id, report.sha256  # type: ignore[return-value]
+
+
 def frozen_bytes(report: Report) -> bytes:
     """The published report's frozen JSON bytes, after checking them against the stored SHA-256.
 
-    When the text is not loaded yet (``published_report`` defers it), the database hands over its
-    UTF-8 bytes (SQLite ``CAST(… AS BLOB)``, PostgreSQL ``convert_to``): never a Python ``str`` of
-    ~175 MB at national scale, which took twice that in memory and seconds to encode.
+    Read a piece at a time into one buffer (``BytesIO.getvalue`` hands it over without a copy): the
+    bytes are held once, never a Python ``str`` of them.
     """
-    payload = _stored_bytes(report)
-    if payload is None or report.sha256 is None:
-        raise ReportError(
-            "not_frozen", "Rapporten är inte publicerad.", "The report is not published."
-        )
-    if hashlib.sha256(payload).hexdigest() != report.sha256:
-        raise ReportError(
-            "hash_mismatch",
-            "Den publicerade rapportens data stämmer inte med dess SHA-256: den har ändrats.",
-            "The published report's data does not match its SHA-256: it has been altered.",
-        )
-    return payload
+    session, report_id, sha256 = _frozen_parts(report)
+    digest = hashlib.sha256()
+    out = io.BytesIO()
+    for content in frozen_chunks(session, report_id):
+        digest.update(content)
+        out.write(content)
+    if out.tell() == 0:
+        raise _not_frozen()
+    if digest.hexdigest() != sha256:
+        raise _altered()
+    return out.getvalue()
 
 
-def _stored_bytes(report: Report) -> bytes | None:
-    """The report's ``frozen_data`` as UTF-8 bytes (None when it has none)."""
-    session = object_session(report)
-    if session is None or report.id is None or "frozen_data" not in sa_inspect(report).unloaded:
-        return None if report.frozen_data is None else report.frozen_data.encode("utf-8")
-    if session.get_bind().dialect.name == "sqlite":
-        query = "SELECT CAST(frozen_data AS BLOB) FROM report WHERE id = :id"
-    else:
-        query = "SELECT convert_to(frozen_data, 'UTF8') FROM report WHERE id = :id"
-    payload = session.execute(text(query), {"id": report.id}).scalar()
-    return None if payload is None else bytes(payload)
+def write_frozen(report: Report, target: Path) -> None:
+    """Write the published report's frozen JSON to ``target`` a stored piece at a time, checked
+    against its SHA-256 before it takes ``target``'s name (a mismatch leaves no file behind)."""
+    session, report_id, sha256 = _frozen_parts(report)
+    digest = hashlib.sha256()
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for content in frozen_chunks(session, report_id):
+                digest.update(content)
+                out.write(content)
+            empty = out.tell() == 0
+        if empty:
+            raise _not_frozen()
+        if digest.hexdigest() != sha256:
+            raise _altered()
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 #: the formats a published report freezes as made, beside its JSON (the others are rendered from it)
@@ -1595,3 +1664,31 @@ def render(
             return html_to_pdf(page, title=title, day=date.fromisoformat(data["report_date"]))
         return page.encode("utf-8")
     raise ReportError("bad_format", f"Okänt format: {fmt}", f"Unknown format: {fmt}")
+
+
+def write_file(
+    data: dict[str, Any],
+    target: Path,
+    *,
+    fmt: str,
+    lang: str | None = None,
+    plotly_js: str = "url:/static/plotly.min.js",
+    status: str | None = None,
+) -> None:
+    """``render(data, …)``'s bytes written to the file ``target``, the JSON and the workbook as
+    they are made (at 30 000 loans ~500 MB and ~100 MB that are then never held in memory); under
+    a temporary name until whole, so a failure leaves no half file."""
+    lang = _lang(lang or data["methodology"]["lang"])
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if fmt == "json":
+                write_json(data, out)
+            elif fmt == "xlsx":
+                write_xlsx(data, out, lang=lang, status=status)
+            else:
+                out.write(render(data, fmt=fmt, lang=lang, plotly_js=plotly_js, status=status))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

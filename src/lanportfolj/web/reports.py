@@ -29,7 +29,6 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 from sqlalchemy import Engine
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from lanportfolj.config import Settings
@@ -95,8 +94,6 @@ def reports_page(db: Session, user: CurrentUser) -> Template:
     published: dict[int, list[Report]] = {}
     for report in db.exec(
         select(Report)
-        # the frozen data is tens of megabytes per report at national scale, and not shown here
-        .options(defer(Report.frozen_data))  # type: ignore[arg-type]
         .where(Report.status == reports.PUBLISHED)
         .order_by(col(Report.reporting_date).desc())
     ).all():
