@@ -25,7 +25,9 @@ from lanportfolj.domain.programme import (
 START = date(2022, 1, 1)
 days = st.integers(min_value=0, max_value=1500).map(lambda n: START + timedelta(days=n))
 cents = st.integers(min_value=0, max_value=10**9).map(lambda n: Decimal(n).scaleb(-2))
-amounts = st.one_of(cents, st.sampled_from([Decimal("100"), Decimal("0"), Decimal("12.500")]))
+# amounts in öre, as services.programme.pool_loans gives them (every amount quantized to two decimals):
+# with mixed exponents a sum of the same numbers can print differently (0.000 and 0.00)
+amounts = st.one_of(cents, st.sampled_from([Decimal("100.00"), Decimal("0.00"), Decimal("12.50")]))
 
 
 @st.composite
