@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit
 LONG_NAME = "Andel boende som känner sig trygga utomhus på kvällen " * 6  # 330 characters
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def workbook() -> openpyxl.Workbook:
     spec = TemplateSpec(
         loan="SH-2023-001",

@@ -73,7 +73,7 @@ def _extended_inputs() -> ReportInputs:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def impact() -> Impact:
     return compute_report(_extended_inputs()).impact
 
