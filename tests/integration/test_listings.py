@@ -72,14 +72,16 @@ def test_the_listing_prints_what_the_orm_path_prints(demo_settings, monkeypatch,
     assert fast.stdout == orm.stdout
 
 
-def test_a_listing_imports_neither_sqlalchemy_nor_pydantic(demo_settings):
-    """The point of the driver path, on both databases: no ORM, no pydantic, no polars in the process."""
+@pytest.mark.parametrize("listing", ["bonds", "loans"])
+def test_a_listing_imports_neither_sqlalchemy_nor_pydantic(demo_settings, listing):
+    """The point of the driver path, on both databases: no ORM, no pydantic, no polars in the process
+    (``loans`` also loads cli/assess.py, whose commands import the services when they run)."""
     code = (
         "import atexit, json, sys\n"
         "atexit.register(lambda: sys.__stderr__.write('MODULES' + json.dumps(sorted(sys.modules))))\n"
         "from lanportfolj.cli import app\n"
         f"sys.argv = ['lanportfolj', '--database-url', {demo_settings.database_url!r},"
-        " 'bonds', 'list', '--json']\n"
+        f" {listing!r}, 'list', '--json']\n"
         "app()\n"
     )
     done = subprocess.run(

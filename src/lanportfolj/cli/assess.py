@@ -13,9 +13,9 @@ import typer
 from lanportfolj.cli import app
 from lanportfolj.cli.common import console, fail, migrated_engine, print_json, print_table, state
 from lanportfolj.cli.portfolio import loans_app
-from lanportfolj.db import session_scope
-from lanportfolj.services import applications as apps
-from lanportfolj.services.loans import get_loan
+
+# the services (SQLAlchemy, the models) are imported inside each command: this module is loaded with
+# ``loans`` (it adds submit, judge, decide, ...), and ``loans list`` must not pay for them (issue 15)
 
 LANG_OPTION = typer.Option("en", "--lang", help="Language of the reasons: sv or en.")
 
@@ -41,6 +41,10 @@ def assess(
     actor: str = typer.Option("cli", "--actor", help="Who runs the check (kept with the run)."),
 ) -> None:
     """Check a loan against the eligibility rules E1–E12 and show the discount."""
+    from lanportfolj.db import session_scope
+    from lanportfolj.services import applications as apps
+    from lanportfolj.services.loans import get_loan
+
     if lang not in ("sv", "en"):
         fail("--lang must be sv or en.", code=2)
     engine = migrated_engine(ctx)
@@ -75,6 +79,10 @@ def assess(
 
 
 def _step(ctx: typer.Context, reference: str, to: str, actor: str, reason: str, lang: str) -> None:
+    from lanportfolj.db import session_scope
+    from lanportfolj.services import applications as apps
+    from lanportfolj.services.loans import get_loan
+
     engine = migrated_engine(ctx)
     try:
         with session_scope(engine) as session:
@@ -138,6 +146,10 @@ def judge(
     lang: str = LANG_OPTION,
 ) -> None:
     """Record an analyst's judgement of E9–E11."""
+    from lanportfolj.db import session_scope
+    from lanportfolj.services import applications as apps
+    from lanportfolj.services.loans import get_loan
+
     engine = migrated_engine(ctx)
     try:
         with session_scope(engine) as session:
@@ -168,6 +180,10 @@ def decide(
     lang: str = LANG_OPTION,
 ) -> None:
     """Record the committee's or the credit decision; the discount follows both approvals."""
+    from lanportfolj.db import session_scope
+    from lanportfolj.services import applications as apps
+    from lanportfolj.services.loans import get_loan
+
     engine = migrated_engine(ctx)
     settings = state(ctx).settings
     try:
