@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,7 +15,7 @@ from lanportfolj.cli.common import (
     console,
     err_console,
     fail,
-    listing_reader,
+    listing_rows,
     migrated_engine,
     print_json,
     print_table,
@@ -25,6 +25,7 @@ from lanportfolj.cli.common import (
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlmodel import Session
 
     from lanportfolj.config import Settings
     from lanportfolj.kolada.fetch import KoladaPlan
@@ -391,15 +392,13 @@ def loans_list(
     from lanportfolj import listings
 
     statuses = tuple(status) if status else None
-    with listing_reader(ctx) as reader:
-        rows = listings.loans(reader, statuses) if reader is not None else None
-    if rows is None:
-        from sqlmodel import Session
 
+    def through_orm(session: Session) -> list[dict[str, Any]]:
         from lanportfolj.services.loans import list_loans
 
-        with Session(migrated_engine(ctx)) as session:
-            rows = list_loans(session, statuses=statuses)
+        return list_loans(session, statuses=statuses)
+
+    rows = listing_rows(ctx, lambda reader: listings.loans(reader, statuses), through_orm)
     if as_json:
         print_json([{k: v for k, v in r.items() if k != "borrower_id"} for r in rows])
         return
@@ -461,16 +460,12 @@ def bonds_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")
     """List the social bonds and the size of their pools."""
     from lanportfolj import listings
 
-    # the driver alone, without SQLAlchemy and the models: a listing starts in a fraction of the time
-    with listing_reader(ctx) as reader:
-        rows = listings.bonds(reader) if reader is not None else None
-    if rows is None:
-        from sqlmodel import Session
-
+    def through_orm(session: Session) -> list[dict[str, Any]]:
         from lanportfolj.services.loans import list_bonds
 
-        with Session(migrated_engine(ctx)) as session:
-            rows = list_bonds(session)
+        return list_bonds(session)
+
+    rows = listing_rows(ctx, listings.bonds, through_orm)
     if as_json:
         print_json(rows)
         return

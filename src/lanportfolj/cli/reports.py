@@ -188,9 +188,7 @@ def _write_published(
     The JSON goes to its file a stored piece at a time; the frozen bytes are read whole only when
     another format needs them (its language, or a rendering not kept yet)."""
     if report.sha256 is None:
-        raise ReportError(
-            "not_frozen", "Rapporten är inte publicerad.", "The report is not published."
-        )
+        raise reports.not_frozen()
     held: list[bytes] = []
     parsed: dict[str, Any] = {}
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
-import os
 import tempfile
 from collections.abc import Callable
 from functools import cache
@@ -28,6 +27,7 @@ from sqlalchemy.engine import make_url
 from lanportfolj import __version__
 from lanportfolj.config import Settings
 from lanportfolj.paths import templates_dir
+from lanportfolj.replacing import replacing
 from lanportfolj.services import reports
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -123,14 +123,8 @@ def _kept(target: Path, make: Callable[[], bytes]) -> bytes:
 
 
 def _write(target: Path, content: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(target, prefix=".partial-") as out:
+        out.write(content)
     # renderings of the same report by older code are of no further use
     stem = target.name.rsplit("-", 1)[0]
     for old in target.parent.glob(f"{stem}-*.{target.suffix.lstrip('.')}"):

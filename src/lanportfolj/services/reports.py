@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -71,6 +69,7 @@ from lanportfolj.models import (
     SocialBond,
     utcnow,
 )
+from lanportfolj.replacing import replacing
 from lanportfolj.reporting import programme_section, revision
 from lanportfolj.reporting.excel import render_xlsx, write_xlsx
 from lanportfolj.reporting.html import build_environment, render_html
@@ -106,6 +105,7 @@ __all__ = [
     "get_bond",
     "load_published",
     "make_fx",
+    "not_frozen",
     "parse_frozen",
     "parse_report_date",
     "publish_report",
@@ -1413,7 +1413,8 @@ def published_report(session: Session, bond: SocialBond, report_date: date) -> R
     ).first()
 
 
-def _not_frozen() -> ReportError:
+def not_frozen() -> ReportError:
+    """The refusal for a report with no frozen data (a draft, or not published)."""
     return ReportError(
         "not_frozen", "Rapporten är inte publicerad.", "The report is not published."
     )
@@ -1446,7 +1447,7 @@ def frozen_chunks(session: Session, report_id: int) -> Iterator[bytes]:
 def _frozen_parts(report: Report) -> tuple[Session, int, str]:
     session = object_session(report)
     if session is None or report.id is None or report.sha256 is None:
-        raise _not_frozen()
+        raise not_frozen()
     return session, report.id, report.sha256  # type: ignore[return-value]
 
 
@@ -1463,7 +1464,7 @@ def frozen_bytes(report: Report) -> bytes:
         digest.update(content)
         out.write(content)
     if out.tell() == 0:
-        raise _not_frozen()
+        raise not_frozen()
     if digest.hexdigest() != sha256:
         raise _altered()
     return out.getvalue()
@@ -1474,21 +1475,14 @@ def write_frozen(report: Report, target: Path) -> None:
     against its SHA-256 before it takes ``target``'s name (a mismatch leaves no file behind)."""
     session, report_id, sha256 = _frozen_parts(report)
     digest = hashlib.sha256()
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for content in frozen_chunks(session, report_id):
-                digest.update(content)
-                out.write(content)
-            empty = out.tell() == 0
-        if empty:
-            raise _not_frozen()
+    with replacing(target) as out:
+        for content in frozen_chunks(session, report_id):
+            digest.update(content)
+            out.write(content)
+        if out.tell() == 0:
+            raise not_frozen()
         if digest.hexdigest() != sha256:
             raise _altered()
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 #: the formats a published report freezes as made, beside its JSON (the others are rendered from it)
@@ -1679,16 +1673,10 @@ def write_file(
     they are made (at 30 000 loans ~500 MB and ~100 MB that are then never held in memory); under
     a temporary name until whole, so a failure leaves no half file."""
     lang = _lang(lang or data["methodology"]["lang"])
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if fmt == "json":
-                write_json(data, out)
-            elif fmt == "xlsx":
-                write_xlsx(data, out, lang=lang, status=status)
-            else:
-                out.write(render(data, fmt=fmt, lang=lang, plotly_js=plotly_js, status=status))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(target) as out:
+        if fmt == "json":
+            write_json(data, out)
+        elif fmt == "xlsx":
+            write_xlsx(data, out, lang=lang, status=status)
+        else:
+            out.write(render(data, fmt=fmt, lang=lang, plotly_js=plotly_js, status=status))
