@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from statistics import NormalDist
+
+from lanportfolj.domain.plain import plain_asdict
 
 #: Default tolerance for diverging pre-trends: the yearly slopes may differ by at most this share
 #: of the pre-period level (0.05 = 5 % of the level per year) before a warning is given.
@@ -101,10 +103,10 @@ class DidResult:
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready dict (years as lists, warnings as dicts)."""
-        data = asdict(self)
+        data = plain_asdict(self)
         data["pre_years"] = list(self.pre_years)
         data["post_years"] = list(self.post_years)
-        data["warnings"] = [asdict(w) for w in self.warnings]
+        data["warnings"] = [plain_asdict(w) for w in self.warnings]
         return data
 
 

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
+from lanportfolj.domain.plain import plain_asdict
 
 #: Above this many comparison units a placebo test adds little and costs one fit per unit.
 MAX_PLACEBO_UNITS = 60
@@ -144,11 +146,11 @@ class PanelDid:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = plain_asdict(self)
         data["pre_years"] = list(self.pre_years)
         data["post_years"] = list(self.post_years)
         data["comparison_units"] = list(self.comparison_units)
-        data["event_study"] = [asdict(r) for r in self.event_study]
+        data["event_study"] = [plain_asdict(r) for r in self.event_study]
         data["notes"] = list(self.notes)
         if self.pre_trend is not None:
             data["pre_trend"]["bound"] = self.pre_trend.bound
