@@ -75,3 +75,9 @@ def test_the_largest_storable_count_is_kept_and_one_more_is_refused_in_both_lang
     assert issue.message_en == (
         "The count 2147483648 in the column 'n' is too large; at most 2 147 483 647 can be stored."
     )
+
+
+def test_a_count_between_zero_and_one_is_not_whole(context: IngestContext) -> None:
+    assert _issues("SH-2023-001;perceived_safety_share;2024;61,5;0,5", context) == [
+        (2, "n", "count-not-whole")
+    ]
