@@ -8,7 +8,8 @@
   value (the signature of a percentage given as a fraction, or of thousands). The uploader must confirm it
   before the values are stored (``ImportIssue.confirm``).
 
-Both compare with ``IngestContext.previous``, the stored current values of the file's loan indicators.
+Both compare with ``IngestContext.previous`` (or what ``IngestContext.previous_for`` reads for the checked
+rows): the stored current values of the file's series, of which the latest before each row's year counts.
 """
 
 from __future__ import annotations
@@ -72,6 +73,15 @@ def value_warnings(
     if clean.height == 0:
         return []
     previous = context.previous
+    if context.previous_for is not None:
+        previous = context.previous_for(
+            clean.select(
+                pl.col("loan_ref").alias("loan"),
+                pl.col("indicator_code").alias("indicator"),
+                pl.col("group_name").alias("group"),
+                pl.col("year_number").alias("year"),
+            )
+        )
     frame = clean.select(
         _ROW, "value", "value_text", "indicator_code", "integer", "low", "high", "year_number"
     )

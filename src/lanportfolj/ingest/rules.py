@@ -5,7 +5,7 @@ Built by the measurements service from the database (or directly in tests); plai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -58,3 +58,8 @@ class IngestContext:
     #: The stored current values the file's rows are compared with (a value far off last year's is
     #: a warning): columns ``loan``, ``indicator``, ``group``, ``year``, ``value`` (exact text). None = none.
     previous: pl.DataFrame | None = field(default=None, compare=False)
+    #: Instead of ``previous``: given the checked rows' series and years (columns ``loan``,
+    #: ``indicator``, ``group``, ``year``), the stored values they are compared with, in ``previous``'s
+    #: columns. Enough is the latest stored value before each row's year; the database answers that
+    #: with one query, so no other stored value is read (issue 15).
+    previous_for: Callable[[pl.DataFrame], pl.DataFrame] | None = field(default=None, compare=False)

@@ -29,11 +29,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, replace
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from babel import Locale
-from babel.numbers import NumberPattern, format_decimal, parse_pattern
 from sqlalchemy import exists
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -52,6 +50,7 @@ from lanportfolj.domain.power import mde_did, mde_proportions, n_for_proportions
 from lanportfolj.domain.smart import smart_hints
 from lanportfolj.library import UNITS
 from lanportfolj.models import Borrower, IndicatorDefinition, Loan, LoanIndicator, Measurement
+from lanportfolj.numtext import decimal_text
 from lanportfolj.services.loans import case_for, get_loan, loan_indicator_rows
 
 LANGS = ("sv", "en")
@@ -159,25 +158,11 @@ def _fmt(
 @lru_cache(maxsize=1 << 16)
 def _fmt_text(exact: str, lang: str, digits: int | None, sign: bool) -> str:
     number = Decimal(exact)
-    text = format_decimal(number, format=_pattern(digits), locale=_locale(lang))
+    text = decimal_text(number, lang, digits)
     if sign and number > 0 and text.strip("0,.") != "":
         text = "+" + text
     # the Swedish way: a true minus sign
     return text.replace("-", "−") if lang == "sv" else text
-
-
-@cache
-def _pattern(digits: int | None) -> NumberPattern:
-    # parsed once: babel parses the pattern text on every call, a third of a bond report's
-    # comparison sections
-    return parse_pattern(
-        "#,##0.###" if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
-    )
-
-
-@cache
-def _locale(lang: str) -> Locale:
-    return Locale.parse("sv_SE" if lang == "sv" else "en_GB")
 
 
 def _unit_label(unit: str, lang: str, *, difference: bool = False) -> str:

@@ -15,10 +15,11 @@ from importlib import resources
 from typing import Any
 
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 from jinja2 import Environment
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from lanportfolj.numtext import decimal_text
 
 LANGUAGES = ("sv", "en")
 LANG_COOKIE = "lang"
@@ -65,12 +66,11 @@ def fmt_number(value: Decimal | float | int | None, digits: int | None = None) -
     """A number as the reader writes it: ``3 800 000 000`` and ``61,5`` in Swedish, ``3,800,000,000`` in English."""
     if value is None:
         return "–"
-    locale = "sv_SE" if get_language() == "sv" else "en_GB"
+    lang = "sv" if get_language() == "sv" else "en"
     if digits is not None:
         value = round(Decimal(str(value)), digits)
-        fmt = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=fmt, locale=locale)
-    return format_decimal(value, locale=locale)
+    # babel's format_decimal with the locale's pattern (#,##0.###) or #,##0.00…, digit for digit
+    return decimal_text(value, lang, digits)
 
 
 def fmt_date(value: date | None) -> str:
