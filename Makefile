@@ -29,8 +29,9 @@ run: install
 # the whole suite in two steps: everything but the robustness tests marked `slow`, then those on their own
 # (SLOW=only runs just them, SLOW=skip leaves them out); an `-m '...'` in PYTEST_ARGS is narrowed to
 # "not slow and ..." / "slow and ..." (pytest keeps one -m)
-# The first step runs on every core (pytest-xdist; WORKERS=0 runs in one process, e.g. for pdb); the slow
-# tests start servers and time-sensitive work of their own, so they run in one process.
+# Both steps run on every core (pytest-xdist; WORKERS=0 runs in one process, e.g. for pdb). The slow tests
+# start servers on free ports of their own, on databases of their own, and time their faults against runs
+# made under the same load, so they run in parallel too; the figures they measure are printed at the end.
 SLOW ?= also
 WORKERS ?= auto
 narrow = $(if $(findstring -m ',$(PYTEST_ARGS)),$(subst -m ',-m '$(1) and ,$(PYTEST_ARGS)),-m "$(1)" $(PYTEST_ARGS))
@@ -41,7 +42,7 @@ endif
 # narrowed by PYTEST_ARGS to files without slow tests, the slow step finds none (exit 5): fine then, never
 # for the whole suite
 ifneq ($(SLOW),skip)
-	$(BIN)/python -m pytest $(call narrow,slow)$(if $(PYTEST_ARGS), || [ $$? -eq 5 ])
+	$(BIN)/python -m pytest -n $(WORKERS) $(call narrow,slow)$(if $(PYTEST_ARGS), || [ $$? -eq 5 ])
 endif
 
 lint: install

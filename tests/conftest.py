@@ -12,9 +12,10 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -258,6 +259,33 @@ def session(engine: Engine) -> Iterator[Session]:
 def demo_session(demo_engine: Engine) -> Iterator[Session]:
     with Session(demo_engine, expire_on_commit=False) as s:
         yield s
+
+
+#: What a test's ``figures`` fixture kept, printed at the end of the run (user_properties travel from xdist
+#: workers to the controller; a worker's own output does not).
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``figures(line)`` keeps a line of measurements for the run's summary ("figures from the tests")."""
+
+    def keep(line: str) -> None:
+        request.node.user_properties.append(("figures", line))
+
+    return keep
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _FIGURES.extend(str(value) for key, value in report.user_properties if key == "figures")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures from the tests")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlmodel import Session
 
 from lanportfolj.config import Settings
+from lanportfolj.driver import sqlite_pragmas
 from lanportfolj.schema_heads import migration_heads, migrations_dir  # noqa: F401 (imported from here)
 
 if TYPE_CHECKING:
@@ -21,16 +22,6 @@ if TYPE_CHECKING:
 # alembic cost a listing like ``bonds list`` a third of its start-up (issue 15)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while an import writes; the busy timeout waits instead of failing at once
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     """An engine for ``settings.database_url``, set up for safe concurrent use on SQLite and PostgreSQL."""
     url = settings.database_url
@@ -38,7 +29,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         return engine
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     # cached pages learn of this engine's commits without a query (issue 15)

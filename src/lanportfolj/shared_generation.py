@@ -27,9 +27,10 @@ import struct
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 _SIZE = 8
 _READ_ONLY = (
@@ -100,6 +101,33 @@ def url_key(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
+def _counter(key: str) -> SharedCounter | None:
+    with _lock:
+        counter = _counters.get(key)
+        if counter is None:
+            name = hashlib.sha256(key.encode()).hexdigest()[:32]
+            try:
+                counter = SharedCounter(_folder() / f"{name}.generation")
+            except OSError:
+                return None
+            _counters[key] = counter
+        return counter
+
+
+def mark_written(connection: Connection) -> None:
+    """Mark a connection of a watched engine as written to outside SQLAlchemy's cursor (the driver's
+    own, ``lanportfolj.driver``): the counter is bumped when it goes back to the pool."""
+    connection.info[_WROTE] = True
+
+
+def bump_key(key: str) -> None:
+    """Bump the counter of the database ``key`` names (``url_key``) after a commit made without an
+    engine (``lanportfolj.driver.connect``)."""
+    counter = _counter(key)
+    if counter is not None:
+        counter.bump()
+
+
 def counter_for(engine: Engine) -> SharedCounter | None:
     """The shared counter of ``engine``'s database, when ``watch`` set one up; None otherwise."""
     return _counters.get(url_key(engine))
@@ -118,16 +146,13 @@ def _is_write(statement: str) -> bool:
 def watch(engine: Engine, *, recheck: float) -> SharedCounter | None:
     """Count ``engine``'s writes in the shared file of its database. None (and nothing counted) when
     the file cannot be made: the page cache then asks the database on every request, as before."""
+    from sqlalchemy import event
+
     key = url_key(engine)
+    counter = _counter(key)
+    if counter is None:
+        return None
     with _lock:
-        counter = _counters.get(key)
-        if counter is None:
-            name = hashlib.sha256(key.encode()).hexdigest()[:32]
-            try:
-                counter = SharedCounter(_folder() / f"{name}.generation")
-            except OSError:
-                return None
-            _counters[key] = counter
         _recheck[key] = max(0.0, recheck)
 
     def note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

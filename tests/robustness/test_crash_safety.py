@@ -298,7 +298,7 @@ def _check_database(settings: Settings, sent: dict[str, int]) -> dict[str, Any]:
     return landed
 
 
-def test_sigkill_during_imports_loses_nothing_acknowledged(demo_settings, tmp_path, capsys):
+def test_sigkill_during_imports_loses_nothing_acknowledged(demo_settings, tmp_path, figures):
     started = time.monotonic()
     # publishing first, on the demo as it is: the imports' 20 000-row comparison units would only make
     # each report slower to compute
@@ -345,16 +345,15 @@ def test_sigkill_during_imports_loses_nothing_acknowledged(demo_settings, tmp_pa
     landed = _check_database(demo_settings, sent)
     lost = sum(sent[name] for name in acknowledged if name not in landed)
     absent = [name for name in sent if name not in landed]
-    with capsys.disabled():
-        print(
-            f"\ncrash safety: {publish_faults} SIGKILLs during {len(codes)} report publications, "
-            f"{sum(c == 0 for c in codes.values())} acknowledged, lost: {publications_lost}; "
-            f"{faults} SIGKILLs during {runs} imports of {ROWS} rows, "
-            f"{len(landed)} landed whole, {len(absent)} wholly absent, "
-            f"{len(acknowledged)} acknowledged, rows lost: {lost}; "
-            f"{time.monotonic() - started:.1f} s (publishing {published - started:.1f} s, "
-            f"imports {imported - published:.1f} s, checks {time.monotonic() - imported:.1f} s)"
-        )
+    figures(
+        f"crash safety: {publish_faults} SIGKILLs during {len(codes)} report publications, "
+        f"{sum(c == 0 for c in codes.values())} acknowledged, lost: {publications_lost}; "
+        f"{faults} SIGKILLs during {runs} imports of {ROWS} rows, "
+        f"{len(landed)} landed whole, {len(absent)} wholly absent, "
+        f"{len(acknowledged)} acknowledged, rows lost: {lost}; "
+        f"{time.monotonic() - started:.1f} s (publishing {published - started:.1f} s, "
+        f"imports {imported - published:.1f} s, checks {time.monotonic() - imported:.1f} s)"
+    )
     assert lost == 0
     assert publications_lost == 0
     assert publish_faults >= 2, "the publish runs ended before the faults"

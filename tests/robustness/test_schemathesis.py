@@ -87,7 +87,7 @@ def _exercise(strategy: Any, auth: dict[str, str], tally: Tally, label: str) -> 
     run()
 
 
-def test_generated_requests_never_fail_on_the_server(demo_settings, capsys) -> None:
+def test_generated_requests_never_fail_on_the_server(demo_settings, figures) -> None:
     started = time.monotonic()
     # the Kolada operation answers from recorded responses: traffic stays on this machine
     the_settings = dataclasses.replace(
@@ -128,12 +128,11 @@ def test_generated_requests_never_fail_on_the_server(demo_settings, capsys) -> N
     total = sum(tally.tried.values())
     statuses = tally.statuses
     elapsed = time.monotonic() - started
-    with capsys.disabled():
-        print(
-            f"\nschemathesis: {total} cases over {len(operations)} operations in {elapsed:.1f} s; "
-            f"5xx seen: {len(tally.server_errors)}; 4xx without a message: {len(tally.unexplained)}; "
-            f"statuses {dict(sorted(statuses.items()))}"
-        )
+    figures(
+        f"schemathesis: {total} cases over {len(operations)} operations in {elapsed:.1f} s; "
+        f"5xx seen: {len(tally.server_errors)}; 4xx without a message: {len(tally.unexplained)}; "
+        f"statuses {dict(sorted(statuses.items()))}"
+    )
     assert tally.server_errors == [], "\n".join(tally.server_errors[:10])
     assert tally.unexplained == [], "\n".join(tally.unexplained[:10])
     assert total >= MIN_CASES

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlmodel import select
 
 from lanportfolj.cli import app
 from lanportfolj.cli.common import (
     EXIT_REJECTED,
     EXIT_USAGE,
+    NOT_MIGRATED,
     console,
     err_console,
     fail,
@@ -28,10 +28,12 @@ from lanportfolj.cli.common import (
     print_table,
     state,
 )
-from lanportfolj.db import session_scope
-from lanportfolj.models import Borrower
-from lanportfolj.services.measurements import ImportResult, import_file
-from lanportfolj.services.reporting_templates import FORMATS, LoanNotFound, template_bytes
+
+if TYPE_CHECKING:
+    from lanportfolj.services.measurements import ImportResult
+
+# ``import`` goes through the database driver (``lanportfolj.driver``): SQLAlchemy, SQLModel and the models
+# are imported only by ``template`` and for a URL the driver path does not handle (issue 15)
 
 #: Files above this size get a progress bar (smaller ones finish before it would be drawn).
 PROGRESS_BAR_BYTES = 256 * 1024
@@ -46,6 +48,9 @@ def template(
     lang: str = typer.Option("sv", "--lang", help="sv or en (headers, names, CSV separators)."),
 ) -> None:
     """Write a loan's yearly reporting template, pre-filled with its indicators and earlier values."""
+    from lanportfolj.db import session_scope
+    from lanportfolj.services.reporting_templates import FORMATS, LoanNotFound, template_bytes
+
     if fmt not in FORMATS:
         fail("--format must be xlsx or csv.", code=EXIT_USAGE)
     if lang not in ("sv", "en"):
@@ -65,6 +70,14 @@ def _progress_bar(show: bool) -> Iterator[Callable[[int, int], None] | None]:
     if not show:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("checking rows"),
         BarColumn(),
@@ -159,20 +172,23 @@ def import_command(
         fail("--lang must be sv or en.", code=EXIT_USAGE)
     if not file.is_file():
         fail(f"No such file: {file}", code=EXIT_USAGE)
-    engine = migrated_engine(ctx)
+    from lanportfolj.driver import Driver, connect
+    from lanportfolj.listings import schema_is_current
+    from lanportfolj.services.measurements import import_file
+
     settings = state(ctx).settings
     data = file.read_bytes()
-    with session_scope(engine) as session:
+
+    def run(db: Driver) -> ImportResult:
         borrower_id: int | None = None
         if as_borrower:
-            borrower_id = session.exec(
-                select(Borrower.id).where(Borrower.orgnr == as_borrower)
-            ).first()
-            if borrower_id is None:
+            found = db.rows(f"SELECT id FROM borrower WHERE orgnr = {db.marker}", (as_borrower,))
+            if not found:
                 fail(f"No borrower with organisation number {as_borrower}.", code=EXIT_USAGE)
+            borrower_id = found[0][0]
         with _progress_bar(len(data) >= PROGRESS_BAR_BYTES and not as_json) as progress:
-            result = import_file(
-                session=session,
+            return import_file(
+                session=db,
                 settings=settings,
                 filename=file.name,
                 data=data,
@@ -182,6 +198,19 @@ def import_command(
                 source="cli",
                 progress=progress,
             )
+
+    # all or nothing: the block commits when the import returns and rolls everything back if it raises
+    with connect(settings.database_url) as driver:
+        if driver is not None:
+            if not schema_is_current(driver):
+                fail(NOT_MIGRATED, code=EXIT_USAGE)
+            result = run(driver)
+    if driver is None:
+        # a URL the driver path does not handle: the same import in an ORM session
+        from lanportfolj.db import session_scope
+
+        with session_scope(migrated_engine(ctx)) as session:
+            result = run(Driver.from_session(session))
     if as_json:
         print_json(result.to_dict(lang, with_changes=dry_run))
     else:

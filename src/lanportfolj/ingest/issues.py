@@ -197,6 +197,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Antalet {value} i kolumnen '{label_sv}' måste vara ett heltal.",
         "The count {value} in the column '{label_en}' must be a whole number.",
     ),
+    "count-too-large": (
+        "Antalet {value} i kolumnen '{label_sv}' är för stort; högst 2 147 483 647 kan sparas.",
+        "The count {value} in the column '{label_en}' is too large; at most 2 147 483 647 can be "
+        "stored.",
+    ),
     "negative-std-error": (
         "Medelfelet {value} i kolumnen '{label_sv}' kan inte vara negativt.",
         "The standard error {value} in the column '{label_en}' cannot be negative.",

@@ -166,10 +166,16 @@ def validate_table(
             value_nan=pl.col("value").is_not_null() & pl.col("value_text").is_null(),
             estimated_bad=pl.col("estimated_flag").is_null(),
             group_bad=pl.col("group_name").is_in(bad_groups),
-            n_nan=pl.col("n").is_not_null() & pl.col("n_text").is_null(),
+            # a count in digits no float reads ("５", "٣") is not a number either: it would be lost
+            n_nan=pl.col("n").is_not_null()
+            & (
+                pl.col("n_text").is_null()
+                | pl.col("n_text").cast(pl.Float64, strict=False).is_null()
+            ),
             n_negative=pl.col("n_text").cast(pl.Float64, strict=False) < 0,
             n_not_whole=(pl.col("n_text").cast(pl.Float64, strict=False) >= 0)
             & ~pl.col("n_text").str.contains(_WHOLE_PATTERN),
+            n_too_large=pl.col("n_text").cast(pl.Float64, strict=False) > MAX_COUNT,
             se_nan=pl.col("std_error").is_not_null() & pl.col("se_text").is_null(),
             se_negative=pl.col("se_text").cast(pl.Float64, strict=False) < 0,
             # an uncertainty with nothing to be uncertain about: the borrower forgot the value
@@ -256,6 +262,7 @@ def validate_table(
     report("n_nan", "not-a-number", "n")
     report("n_negative", "negative-count", "n")
     report("n_not_whole", "count-not-whole", "n")
+    report("n_too_large", "count-too-large", "n")
     report("se_without_value", "uncertainty-without-value", "std_error")
     report("se_nan", "not-a-number", "std_error")
     report("se_negative", "negative-std-error", "std_error")
@@ -301,6 +308,7 @@ def validate_table(
         "n_nan",
         "n_negative",
         "n_not_whole",
+        "n_too_large",
         "se_nan",
         "se_negative",
         "n_without_value",
@@ -346,6 +354,8 @@ def validate_table(
     return accepted, issues
 
 
+#: The largest count the ``n`` column stores (a 32-bit ``integer`` column in PostgreSQL).
+MAX_COUNT = 2_147_483_647
 # A whole number without an exponent ("12", "-3.00"): certainly whole, no Decimal needed to tell.
 _WHOLE_PATTERN = r"^[-+]?\d+(?:\.0*)?$"
 # Values this close to a bound (relative) are compared exactly, whatever the float says.

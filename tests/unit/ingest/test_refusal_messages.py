@@ -74,3 +74,27 @@ def test_a_zip_bomb_says_how_large_it_may_unpack(analyst: IngestContext) -> None
         f"The XLSX file {name} unpacks to more than 50 MB; at most 50 MB is allowed. "
         "The file is not read.",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u00a0\n\u00a0\n",  # non-breaking spaces, as a spreadsheet exports an "empty" column
+        "\u00a0\r\n\u2003\r\n\u00a0",
+        "sep=;\n\u00a0\n",  # Excel's separator hint above nothing
+    ],
+    ids=["nbsp", "em-space-crlf", "hint"],
+)
+def test_a_csv_of_only_blank_lines_is_an_empty_file(text: str, analyst: IngestContext) -> None:
+    assert parse_file("tom.csv", text.encode("utf-8"), analyst).issues == [
+        ImportIssue(
+            code="empty-file",
+            row=None,
+            column=None,
+            value=None,
+            message_sv="Filen är tom.",
+            message_en="The file is empty.",
+            file="tom.csv",
+            severity="error",
+        )
+    ]

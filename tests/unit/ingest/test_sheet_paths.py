@@ -4,6 +4,7 @@ producers write it) still reports the rows the user sees when the data starts be
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -46,3 +47,29 @@ def test_the_bad_row_is_named_as_the_sheet_shows_it(
     assert [(i.row, i.column, i.code, i.sheet) for i in result.issues] == [
         (5, "year", "bad-year", "Data")
     ]
+
+
+def _without_cell_references(workbook: bytes) -> bytes:
+    """``workbook`` with the ``r="A3"`` references taken off its cells (rows keep their number), as
+    some producers write a sheet: the cell's place is then its position in the row."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(rb'(<c\b[^>]*?) r="[A-Z]+\d+"', rb"\1", data)
+                assert count == 12 and b'<row r="3"' in data
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def test_rows_above_the_first_cell_are_counted_when_cells_carry_no_reference(
+    analyst_context: IngestContext,
+) -> None:
+    data = _without_cell_references(_workbook_from_row_three(absolute=False))
+    result = parse_file("rapport.xlsx", data, analyst_context)
+    assert [(i.row, i.column, i.code, i.sheet) for i in result.issues] == [
+        (5, "year", "bad-year", "Data")
+    ]
+    assert [(row.row, row.year, row.value) for row in result.rows] == [(4, 2024, 5)]

@@ -10,7 +10,7 @@ import pytest
 
 import zip_bombs
 from lanportfolj.ingest import IngestContext, parse_file, write_template_xlsx
-from lanportfolj.ingest.archive import ArchiveLimits, check_archive
+from lanportfolj.ingest.archive import ArchiveLimits, check_archive, count_central_entries
 
 from .conftest import BORROWER_LOANS, build_context
 
@@ -185,3 +185,57 @@ def test_errors_are_kept_before_warnings_when_the_list_is_capped(context: Ingest
     assert not result.ok
     assert [i.code for i in result.errors] == ["bad-year"]
     assert len(result.issues) == 1_000 and result.more_issues == 501
+
+
+def _with_stored_part(workbook: bytes, name: str, content: bytes) -> bytes:
+    """``workbook`` with one more part, stored uncompressed (as an embedded picture may be)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            target.writestr(info, source.read(info.filename))
+        target.writestr(name, content, compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
+
+
+def test_bytes_that_look_like_directory_records_inside_a_part_are_not_counted_as_parts(
+    context: IngestContext,
+) -> None:
+    from .test_template import _spec
+
+    # a picture's bytes may hold the central directory's signature anywhere: only the directory counts
+    data = _with_stored_part(
+        write_template_xlsx(_spec()), "xl/media/image1.bin", b"PK\x01\x02" * 60
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = len(archive.infolist())
+    assert count_central_entries(data) == parts < 50
+    tight = replace(context, max_zip_entries=50)
+    result = parse_file("bild.xlsx", data, tight)
+    # read as the template without the picture is: its unfilled rows skipped, nothing refused
+    plain = parse_file("bild.xlsx", write_template_xlsx(_spec()), tight)
+    assert {i.code for i in plain.issues} == {"missing-value"}
+    assert result.issues == plain.issues
+
+
+def test_an_unsupported_packing_method_names_the_part_in_both_languages(
+    context: IngestContext,
+) -> None:
+    odd = zip_bombs.patch(zip_bombs.workbook(0), method=12)
+    (issue,) = parse_file("packad.xlsx", odd, context).issues
+    assert (issue.code, issue.file, issue.row, issue.column) == (
+        "zip-method",
+        "packad.xlsx",
+        None,
+        None,
+    )
+    assert issue.message_sv == (
+        "XLSX-filen packad.xlsx är packad med en metod som inte stöds "
+        "(xl/worksheets/sheet1.xml: metod 12). Spara om den i Excel eller LibreOffice."
+    )
+    assert issue.message_en == (
+        "The XLSX file packad.xlsx is packed with an unsupported method "
+        "(xl/worksheets/sheet1.xml: method 12). Save it again in Excel or LibreOffice."
+    )

@@ -144,3 +144,45 @@ def test_a_decrease_indicator_exactly_on_its_line_is_on_track_and_just_above_it_
     # the table reads loan by loan, each loan's indicators in code order, whatever order they came in
     pairs = per_loan.select("loan", "indicator").rows()
     assert pairs == sorted(pairs)
+
+
+def test_a_per_loan_row_carries_the_value_expected_at_approval() -> None:
+    # the register's "Förväntat vid beslut / Expected at approval" column is read from this row
+    expected = make_loan_indicators().with_columns(
+        expected_value=pl.when(loan="SH-2023-001", indicator="DWELL")
+        .then(pl.lit(D("90")))
+        .cast(pl.Decimal(38, 4))
+    )
+    per_loan = compute_report(make_inputs(loan_indicators=expected)).impact.per_loan
+    assert per_loan.filter(loan="SH-2023-001", indicator="DWELL").to_dicts() == [
+        {
+            "loan": "SH-2023-001",
+            "borrower": "Alby Bostäder",
+            "programme_category": "housing",
+            "indicator": "DWELL",
+            "aggregation": "sum",
+            "baseline_value": D("0.0000"),
+            "baseline_year": 2023,
+            # 2024: 40, 2025: 60 (estimated); the comparison group's 999 and 2026's 70 do not count
+            "latest_year": 2025,
+            "latest_value": D("60.0000"),
+            "target_value": D("100.0000"),
+            "target_year": 2026,
+            "expected_value": D("90.0000"),
+            "change_abs": D("60.0000"),
+            "change_pct": None,  # no percentage of a baseline of 0
+            # the line to target: 100 over 3 years, 2 years in → 66.67 planned; 60 is behind it
+            "on_track": False,
+            "share": D("0.50000000"),  # 23 000 000 outstanding of a 46 000 000 project
+            "latest_attributed": D("30.0000"),
+            "latest_estimated": True,
+            "any_estimated": True,
+            "any_restated": False,
+            "years_reported": 2,
+            "data_source": "+Borrower's register",
+        }
+    ]
+    # a row without an expected value says so rather than borrowing one
+    assert per_loan.filter(loan="SH-2022-002", indicator="DWELL")["expected_value"].to_list() == [
+        None
+    ]
